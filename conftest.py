@@ -1,0 +1,50 @@
+"""pytest configuration for the unit tests (tests/) and the notebooks (nbval), at the repository root.
+
+- ``SRGAN_QUICK=1`` unless already set: unit tests and every notebook kernel (a kernel inherits
+  pytest's environment) take the quick run, which shrinks sizes and step counts but never skips a
+  code path. ``SRGAN_QUICK=0 pytest ...`` tests the real run instead.
+- MPLBACKEND is deliberately left alone: kernels pick the inline backend themselves, and setting
+  ``Agg`` here would be inherited by them and drop every figure from the notebooks' outputs.
+- Fixture ``shared_datasets``: the maintainers' benchmark images in ``../shared/datasets`` (Set5,
+  Set14, BSD100, ...). Tests that use it are marked ``shared`` and skip with a reason where the
+  folder is absent (a user's clone, Colab).
+- Hypothesis: no per-example deadline (2 shared CPU cores make timings meaningless).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("SRGAN_QUICK", "1")
+
+ROOT = Path(__file__).resolve().parent
+SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
+SHARED_SKIP_REASON = (
+    "../shared/datasets not found: maintainers' benchmark images exist only in the project workplace"
+)
+
+try:
+    from hypothesis import settings
+
+    settings.register_profile("srgan", deadline=None)
+    settings.load_profile("srgan")
+except ImportError:  # hypothesis is a dev dependency; without it only the tests that use it fail
+    pass
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """Path of ``../shared/datasets``; skips the test (with the reason) where it does not exist."""
+    if not SHARED_DATASETS.is_dir():
+        pytest.skip(SHARED_SKIP_REASON)
+    return SHARED_DATASETS
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that uses ``shared_datasets`` as ``shared`` (select with ``-m shared``)."""
+    for item in items:
+        if "shared_datasets" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.shared)
