@@ -1,0 +1,177 @@
+"""Packaging facts that must not drift: the repository URL, environment.yml, the notebooks' skeleton.
+
+The public repository URL lives only in pyproject.toml's [project.urls] Repository. Every Colab badge in
+README.md and every notebook's Colab install line is checked against it, so publishing under a real name
+is a one-line change. environment.yml must name exactly pyproject's dependencies (core + dev).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from packaging.requirements import Requirement
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    tomllib = pytest.importorskip("tomli")
+
+import srgan_lib
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+BRANCH = "main"
+
+BADGE = re.compile(
+    r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]\((?P<url>[^)\s]+)\)"
+)
+INSTALL = re.compile(r'%pip install -q "srgan-tutorial @ git\+(?P<repo>https://[^@"\s]+)@(?P<branch>[^"\s]+)"')
+
+
+@pytest.fixture(scope="module")
+def pyproject() -> dict:
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+@pytest.fixture(scope="module")
+def repo_url(pyproject) -> str:
+    url = pyproject["project"]["urls"]["Repository"]
+    assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", url), f"pyproject Repository URL: {url!r}"
+    return url
+
+
+def _source(cell) -> str:
+    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
+
+
+def _readme() -> str:
+    return (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks/NN_name.ipynb found"
+
+
+def test_readme_colab_badges_point_to_the_repository(repo_url):
+    owner_repo = repo_url.removeprefix("https://github.com/")
+    badges = [m["url"] for m in BADGE.finditer(_readme())]
+    assert badges, "README.md has no Open-in-Colab badge"
+    prefix = f"https://colab.research.google.com/github/{owner_repo}/blob/{BRANCH}/notebooks/"
+    for url in badges:
+        assert url.startswith(prefix), f"README badge {url} does not start with {prefix}"
+        assert re.fullmatch(r"\d\d_\w+\.ipynb", url.removeprefix(prefix)), f"README badge {url}: not NN_name.ipynb"
+    linked = {url.removeprefix(prefix) for url in badges}
+    assert len(linked) == len(badges), "a notebook has two badges"
+    missing = [nb.name for nb in NOTEBOOKS if nb.name not in linked]
+    assert not missing, f"README.md has no Colab badge for {missing}"
+
+
+def test_readme_quick_start_commands_are_marked_for_ci():
+    text = _readme()
+    for tag in ("ci:install", "ci:test"):
+        assert text.count(f"<!-- {tag} -->") == 1, f"README.md needs exactly one <!-- {tag} --> marker"
+    assert "pip install -e \".[dev]\"" in text and "--nbval-lax" in text
+
+
+def test_pyproject_declares_the_console_script(pyproject):
+    assert pyproject["project"]["scripts"]["srgan"] == "srgan_lib.cli:main"
+    assert pyproject["project"]["version"] == srgan_lib.__version__
+
+
+def test_srgan_version_works():
+    script = Path(sys.executable).with_name("srgan")
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "srgan_lib"]
+    result = subprocess.run([*cmd, "--version"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"srgan {srgan_lib.__version__}"
+
+
+def _requirements(lines: list[str]) -> dict[str, str]:
+    reqs = {}
+    for line in lines:
+        req = Requirement(line)
+        name = re.sub(r"[-_.]+", "-", req.name).lower()
+        assert name not in reqs, f"{name} listed twice"
+        reqs[name] = str(req.specifier)
+    return reqs
+
+
+def test_environment_yml_names_the_same_dependencies_as_pyproject(pyproject):
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    deps = env["dependencies"]
+    conda = [d for d in deps if isinstance(d, str)]
+    pip_lists = [d["pip"] for d in deps if isinstance(d, dict) and "pip" in d]
+    assert len(pip_lists) == 1, "environment.yml needs one pip: section"
+    assert any(re.fullmatch(r"python\s*=\s*3\.\d+", d) for d in conda), "environment.yml pins no python"
+    assert "pip" in conda
+    pip = pip_lists[0]
+    assert "-e ." in pip, "environment.yml must install the package itself (-e .)"
+    declared = pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["dev"]
+    assert _requirements([p for p in pip if p != "-e ."]) == _requirements(declared)
+
+
+def test_torch_is_never_pinned_exactly(pyproject):
+    """Colab keeps its own CUDA build of torch: only lower bounds."""
+    for line in pyproject["project"]["dependencies"]:
+        req = Requirement(line)
+        if req.name in {"torch", "torchvision"}:
+            assert all(s.operator == ">=" for s in req.specifier), line
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_skeleton(path, repo_url):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata.kernelspec.name == "python3", f"{path.name}: kernel {nb.metadata.kernelspec.name}"
+    assert nb.metadata.language_info.name == "python"
+    cells = nb.cells
+    assert cells[0].cell_type == "code" and cells[1].cell_type == "code", f"{path.name}: cells 0 and 1 are code"
+
+    # Cell 0: the Colab cell, which installs this repository's package and prints nothing locally.
+    colab = _source(cells[0])
+    assert '"google.colab" in sys.modules' in colab, f"{path.name}: cell 0 is not the Colab cell"
+    installs = list(INSTALL.finditer(colab))
+    assert len(installs) == 1, f"{path.name}: cell 0 needs one %pip install of srgan-tutorial from git"
+    assert installs[0]["repo"] == repo_url, f"{path.name}: installs from {installs[0]['repo']}, not {repo_url}"
+    assert installs[0]["branch"] == BRANCH
+    assert "nvidia-smi" in colab or "cuda" in colab, f"{path.name}: cell 0 does not report the GPU"
+    assert cells[0].outputs == [], f"{path.name}: cell 0 must print nothing locally"
+
+    # Cell 1, and only cell 1, is tagged `parameters`: the quick switch and the device.
+    tagged = [i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert tagged == [1], f"{path.name}: cells tagged 'parameters': {tagged} (want exactly [1])"
+    params = _source(cells[1])
+    assert "QUICK = quick_mode()" in params and "DEVICE = pick_device(" in params
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_committed_executed_in_order(path):
+    """Committed with the outputs of one top-to-bottom run (nbval skips cells never executed)."""
+    nb = nbformat.read(path, as_version=4)
+    counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1)), f"{path.name}: execution counts {counts}"
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            errors = [o for o in cell.outputs if o.output_type == "error"]
+            assert not errors, f"{path.name} cell {i}: committed with an error"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_cells_avoid_nbval_traps(path):
+    """A trailing ';' does not suppress a value under nbval; markers must be the first line."""
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        lines = [ln for ln in _source(cell).splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+        assert not (lines and lines[-1].rstrip().endswith(";")), f"{path.name} cell {i}: trailing ';'"
+        source = _source(cell)
+        for marker in ("NBVAL_CHECK_OUTPUT", "NBVAL_IGNORE_OUTPUT"):
+            if marker in source:
+                assert source.startswith(f"# {marker}"), f"{path.name} cell {i}: {marker} must be line 1"
