@@ -1,0 +1,521 @@
+"""The losses of SRGAN (paper section 2.2): pixel MSE, VGG content loss, TV, adversarial, perceptual.
+
+    l_SR = l_X + 1e-3 * l_Gen                                   perceptual loss, equation (3)
+
+- ``l_X`` (content): :func:`pixel_mse` (equation 4) or :class:`ContentLoss`, the VGG loss phi_{i,j}
+  (equation 5, section 2.2.1), optionally with the total-variation regulariser :func:`tv_loss` that the
+  paper adds to its VGG22 variants.
+- ``l_Gen`` (adversarial, section 2.2.2): :func:`generator_adversarial_loss`; the discriminator is trained
+  with :func:`discriminator_loss`. Both take the discriminator's *logits*
+  (:class:`srgan_lib.models.Discriminator` has no sigmoid): the sigmoid of Figure 4 lives inside the
+  losses, written with ``softplus`` so that it never takes ``log(0)``.
+- :class:`PerceptualLoss` puts the terms together and returns every part (:class:`LossParts`).
+
+Value ranges (section 3.2): SR and HR images enter every loss here in [-1, 1]. The VGG extractor maps
+them to ImageNet normalisation itself (:func:`to_imagenet`), exactly once, so callers cannot forget it
+or do it twice.
+
+Reductions. Every loss is a mean over the batch. The paper writes ``l_Gen`` as a *sum* over the N
+training samples (equation 6) and ``l_X`` per image, so read literally the adversarial term would grow
+with the batch size. Using the per-image mean for both keeps the ratio the paper means: 1e-3 is the
+weight of one image's adversarial loss against the same image's content loss, whatever the batch size.
+(Using the sum for ``l_Gen`` and a mean for ``l_X`` would make the effective weight ``1e-3 * N``, i.e.
+1.6e-2 at the paper's N = 16.) A common factor on the *whole* loss hardly matters with Adam, which is
+invariant to a constant rescaling of the gradient (up to its epsilon).
+
+Weights of VGG19 (torchvision ``VGG19_Weights.IMAGENET1K_V1``, file ``vgg19-dcbb9e9d.pth``):
+
+- They are fetched with torchvision's own weights API, ``VGG19_Weights.IMAGENET1K_V1.get_state_dict``,
+  i.e. ``torch.hub.load_state_dict_from_url``: downloaded once (Colab does this automatically) into the
+  torch hub cache, ``<torch.hub.get_dir()>/checkpoints/vgg19-dcbb9e9d.pth`` (``$TORCH_HOME/hub/...``,
+  by default ``~/.cache/torch/hub/checkpoints``), and read from there afterwards. We load with
+  ``weights_only=True``: ``torchvision.models.vgg19(weights=...)`` itself calls ``get_state_dict``
+  without it, which would unpickle arbitrary objects (CONTRIBUTING: never unpickle untrusted files).
+- Hash check (found by reading torch.hub): ``check_hash=True`` compares the SHA-256 of the file with
+  the ``dcbb9e9d`` in its name *only while downloading*; a file already in the cache is loaded without
+  any check. Pass ``verify_hash=True`` to :class:`VGGFeatures` to hash the cached file too
+  (:func:`verify_file_hash`, about a second for the 548 MB file).
+- Offline and not cached: :class:`VGGWeightsUnavailable` says where the file must go and how to get it.
+- ``weights="random"`` is an explicit opt-in for quick runs and tests: an untrained VGG19 (torchvision's
+  own initialisation, seeded). It warns (:class:`RandomVGGWarning`) and every object built on it carries
+  ``is_random`` and a ``label`` that says so, to be shown next to any number or figure it produced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchvision.models import VGG19_Weights, vgg19
+
+# ---------------------------------------------------------------------------------------------------
+# Paper constants (Ledig et al. 2017), each in one place with its source.
+# ---------------------------------------------------------------------------------------------------
+ADVERSARIAL_WEIGHT = 1e-3  # weight of l_Gen in l_SR = l_X + 1e-3 l_Gen, section 2.2, equation (3)
+VGG_RESCALE = 1.0 / 12.75  # VGG feature maps are multiplied by this, section 3.2
+TV_WEIGHT = 2e-8  # total-variation regulariser of the VGG22 variants (SRResNet-VGG22, Table 1)
+DEFAULT_PHI = (5, 4)  # SRGAN uses phi_{5,4} ("VGG54"), section 2.2.1 and Table 1
+
+# Why 1/12.75: section 3.2 rescales the VGG feature maps "by a factor of 1/12.75 to obtain VGG losses of
+# a scale that is comparable to the MSE loss", which it calls equivalent to multiplying the loss by about
+# 0.006. The loss is a squared distance, so scaling the features by 1/12.75 scales the loss by
+# 1/12.75^2 = 0.00615. Post-ReLU VGG activations are orders of magnitude larger than pixel differences
+# in [-1, 1], so without the factor the content term would swamp the 1e-3 adversarial term.
+# Caveat, stated: the authors' VGG19 was the Caffe model (BGR input in [0, 255] minus the mean);
+# torchvision's VGG19 was trained on std-normalised input, so its feature magnitudes, and hence the
+# balance the constant was tuned for, need not be identical. Notebook 04 prints the magnitudes.
+
+VGG19_WEIGHTS = VGG19_Weights.IMAGENET1K_V1  # torchvision's weights enum for the ImageNet VGG19
+ADVERSARIAL_KINDS = ("non_saturating", "saturating")
+RANDOM_VGG_LABEL = "VGG19 with RANDOM weights (not pretrained): results are NOT the paper's"
+PRETRAINED_VGG_LABEL = "VGG19 ImageNet-pretrained (torchvision VGG19_Weights.IMAGENET1K_V1)"
+
+
+class VGGWeightsUnavailable(RuntimeError):
+    """The pretrained VGG19 weights are neither in the torch hub cache nor downloadable (or are corrupt)."""
+
+
+class RandomVGGWarning(UserWarning):
+    """Issued whenever a VGG19 with random (not pretrained) weights is built."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# VGG19 layers and the paper's phi_{i,j} names (section 2.2.1)
+# ---------------------------------------------------------------------------------------------------
+def _vgg19_layers_meta() -> nn.Sequential:
+    """torchvision's VGG19 ``features`` built on the meta device: the layer list, no memory, no init."""
+    with torch.device("meta"):
+        return vgg19(weights=None).features
+
+
+class VGGLayer(NamedTuple):
+    """One row of :func:`vgg_layer_table`."""
+
+    index: int  # position in torchvision's vgg19().features
+    name: str  # conv{i}_{j}, relu{i}_{j} or pool{i}
+    kind: str  # "conv 3x3 (in->out)", "ReLU", "maxpool 2x2"
+    out_channels: int
+    downscale: int  # spatial size of the output = input size / downscale
+    phi: str  # "VGG{i}{j}" for the ReLU that the paper calls phi_{i,j}, else ""
+
+
+def vgg_layer_table() -> list[VGGLayer]:
+    """VGG19's feature layers as torchvision orders them, with the paper's phi_{i,j} names.
+
+    phi_{i,j} is "the feature map obtained by the j-th convolution (after activation) before the i-th
+    maxpooling layer" (section 2.2.1): the output of the ReLU after conv{i}_{j}.
+    """
+    rows: list[VGGLayer] = []
+    block, conv, channels, downscale = 1, 0, 3, 1
+    for index, layer in enumerate(_vgg19_layers_meta()):
+        if isinstance(layer, nn.Conv2d):
+            conv += 1
+            channels = layer.out_channels
+            rows.append(VGGLayer(index, f"conv{block}_{conv}", f"conv 3x3 ({layer.in_channels}->{channels})",
+                                 channels, downscale, ""))
+        elif isinstance(layer, nn.ReLU):
+            rows.append(VGGLayer(index, f"relu{block}_{conv}", "ReLU", channels, downscale, f"VGG{block}{conv}"))
+        elif isinstance(layer, nn.MaxPool2d):
+            downscale *= 2
+            rows.append(VGGLayer(index, f"pool{block}", "maxpool 2x2", channels, downscale, ""))
+            block, conv = block + 1, 0
+        else:  # pragma: no cover - torchvision's VGG19 has only these three kinds
+            raise TypeError(f"unexpected layer {layer!r} in torchvision's vgg19().features")
+    return rows
+
+
+def phi_layers() -> dict[tuple[int, int], int]:
+    """All valid ``(i, j)`` of phi_{i,j}, mapped to the index of their ReLU in ``vgg19().features``."""
+    return {(int(r.phi[3]), int(r.phi[4])): r.index for r in vgg_layer_table() if r.phi}
+
+
+def _valid_names() -> str:
+    return ", ".join(f"VGG{i}{j}" for i, j in phi_layers())
+
+
+def parse_phi(layer: str) -> tuple[int, int]:
+    """``"VGG54"``, ``"vgg5_4"``, ``"phi54"`` or ``"phi_5,4"`` -> ``(5, 4)``; error listing valid names."""
+    m = re.fullmatch(r"\s*(?:vgg|phi)[_ ]?\{?(\d)[_, ]?(\d)\}?\s*", str(layer), flags=re.IGNORECASE)
+    if m is None or (int(m.group(1)), int(m.group(2))) not in phi_layers():
+        raise ValueError(f"unknown VGG19 layer {layer!r}; valid phi_(i,j) names are: {_valid_names()}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def phi_index(i: int, j: int) -> int:
+    """Index in torchvision's ``vgg19().features`` of phi_{i,j} (the ReLU after conv{i}_{j})."""
+    table = phi_layers()
+    if (i, j) not in table:
+        raise ValueError(f"VGG19 has no phi_({i},{j}); valid (i, j) names are: {_valid_names()}")
+    return table[(i, j)]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Weights
+# ---------------------------------------------------------------------------------------------------
+def vgg19_cache_path() -> str:
+    """Where torchvision keeps (or will download) the ImageNet VGG19 weights: the torch hub cache."""
+    filename = os.path.basename(VGG19_WEIGHTS.url)  # vgg19-dcbb9e9d.pth
+    return os.path.join(torch.hub.get_dir(), "checkpoints", filename)
+
+
+def verify_file_hash(path: str) -> None:
+    """Check that the SHA-256 of ``path`` starts with the hex digits in its name (``name-<hash>.ext``).
+
+    This is the check torch.hub makes with ``check_hash=True``, but only at download time.
+    """
+    m = torch.hub.HASH_REGEX.search(os.path.basename(path))
+    if m is None or not m.group(1):
+        raise ValueError(f"{path}: the file name carries no hash (expected name-<sha256 prefix>.ext)")
+    sha = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            sha.update(chunk)
+    digest = sha.hexdigest()
+    if not digest.startswith(m.group(1)):
+        raise VGGWeightsUnavailable(
+            f"{path}: SHA-256 {digest[:16]}... does not start with {m.group(1)!r} as its name says; the file is "
+            "corrupt or not the original. Delete it and download it again."
+        )
+
+
+def _unavailable_message(path: str, cause: BaseException) -> str:
+    return (
+        f"The pretrained VGG19 weights are not in the torch hub cache at\n    {path}\n"
+        f"and could not be downloaded ({type(cause).__name__}: {cause}).\n"
+        "To get them, either run this once on a machine with internet access (torchvision downloads them "
+        f"to that path, 548 MB), or copy {os.path.basename(path)} (from {VGG19_WEIGHTS.url}) to that path "
+        "(set TORCH_HOME or call torch.hub.set_dir to use another cache folder). "
+        "On Google Colab they are downloaded automatically.\n"
+        'For quick runs and tests only, weights="random" builds an untrained VGG19: it runs, but its '
+        "losses and figures are NOT the paper's."
+    )
+
+
+def load_vgg19_state_dict(progress: bool = True, verify_hash: bool = False) -> dict[str, torch.Tensor]:
+    """The ImageNet VGG19 state_dict through torchvision's weights API and the torch hub cache.
+
+    Downloads it when it is not cached (``check_hash=True``: the hash is verified on download), and
+    always loads with ``weights_only=True``. Raises :class:`VGGWeightsUnavailable` when the file is
+    neither cached nor downloadable, or when the cached file cannot be read (naming the file).
+    """
+    path = vgg19_cache_path()
+    cached = os.path.exists(path)
+    if cached and verify_hash:
+        verify_file_hash(path)
+    try:
+        return VGG19_WEIGHTS.get_state_dict(progress=progress, check_hash=True, weights_only=True,
+                                            map_location="cpu")
+    except (OSError, RuntimeError, http.client.HTTPException) as exc:  # URLError is an OSError
+        if not cached:
+            raise VGGWeightsUnavailable(_unavailable_message(path, exc)) from exc
+        raise VGGWeightsUnavailable(
+            f"{path}: the cached VGG19 weights could not be loaded ({type(exc).__name__}: {exc}). "
+            "Delete the file and run again with internet access, or copy a good copy of "
+            f"{os.path.basename(path)} there."
+        ) from exc
+    except Exception as exc:  # e.g. an UnpicklingError from weights_only=True on a file that is no state_dict
+        if not cached:
+            raise
+        raise VGGWeightsUnavailable(
+            f"{path}: the cached file is not a plain VGG19 state_dict ({type(exc).__name__}: {exc}). "
+            "Delete it and download it again."
+        ) from exc
+
+
+@torch.no_grad()
+def _init_like_torchvision(features: nn.Sequential, seed: int) -> None:
+    """torchvision's VGG initialisation of the conv layers (``VGG.__init__``), with a seeded generator."""
+    gen = torch.Generator().manual_seed(seed)
+    for m in features:
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu", generator=gen)
+            nn.init.zeros_(m.bias)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Feature extractor (section 2.2.1)
+# ---------------------------------------------------------------------------------------------------
+def to_imagenet(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """Generator range [-1, 1] -> [0, 1] -> ImageNet normalisation ``(x - mean) / std`` per channel."""
+    return ((x + 1.0) / 2.0 - mean) / std
+
+
+class VGGFeatures(nn.Module):
+    """VGG19 truncated just after phi_{i,j}, frozen, always in eval mode (paper section 2.2.1).
+
+    ``(N, 3, H, W)`` in [-1, 1] -> ``(N, C, H / 2^(i-1), W / 2^(i-1))`` feature map, e.g. VGG54 on
+    96 x 96 -> ``(N, 512, 6, 6)``, VGG22 -> ``(N, 128, 48, 48)``.
+
+    Args:
+        i, j: phi_{i,j}: the j-th conv (after its ReLU) before the i-th max-pool. Default (5, 4).
+        layer: alternatively a name such as ``"VGG54"`` or ``"VGG22"`` (not together with i, j).
+        weights: ``"imagenet"`` (the paper's choice; see the module docstring for how they are fetched)
+            or ``"random"`` (explicit opt-in for quick runs: warns, and ``is_random``/``label`` say so).
+        progress: show the download progress bar.
+        seed: seed of the random weights (``weights="random"`` only), so quick runs repeat.
+        verify_hash: also SHA-256-check an already cached weights file (torchvision checks only downloads).
+
+    The ReLUs of the copy are not in-place (torchvision's are), so no feature map that autograd or a
+    caller holds is ever overwritten. :meth:`train` is overridden: ``parent.train()`` cannot switch it
+    out of eval mode. Its parameters have ``requires_grad=False``; gradients still flow to the input.
+    """
+
+    def __init__(self, i: int | None = None, j: int | None = None, *, layer: str | None = None,
+                 weights: str = "imagenet", progress: bool = True, seed: int = 0,
+                 verify_hash: bool = False) -> None:
+        super().__init__()
+        if layer is not None:
+            if i is not None or j is not None:
+                raise ValueError("give either layer=... or i, j, not both")
+            i, j = parse_phi(layer)
+        elif i is None and j is None:
+            i, j = DEFAULT_PHI
+        elif i is None or j is None:
+            raise ValueError(f"give both i and j of phi_(i,j); valid names: {_valid_names()}")
+        if weights not in ("imagenet", "random"):
+            raise ValueError(f'weights must be "imagenet" (the paper) or "random" (quick runs), got {weights!r}')
+        self.i, self.j = int(i), int(j)
+        self.index = phi_index(self.i, self.j)
+        self.weights = weights
+
+        layers = list(_vgg19_layers_meta())[: self.index + 1]  # conv1_1 ... relu{i}_{j}
+        layers = [nn.ReLU(inplace=False) if isinstance(m, nn.ReLU) else m for m in layers]
+        features = nn.Sequential(*layers).to_empty(device="cpu")
+        if weights == "imagenet":
+            state = load_vgg19_state_dict(progress=progress, verify_hash=verify_hash)
+            wanted = {k: state.get(f"features.{k}") for k in features.state_dict()}
+            missing = [f"features.{k}" for k, v in wanted.items() if v is None]
+            if missing:
+                raise VGGWeightsUnavailable(f"{vgg19_cache_path()}: not a VGG19 state_dict, missing {missing[:4]}")
+            try:
+                features.load_state_dict(wanted, strict=True)
+            except RuntimeError as exc:
+                raise VGGWeightsUnavailable(f"{vgg19_cache_path()}: not a VGG19 state_dict ({exc})") from exc
+            del state
+        else:
+            _init_like_torchvision(features, seed)
+            warnings.warn(
+                f"{RANDOM_VGG_LABEL}. weights='random' is for quick runs and tests only: the VGG content loss "
+                "is then a distance in the features of an untrained network.",
+                RandomVGGWarning,
+                stacklevel=2,
+            )
+        self.features = features
+        normalise = VGG19_WEIGHTS.transforms()  # ImageNet mean/std, as torchvision trained this VGG19
+        self.register_buffer("mean", torch.tensor(normalise.mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(normalise.std).view(1, 3, 1, 1), persistent=False)
+        self.requires_grad_(False)
+        super().train(False)
+
+    @property
+    def name(self) -> str:
+        """The paper's name of the layer, e.g. ``"VGG54"``."""
+        return f"VGG{self.i}{self.j}"
+
+    @property
+    def out_channels(self) -> int:
+        """Channels of the feature map (64, 128, 256 or 512)."""
+        return [m for m in self.features if isinstance(m, nn.Conv2d)][-1].out_channels
+
+    @property
+    def is_random(self) -> bool:
+        """True when the weights are random (not the pretrained VGG19 the paper uses)."""
+        return self.weights == "random"
+
+    @property
+    def label(self) -> str:
+        """One line to show next to every number or figure this extractor produced."""
+        return f"{self.name}: {RANDOM_VGG_LABEL if self.is_random else PRETRAINED_VGG_LABEL}"
+
+    def train(self, mode: bool = True) -> VGGFeatures:
+        """Stays in eval mode whatever ``mode`` is (a frozen feature extractor, section 2.2.1)."""
+        return super().train(False)
+
+    def extra_repr(self) -> str:
+        return self.label
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or x.shape[1] != 3:
+            raise ValueError(f"VGGFeatures expects (N, 3, H, W) images in [-1, 1], got shape {tuple(x.shape)}")
+        min_size = 2 ** (self.i - 1)
+        if x.shape[-1] < min_size or x.shape[-2] < min_size:
+            raise ValueError(f"{self.name} needs images of at least {min_size}x{min_size} ({self.i - 1} "
+                             f"max-pools), got {tuple(x.shape[-2:])}")
+        x = to_imagenet(x, self.mean, self.std)  # (N, 3, H, W), ImageNet-normalised: the only place
+        return self.features(x)  # (N, C, H / 2^(i-1), W / 2^(i-1))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Content losses (section 2.2.1) and the TV regulariser
+# ---------------------------------------------------------------------------------------------------
+def _check_pair(sr: torch.Tensor, hr: torch.Tensor) -> None:
+    if sr.shape != hr.shape:
+        raise ValueError(f"SR and HR must have the same shape, got {tuple(sr.shape)} and {tuple(hr.shape)}")
+
+
+def pixel_mse(sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+    """Pixel-wise MSE (equation 4), both images in [-1, 1] as in section 3.2; mean over all elements."""
+    _check_pair(sr, hr)
+    return F.mse_loss(sr, hr)
+
+
+def tv_loss(x: torch.Tensor) -> torch.Tensor:
+    """Total variation of ``(N, C, H, W)`` images: sum of ``|dx| + |dy|`` per image, mean over the batch.
+
+    The paper adds TV (weight 2e-8, :data:`TV_WEIGHT`) to its VGG22 variants but does not write its
+    formula. We use the anisotropic L1 form summed over pixels and channels (a per-pixel mean would make
+    a weight of 2e-8 vanish); both choices are ours.
+    """
+    if x.ndim != 4:
+        raise ValueError(f"tv_loss expects (N, C, H, W), got shape {tuple(x.shape)}")
+    dy = (x[..., 1:, :] - x[..., :-1, :]).abs()  # (N, C, H-1, W)
+    dx = (x[..., :, 1:] - x[..., :, :-1]).abs()  # (N, C, H, W-1)
+    return (dy.flatten(1).sum(1) + dx.flatten(1).sum(1)).mean()
+
+
+class ContentLoss(nn.Module):
+    """The VGG loss l_VGG/i.j (equation 5): MSE between ``VGG_RESCALE * phi(SR)`` and ``VGG_RESCALE * phi(HR)``.
+
+    SR and HR are ``(N, 3, H, W)`` in [-1, 1]. The features are rescaled by 1/12.75 (section 3.2; see
+    :data:`VGG_RESCALE`), so the loss is ``mean((phi(SR) - phi(HR))^2) / 12.75^2``. Deviation, stated:
+    equation 5 divides the squared distance by W*H only; we take the mean over channels, positions and
+    the batch, i.e. a further 1/C (C = 512 for VGG54, 128 for VGG22), which is what makes the result "of
+    a scale comparable to the MSE loss" as section 3.2 describes. The HR features are computed without a
+    graph (the target gets no gradient); the SR side keeps it, so the generator is trained by it.
+    """
+
+    def __init__(self, layer: str = "VGG54", *, weights: str = "imagenet", rescale: float = VGG_RESCALE,
+                 extractor: VGGFeatures | None = None, **vgg_kwargs) -> None:
+        super().__init__()
+        self.vgg = extractor if extractor is not None else VGGFeatures(layer=layer, weights=weights, **vgg_kwargs)
+        self.rescale = rescale
+
+    @property
+    def is_random(self) -> bool:
+        return self.vgg.is_random
+
+    @property
+    def label(self) -> str:
+        return self.vgg.label
+
+    def forward(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+        _check_pair(sr, hr)
+        f_sr = self.vgg(sr) * self.rescale  # (N, C, h, w)
+        with torch.no_grad():
+            f_hr = self.vgg(hr) * self.rescale  # (N, C, h, w)
+        return F.mse_loss(f_sr, f_hr)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Adversarial losses (section 2.2.2), from logits
+# ---------------------------------------------------------------------------------------------------
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """The discriminator's binary cross-entropy: real -> 1, generated -> 0 (equation 2, maximised by D).
+
+    ``-mean(log D(I_HR)) - mean(log(1 - D(G(I_LR))))`` with ``D = sigmoid(logit)``, computed by
+    ``binary_cross_entropy_with_logits`` (stable for any logit). Call it with ``D(fake.detach())`` so the
+    discriminator step does not reach into the generator. Logits 0 (D = 1/2) give ``2 log 2``.
+    """
+    real_loss = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+    fake_loss = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+    return real_loss + fake_loss
+
+
+def generator_adversarial_loss(fake_logits: torch.Tensor, kind: str = "non_saturating") -> torch.Tensor:
+    """The generator's adversarial loss l_Gen (equation 6), minimised by G; mean over the batch.
+
+    - ``"non_saturating"`` (the paper): ``-log D(G(x)) = softplus(-logit)``. Its gradient stays near -1
+      per logit when D confidently rejects the fakes (D(G(x)) -> 0), early in training.
+    - ``"saturating"`` (for the lesson): ``log(1 - D(G(x))) = -softplus(logit)``, the original minimax
+      term. Its gradient ``-sigmoid(logit)`` vanishes exactly when D(G(x)) -> 0.
+    """
+    if kind == "non_saturating":
+        return F.softplus(-fake_logits).mean()
+    if kind == "saturating":
+        return (-F.softplus(fake_logits)).mean()
+    raise ValueError(f"kind must be one of {ADVERSARIAL_KINDS}, got {kind!r}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Perceptual loss (section 2.2, equation 3)
+# ---------------------------------------------------------------------------------------------------
+@dataclass
+class LossParts:
+    """The perceptual loss and its parts. ``adversarial`` and ``tv`` are unweighted."""
+
+    total: torch.Tensor
+    content: torch.Tensor
+    adversarial: torch.Tensor
+    tv: torch.Tensor
+    label: str
+
+    def as_floats(self) -> dict[str, float]:
+        """Detached Python floats, for logging."""
+        return {k: float(getattr(self, k).detach()) for k in ("total", "content", "adversarial", "tv")}
+
+
+class PerceptualLoss(nn.Module):
+    """l_SR = l_X + adversarial_weight * l_Gen (+ tv_weight * TV), equation (3), weights configurable.
+
+    Args:
+        content: ``"mse"`` (equation 4), or a VGG layer name such as ``"vgg54"`` (SRGAN) or ``"vgg22"``.
+        adversarial_weight: 1e-3 in the paper (:data:`ADVERSARIAL_WEIGHT`).
+        tv_weight: weight of :func:`tv_loss`; default 2e-8 with VGG22 (:data:`TV_WEIGHT`), else 0.
+        vgg_weights: ``"imagenet"`` or ``"random"`` (see :class:`VGGFeatures`); unused for ``"mse"``.
+        adversarial_kind: ``"non_saturating"`` (paper) or ``"saturating"``.
+        extractor: reuse an existing :class:`VGGFeatures` instead of building one.
+
+    ``forward(sr, hr, fake_logits=None)``: ``fake_logits`` are the discriminator's logits on ``sr`` from
+    a fresh forward pass (not the ones used for the discriminator step). Without them (SRResNet training)
+    the adversarial part is 0.
+    """
+
+    def __init__(self, content: str = "vgg54", adversarial_weight: float = ADVERSARIAL_WEIGHT,
+                 tv_weight: float | None = None, *, vgg_weights: str = "imagenet",
+                 adversarial_kind: str = "non_saturating", extractor: VGGFeatures | None = None,
+                 **vgg_kwargs) -> None:
+        super().__init__()
+        if adversarial_kind not in ADVERSARIAL_KINDS:
+            raise ValueError(f"adversarial_kind must be one of {ADVERSARIAL_KINDS}, got {adversarial_kind!r}")
+        if content.lower() == "mse":
+            self.content_name = "MSE"
+            self.content_loss: ContentLoss | None = None
+        else:
+            i, j = parse_phi(content)
+            self.content_name = f"VGG{i}{j}"
+            self.content_loss = ContentLoss(self.content_name, weights=vgg_weights, extractor=extractor,
+                                            **vgg_kwargs)
+        self.adversarial_weight = float(adversarial_weight)
+        self.tv_weight = float(TV_WEIGHT if self.content_name == "VGG22" else 0.0) if tv_weight is None else float(tv_weight)
+        self.adversarial_kind = adversarial_kind
+
+    @property
+    def is_random(self) -> bool:
+        """True when the content loss uses a random (not pretrained) VGG19."""
+        return self.content_loss is not None and self.content_loss.is_random
+
+    @property
+    def label(self) -> str:
+        """e.g. ``"l_SR = VGG54 + 0.001 x adversarial (non_saturating) | VGG54: VGG19 ImageNet-pretrained ..."``."""
+        text = f"l_SR = {self.content_name} + {self.adversarial_weight:g} x adversarial ({self.adversarial_kind})"
+        if self.tv_weight:
+            text += f" + {self.tv_weight:g} x TV"
+        if self.content_loss is not None:
+            text += f" | {self.content_loss.label}"
+        return text
+
+    def forward(self, sr: torch.Tensor, hr: torch.Tensor, fake_logits: torch.Tensor | None = None) -> LossParts:
+        content = pixel_mse(sr, hr) if self.content_loss is None else self.content_loss(sr, hr)
+        zero = sr.new_zeros(())
+        adversarial = zero if fake_logits is None else generator_adversarial_loss(fake_logits, self.adversarial_kind)
+        tv = tv_loss(sr) if self.tv_weight else zero
+        total = content + self.adversarial_weight * adversarial + self.tv_weight * tv
+        return LossParts(total=total, content=content, adversarial=adversarial, tv=tv, label=self.label)
