@@ -1,0 +1,171 @@
+"""The training engine: exact resume, checkpoints, schedules, SIGINT, DDP on CPU (gloo)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from srgan_lib.checkpoint import load_checkpoint, read_weights
+from srgan_lib.data import PatchDataset
+from srgan_lib.train import PRESETS, TrainConfig, Trainer, TrainingDiverged, lr_lambda, preset
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny_images(n: int = 3, size: int = 40, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 256, (size, size + 8, 3), dtype=np.uint8) for _ in range(n)]
+
+
+def tiny_config(**kw) -> TrainConfig:
+    base = dict(n_blocks=2, channels=8, crop=16, batch_size=2, steps=6, lr=1e-3, log_every=1,
+                val_every=1000, ckpt_every=1000)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def losses(history: list[dict]) -> list[float]:
+    return [h["loss"] for h in history if "loss" in h]
+
+
+def test_resume_reproduces_uninterrupted_run(tmp_path):
+    data = PatchDataset(tiny_images(), crop=16, scale=4, seed=1)
+    full = Trainer(tiny_config(), data, tmp_path / "full", device="cpu", progress=False)
+    full.fit()
+    first = Trainer(tiny_config(), data, tmp_path / "split", device="cpu", progress=False)
+    first.fit(steps=3)
+    assert (tmp_path / "split" / "last.pt").is_file()
+    resumed = Trainer(tiny_config(), data, tmp_path / "split", device="cpu", progress=False)
+    assert resumed.step == 3
+    resumed.fit()
+    assert losses(resumed.history) == losses(full.history)  # bit-for-bit on CPU
+    for a, b in zip(full.generator.state_dict().values(), resumed.generator.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_checkpoint_holds_state_dicts_only_and_loads_with_weights_only(tmp_path):
+    data = PatchDataset(tiny_images(), crop=16, scale=4)
+    t = Trainer(tiny_config(steps=2), data, tmp_path, device="cpu", progress=False)
+    t.fit()
+    state = load_checkpoint(tmp_path / "last.pt")  # uses weights_only=True
+    assert state["step"] == 2 and state["config"]["n_blocks"] == 2
+    assert {"generator", "opt_g", "sched_g", "rng"} <= set(state)
+    assert not list(tmp_path.glob(".*.tmp"))  # the atomic write left no temporary file
+    path = t.export_generator(tmp_path / "g.safetensors", data="random noise")
+    tensors, meta = read_weights(path)
+    assert meta["n_blocks"] == 2 and meta["data"] == "random noise" and meta["step"] == 2
+    assert set(tensors) == set(t.generator.state_dict())
+
+
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
+    path = tmp_path / "last.pt"
+    path.write_bytes(b"PK\x03\x04 this is not a checkpoint")
+    with pytest.raises(ValueError, match="last.pt"):
+        load_checkpoint(path)
+
+
+def test_checkpoint_of_another_architecture_is_refused(tmp_path):
+    data = PatchDataset(tiny_images(), crop=16, scale=4)
+    Trainer(tiny_config(steps=1), data, tmp_path, device="cpu", progress=False).fit()
+    with pytest.raises(ValueError, match="n_blocks"):
+        Trainer(tiny_config(n_blocks=3), data, tmp_path, device="cpu", progress=False)
+
+
+def test_schedules_follow_the_paper():
+    c = TrainConfig(steps=100, lr=1e-4, schedule="step_half")
+    f = lr_lambda(c)
+    assert f(0) == 1.0 and f(49) == 1.0 and f(50) == pytest.approx(0.1)  # 1e-4 then 1e-5 (section 3.2)
+    c = TrainConfig(steps=100, lr=1e-3, schedule="cosine", warmup_steps=10, min_lr=1e-5)
+    g = lr_lambda(c)
+    assert g(0) == pytest.approx(0.1) and g(9) == pytest.approx(1.0)
+    assert g(100) == pytest.approx(0.01) and g(55) < g(20)
+    with pytest.raises(ValueError, match="schedule"):
+        lr_lambda(TrainConfig(schedule="linear"))(0)
+
+
+def test_presets_are_valid_configs():
+    for mode, names in PRESETS.items():
+        assert set(names) == {"quick", "cpu", "colab", "paper"}
+        for name in names:
+            assert preset(mode, name).mode == mode
+    assert preset("srresnet", "paper").steps == 10**6  # section 3.2
+    assert preset("srgan", "paper").steps == 2 * 10**5
+    assert preset("srgan", "paper").content == "vgg54"
+    with pytest.raises(ValueError, match="valid presets"):
+        preset("srresnet", "fast")
+    with pytest.raises(ValueError, match="unknown training options"):
+        TrainConfig.from_dict({"stepz": 3})
+
+
+def test_non_finite_loss_stops_with_the_checkpoint_to_go_back_to(tmp_path):
+    data = PatchDataset(tiny_images(), crop=16, scale=4)
+    t = Trainer(tiny_config(lr=1e30, steps=50, ckpt_every=1), data, tmp_path, device="cpu", progress=False)
+    with pytest.raises(TrainingDiverged, match="last.pt"):
+        t.fit()
+
+
+def test_sigint_saves_a_resumable_checkpoint(tmp_path):
+    import signal
+
+    data = PatchDataset(tiny_images(), crop=16, scale=4)
+    t = Trainer(tiny_config(steps=20), data, tmp_path, device="cpu", progress=False)
+
+    def interrupt(trainer, _):
+        os.kill(os.getpid(), signal.SIGINT)
+
+    t.config.val_every = 2
+    t.val_pairs = [(torch.rand(3, 8, 8), torch.rand(3, 32, 32))]
+    with pytest.raises(KeyboardInterrupt, match="resume"):
+        t.fit(callback=interrupt)
+    state = load_checkpoint(tmp_path / "last.pt")
+    assert state["step"] == 2
+
+
+DDP_SCRIPT = textwrap.dedent(
+    """
+    import os, sys, numpy as np, torch
+    import srgan_lib.train as train
+    from srgan_lib.data import PatchDataset
+    out = sys.argv[1]
+    rank = int(os.environ["RANK"])
+    calls = []
+    real_save = train.save_checkpoint
+    train.save_checkpoint = lambda state, path: (calls.append(str(path)), real_save(state, path))[1]
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (40, 48, 3), dtype=np.uint8) for _ in range(3)]
+    cfg = train.TrainConfig(n_blocks=2, channels=8, crop=16, batch_size=2, steps=4, lr=1e-3,
+                            log_every=1, val_every=1000, ckpt_every=2)
+    t = train.Trainer(cfg, PatchDataset(images, crop=16, scale=4), out, device="cpu", progress=False)
+    t.fit()
+    torch.save({k: v for k, v in t.generator.state_dict().items()}, f"{out}/weights_rank{rank}.pt")
+    with open(f"{out}/saves_rank{rank}.txt", "w") as fh:
+        fh.write(str(len(calls)))
+    """
+)
+
+
+@pytest.mark.slow
+def test_ddp_two_processes_on_cpu_with_gloo(tmp_path):
+    script = tmp_path / "ddp_train.py"
+    script.write_text(DDP_SCRIPT)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           str(script), str(tmp_path)]
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    w0 = torch.load(tmp_path / "weights_rank0.pt", weights_only=True)
+    w1 = torch.load(tmp_path / "weights_rank1.pt", weights_only=True)
+    for k in w0:
+        if k.endswith("num_batches_tracked") or "running_" in k:
+            continue  # BN buffers are per-process statistics (DDP broadcasts them from rank 0 each step)
+        assert torch.equal(w0[k], w1[k]), k
+    assert (tmp_path / "saves_rank0.txt").read_text() == "2"  # steps 2 and 4
+    assert (tmp_path / "saves_rank1.txt").read_text() == "0"  # only rank 0 writes checkpoints
+    assert load_checkpoint(tmp_path / "last.pt")["step"] == 4
