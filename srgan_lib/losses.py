@@ -34,7 +34,7 @@ Weights of VGG19 (torchvision ``VGG19_Weights.IMAGENET1K_V1``, file ``vgg19-dcbb
 - Hash check (found by reading torch.hub): ``check_hash=True`` compares the SHA-256 of the file with
   the ``dcbb9e9d`` in its name *only while downloading*; a file already in the cache is loaded without
   any check. Pass ``verify_hash=True`` to :class:`VGGFeatures` to hash the cached file too
-  (:func:`verify_file_hash`, about a second for the 548 MB file).
+  (:func:`verify_file_hash`, a second or two for the 548 MB file).
 - Offline and not cached: :class:`VGGWeightsUnavailable` says where the file must go and how to get it.
 - ``weights="random"`` is an explicit opt-in for quick runs and tests: an untrained VGG19 (torchvision's
   own initialisation, seeded). It warns (:class:`RandomVGGWarning`) and every object built on it carries
@@ -43,6 +43,7 @@ Weights of VGG19 (torchvision ``VGG19_Weights.IMAGENET1K_V1``, file ``vgg19-dcbb
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import http.client
 import os
@@ -113,6 +114,11 @@ def vgg_layer_table() -> list[VGGLayer]:
     phi_{i,j} is "the feature map obtained by the j-th convolution (after activation) before the i-th
     maxpooling layer" (section 2.2.1): the output of the ReLU after conv{i}_{j}.
     """
+    return list(_layer_rows())
+
+
+@functools.lru_cache(maxsize=1)
+def _layer_rows() -> tuple[VGGLayer, ...]:
     rows: list[VGGLayer] = []
     block, conv, channels, downscale = 1, 0, 3, 1
     for index, layer in enumerate(_vgg19_layers_meta()):
@@ -129,12 +135,12 @@ def vgg_layer_table() -> list[VGGLayer]:
             block, conv = block + 1, 0
         else:  # pragma: no cover - torchvision's VGG19 has only these three kinds
             raise TypeError(f"unexpected layer {layer!r} in torchvision's vgg19().features")
-    return rows
+    return tuple(rows)
 
 
 def phi_layers() -> dict[tuple[int, int], int]:
     """All valid ``(i, j)`` of phi_{i,j}, mapped to the index of their ReLU in ``vgg19().features``."""
-    return {(int(r.phi[3]), int(r.phi[4])): r.index for r in vgg_layer_table() if r.phi}
+    return {(int(r.phi[3]), int(r.phi[4])): r.index for r in _layer_rows() if r.phi}
 
 
 def _valid_names() -> str:
@@ -385,17 +391,22 @@ class ContentLoss(nn.Module):
     """The VGG loss l_VGG/i.j (equation 5): MSE between ``VGG_RESCALE * phi(SR)`` and ``VGG_RESCALE * phi(HR)``.
 
     SR and HR are ``(N, 3, H, W)`` in [-1, 1]. The features are rescaled by 1/12.75 (section 3.2; see
-    :data:`VGG_RESCALE`), so the loss is ``mean((phi(SR) - phi(HR))^2) / 12.75^2``. Deviation, stated:
-    equation 5 divides the squared distance by W*H only; we take the mean over channels, positions and
-    the batch, i.e. a further 1/C (C = 512 for VGG54, 128 for VGG22), which is what makes the result "of
-    a scale comparable to the MSE loss" as section 3.2 describes. The HR features are computed without a
-    graph (the target gets no gradient); the SR side keeps it, so the generator is trained by it.
+    :data:`VGG_RESCALE`), so the loss is ``mean((phi(SR) - phi(HR))^2) / 12.75^2``. Possible deviation,
+    stated: equation 5 normalises the summed squared distance by the map's W*H; we take the mean over
+    channels too (like the pixel MSE), a further 1/C (C = 512 for VGG54, 128 for VGG22). Section 3.2's
+    "comparable to the MSE loss" fits this reading, but the paper does not settle it.
+    The HR features are computed without a graph (the target gets no gradient); the SR side keeps its
+    graph, so the generator is trained by this loss.
     """
 
-    def __init__(self, layer: str = "VGG54", *, weights: str = "imagenet", rescale: float = VGG_RESCALE,
+    def __init__(self, layer: str | None = None, *, weights: str = "imagenet", rescale: float = VGG_RESCALE,
                  extractor: VGGFeatures | None = None, **vgg_kwargs) -> None:
         super().__init__()
-        self.vgg = extractor if extractor is not None else VGGFeatures(layer=layer, weights=weights, **vgg_kwargs)
+        if extractor is None:
+            extractor = VGGFeatures(layer=layer or "VGG{}{}".format(*DEFAULT_PHI), weights=weights, **vgg_kwargs)
+        elif layer is not None and parse_phi(layer) != (extractor.i, extractor.j):
+            raise ValueError(f"layer {layer!r} does not match the extractor given, which is {extractor.name}")
+        self.vgg = extractor
         self.rescale = rescale
 
     @property
@@ -494,7 +505,9 @@ class PerceptualLoss(nn.Module):
             self.content_loss = ContentLoss(self.content_name, weights=vgg_weights, extractor=extractor,
                                             **vgg_kwargs)
         self.adversarial_weight = float(adversarial_weight)
-        self.tv_weight = float(TV_WEIGHT if self.content_name == "VGG22" else 0.0) if tv_weight is None else float(tv_weight)
+        if tv_weight is None:
+            tv_weight = TV_WEIGHT if self.content_name == "VGG22" else 0.0
+        self.tv_weight = float(tv_weight)
         self.adversarial_kind = adversarial_kind
 
     @property
@@ -504,7 +517,7 @@ class PerceptualLoss(nn.Module):
 
     @property
     def label(self) -> str:
-        """e.g. ``"l_SR = VGG54 + 0.001 x adversarial (non_saturating) | VGG54: VGG19 ImageNet-pretrained ..."``."""
+        """e.g. ``"l_SR = VGG54 + 0.001 x adversarial (non_saturating) | VGG54: VGG19 ImageNet-..."``."""
         text = f"l_SR = {self.content_name} + {self.adversarial_weight:g} x adversarial ({self.adversarial_kind})"
         if self.tv_weight:
             text += f" + {self.tv_weight:g} x TV"
@@ -515,7 +528,10 @@ class PerceptualLoss(nn.Module):
     def forward(self, sr: torch.Tensor, hr: torch.Tensor, fake_logits: torch.Tensor | None = None) -> LossParts:
         content = pixel_mse(sr, hr) if self.content_loss is None else self.content_loss(sr, hr)
         zero = sr.new_zeros(())
-        adversarial = zero if fake_logits is None else generator_adversarial_loss(fake_logits, self.adversarial_kind)
+        if fake_logits is None:
+            adversarial = zero
+        else:
+            adversarial = generator_adversarial_loss(fake_logits, self.adversarial_kind)
         tv = tv_loss(sr) if self.tv_weight else zero
         total = content + self.adversarial_weight * adversarial + self.tv_weight * tv
         return LossParts(total=total, content=content, adversarial=adversarial, tv=tv, label=self.label)
