@@ -25,6 +25,16 @@ from srgan_lib.models import SRResNet
 VGG19_FILE = "vgg19-dcbb9e9d.pth"  # the file name torchvision's VGG19_Weights.IMAGENET1K_V1 uses
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """These tensors are tiny: one thread is faster, and on a busy 2-core machine two OpenMP threads that
+    spin-wait for each other were measured 20x slower (wall) than one."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _random_vgg(layer: str, **kwargs) -> L.VGGFeatures:
     with pytest.warns(L.RandomVGGWarning):
         return L.VGGFeatures(layer=layer, weights="random", **kwargs)
@@ -408,7 +418,8 @@ def test_perceptual_loss_is_content_plus_1e_3_adversarial():
     sr, hr = sr[..., :16, :16], hr[..., :16, :16]
     parts = vgg54(sr, hr, logits)
     torch.testing.assert_close(parts.content, L.ContentLoss(extractor=vgg)(sr, hr))
-    torch.testing.assert_close(parts.total, parts.content + 0.01 * L.generator_adversarial_loss(logits, "saturating"))
+    expected = parts.content + 0.01 * L.generator_adversarial_loss(logits, "saturating")
+    torch.testing.assert_close(parts.total, expected)
     assert parts.tv.item() == 0.0
 
 
@@ -423,3 +434,13 @@ def test_perceptual_vgg22_adds_tv_with_the_paper_weight():
     assert parts.tv.item() > 0
     with pytest.raises(ValueError, match="VGG54"):
         L.PerceptualLoss("vgg99")
+
+
+def test_extractor_reuse_must_match_the_requested_layer():
+    vgg = _random_vgg("VGG22")
+    assert L.ContentLoss("VGG22", extractor=vgg).vgg is vgg
+    assert L.PerceptualLoss("vgg22", extractor=vgg).content_loss.vgg is vgg
+    with pytest.raises(ValueError, match="VGG22"):
+        L.ContentLoss("VGG54", extractor=vgg)
+    with pytest.raises(ValueError, match="VGG22"):
+        L.PerceptualLoss("vgg54", extractor=vgg)
