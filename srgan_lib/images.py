@@ -3,9 +3,14 @@
 - LR input to the generator: [0, 1].
 - HR target and generator output: [-1, 1] (the pixel MSE is computed there).
 - Images for display and files: [0, 1] floats or uint8.
+
+Files are written with :func:`save_image`: atomically, never silently over an existing file.
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -34,3 +39,103 @@ def tensor_to_uint8(x: torch.Tensor) -> np.ndarray:
         raise ValueError(f"expected a (C, H, W) tensor, got shape {tuple(x.shape)}")
     y = (x.detach().float().cpu().clamp(0, 1) * 255.0 + 0.5).floor().to(torch.uint8)
     return y.permute(1, 2, 0).numpy()
+
+
+# -- files ------------------------------------------------------------------------------------------
+
+#: Pillow format used for each file suffix that :func:`save_image` writes.
+_SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF",
+                 ".tiff": "TIFF", ".webp": "WEBP", ".ppm": "PPM"}
+
+
+def _as_saveable(img: "np.ndarray | torch.Tensor") -> np.ndarray:
+    """``(H, W)``, ``(H, W, 1|3|4)`` uint8 arrays pass through; a ``(3, H, W)`` float tensor in [0, 1]
+    is converted with :func:`tensor_to_uint8`."""
+    if isinstance(img, torch.Tensor):
+        if img.ndim == 4 and img.shape[0] == 1:
+            img = img[0]  # (1, 3, H, W) -> (3, H, W)
+        return tensor_to_uint8(img)
+    arr = np.asarray(img)
+    if arr.dtype != np.uint8:
+        raise ValueError(f"save_image expects uint8 pixels (or a float tensor in [0, 1]), got {arr.dtype}")
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]  # (H, W, 1) -> (H, W)
+    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (3, 4))):
+        raise ValueError(f"save_image expects an (H, W), (H, W, 3) or (H, W, 4) image, got shape {arr.shape}")
+    return np.ascontiguousarray(arr)
+
+
+def save_image(path: "str | os.PathLike[str]", img: "np.ndarray | torch.Tensor", overwrite: bool = False,
+               **save_kwargs) -> "Path":
+    """Write an image file atomically: a temporary file in the same folder, then a rename.
+
+    Args:
+        path: destination; the suffix picks the format (``.png``, ``.jpg``, ``.bmp``, ``.tif``, ``.webp``).
+        img: ``(H, W)``, ``(H, W, 3)`` or ``(H, W, 4)`` uint8 array, or a ``(3, H, W)`` float tensor in [0, 1].
+        overwrite: replace an existing file. Without it an existing ``path`` is never touched (the
+            final step is a hard link, which fails atomically if the name was taken meanwhile).
+        save_kwargs: passed to ``PIL.Image.save`` (e.g. ``quality=95``).
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        FileExistsError: ``path`` exists and ``overwrite`` is false.
+        FileNotFoundError: the folder does not exist.
+        NotADirectoryError: the "folder" is a file.
+        PermissionError: the folder cannot be written.
+        ValueError: unknown suffix or an image of the wrong shape or type.
+
+    A crash or interruption leaves either no file (or the old one) or the complete new one, never half
+    a file; the temporary file is removed on any error.
+    """
+    import tempfile
+
+    from PIL import Image
+
+    path = Path(path)
+    fmt = _SAVE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{path}: unknown image file type {path.suffix!r}; use one of {sorted(_SAVE_FORMATS)}")
+    arr = _as_saveable(img)
+    if fmt == "JPEG" and arr.ndim == 3 and arr.shape[2] == 4:
+        raise ValueError(f"{path}: JPEG cannot store an alpha channel; save as .png or drop the alpha")
+    folder = path.parent
+    if not folder.exists():
+        raise FileNotFoundError(f"{path}: the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{path}: {folder} is not a folder")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a folder, not a file name")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path}: already exists (pass overwrite=True to replace it)")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except PermissionError as exc:
+        raise PermissionError(f"{path}: the folder {folder} is not writable ({exc.strerror})") from exc
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            Image.fromarray(arr).save(fh, format=fmt, **save_kwargs)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)  # atomic "create if absent"
+            except FileExistsError:
+                raise FileExistsError(f"{path}: already exists (pass overwrite=True to replace it)") from None
+            except OSError:  # file systems without hard links: best effort
+                if path.exists():
+                    raise FileExistsError(f"{path}: already exists (pass overwrite=True to replace it)") from None
+                os.replace(tmp, path)
+    except FileExistsError:
+        raise
+    except PermissionError as exc:
+        raise PermissionError(f"{path}: the folder {folder} is not writable ({exc.strerror})") from exc
+    except OSError as exc:
+        raise OSError(f"{path}: could not write the image ({exc})") from exc
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
