@@ -266,6 +266,7 @@ class Trainer:
         fp16 = self.amp_dtype == torch.float16
         self.scaler_g = torch.amp.GradScaler("cuda", enabled=fp16)
         self.discriminator = None
+        self.loss_label = "pixel MSE on [-1, 1] (section 2.2.1)"
         if config.mode == "srgan":
             self._build_gan(fp16)
         elif config.mode != "srresnet":
@@ -281,19 +282,18 @@ class Trainer:
 
     # -- construction -------------------------------------------------------------------------------
     def _build_gan(self, fp16: bool) -> None:
-        from .losses import ContentLoss, pixel_mse
+        from .losses import PerceptualLoss
 
         c = self.config
         self.discriminator = Discriminator().to(self.device, memory_format=self.memory_format)
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=c.lr, betas=ADAM_BETAS)
         self.sched_d = torch.optim.lr_scheduler.LambdaLR(self.opt_d, lr_lambda(c))
         self.scaler_d = torch.amp.GradScaler("cuda", enabled=fp16)  # one scaler per network
-        if c.content == "mse":
-            self.content_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = pixel_mse
-        elif c.content in ("vgg22", "vgg54"):
-            self.content_loss = ContentLoss(layer=c.content.upper(), weights=c.vgg_weights).to(self.device)
-        else:
+        if c.content not in ("mse", "vgg22", "vgg54"):
             raise ValueError(f"unknown content loss {c.content!r}: use mse, vgg22 or vgg54")
+        # l_SR = content + 1e-3 * adversarial (+ 2e-8 * TV with VGG22), equation (3)
+        self.perceptual = PerceptualLoss(c.content, c.adversarial_weight, vgg_weights=c.vgg_weights).to(self.device)
+        self.loss_label = self.perceptual.label  # says "RANDOM weights" whenever VGG is not pretrained
 
     def _wrap(self, model: nn.Module) -> nn.Module:
         if self.config.compile:
@@ -381,9 +381,8 @@ class Trainer:
         return {"loss": loss.detach()}
 
     def _srgan_step(self, lr: torch.Tensor, hr: torch.Tensor) -> dict[str, torch.Tensor]:
-        from .losses import discriminator_loss, generator_adversarial_loss
+        from .losses import discriminator_loss
 
-        c = self.config
         # Discriminator update: real HR -> 1, G(LR) -> 0 (section 2.2.2). G's output is detached.
         with self._autocast():
             sr = self._g(lr)  # (N, 3, 4h, 4w)
@@ -398,9 +397,8 @@ class Trainer:
         # just-updated D (no graph is reused across the D step, so no in-place autograd error).
         with self._autocast():
             gen_logits = self._d(sr)  # (N,)
-            content = self.content_loss(sr.float(), hr.float())
-        adversarial = generator_adversarial_loss(gen_logits.float())
-        g_loss = content + c.adversarial_weight * adversarial
+            parts = self.perceptual(sr, hr, gen_logits.float())  # VGG runs in mixed precision too
+        g_loss, content, adversarial = parts.total.float(), parts.content.float(), parts.adversarial.float()
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(g_loss).backward()
         self.scaler_g.step(self.opt_g)

@@ -169,3 +169,48 @@ def test_ddp_two_processes_on_cpu_with_gloo(tmp_path):
     assert (tmp_path / "saves_rank0.txt").read_text() == "2"  # steps 2 and 4
     assert (tmp_path / "saves_rank1.txt").read_text() == "0"  # only rank 0 writes checkpoints
     assert load_checkpoint(tmp_path / "last.pt")["step"] == 4
+
+
+def test_srgan_mode_updates_both_networks_and_resumes_exactly(tmp_path):
+    data = PatchDataset(tiny_images(), crop=16, scale=4, seed=2)
+    cfg = dict(mode="srgan", content="mse", steps=4, schedule="step_half", collapse_window=0)
+    g0 = Trainer(tiny_config(**cfg), data, tmp_path / "a", device="cpu", progress=False)
+    d_before = {k: v.clone() for k, v in g0.discriminator.state_dict().items()}
+    g_before = {k: v.clone() for k, v in g0.generator.state_dict().items()}
+    g0.fit()
+    assert any(not torch.equal(d_before[k], v) for k, v in g0.discriminator.state_dict().items())
+    assert any(not torch.equal(g_before[k], v) for k, v in g0.generator.state_dict().items())
+    logged = [h for h in g0.history if "d_acc" in h]
+    assert all({"content", "adversarial", "d_loss", "d_acc"} <= set(h) for h in logged)
+    assert g0.opt_g.param_groups[0]["lr"] == pytest.approx(1e-4)  # 1e-3 -> x0.1 after half (step_half)
+    first = Trainer(tiny_config(**cfg), data, tmp_path / "b", device="cpu", progress=False)
+    first.fit(steps=2)
+    resumed = Trainer(tiny_config(**cfg), data, tmp_path / "b", device="cpu", progress=False)
+    resumed.fit()
+    assert losses(resumed.history) == losses(g0.history)
+
+
+def test_srgan_starts_from_srresnet_weights(tmp_path):
+    data = PatchDataset(tiny_images(), crop=16, scale=4)
+    pre = Trainer(tiny_config(steps=1), data, tmp_path / "pre", device="cpu", progress=False)
+    pre.fit()
+    path = pre.export_generator(tmp_path / "pre.safetensors")
+    gan = Trainer(tiny_config(mode="srgan", content="mse", init_generator=str(path)), data, tmp_path / "gan",
+                  device="cpu", progress=False)
+    for k, v in pre.generator.state_dict().items():
+        assert torch.equal(v, gan.generator.state_dict()[k])
+
+
+def test_discriminator_collapse_is_detected(tmp_path):
+    t = Trainer(tiny_config(mode="srgan", content="mse", collapse_window=4), [], tmp_path, device="cpu",
+                progress=False)
+    t._last_saved = 0
+    t.step = 8
+    t.history = [{"step": s, "d_acc": 1.0} for s in range(1, 9)]
+    with pytest.raises(TrainingDiverged, match="100"):
+        t._check_health({"loss": 1.0})
+    t.history = [{"step": s, "d_acc": 0.5} for s in range(1, 9)]
+    with pytest.raises(TrainingDiverged, match="chance"):
+        t._check_health({"loss": 1.0})
+    t.history = [{"step": s, "d_acc": 0.8 + 0.01 * (s % 3)} for s in range(1, 9)]
+    t._check_health({"loss": 1.0})  # a healthy game passes
