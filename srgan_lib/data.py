@@ -382,6 +382,20 @@ def downscale_patches(hr: torch.Tensor, scale: int) -> torch.Tensor:
     return lr.contiguous().clamp_(0.0, 1.0)
 
 
+# (flip, quarter turns) -> the same pixels as ``np.rot90(patch[:, ::-1] if flip else patch, turns)``,
+# written as plain slicing/transposition views (cheaper than np.rot90; equality is tested).
+_ORIENT = {
+    (False, 0): lambda a: a,
+    (False, 1): lambda a: a[:, ::-1].transpose(1, 0, 2),
+    (False, 2): lambda a: a[::-1, ::-1],
+    (False, 3): lambda a: a[::-1].transpose(1, 0, 2),
+    (True, 0): lambda a: a[:, ::-1],
+    (True, 1): lambda a: a.transpose(1, 0, 2),
+    (True, 2): lambda a: a[::-1],
+    (True, 3): lambda a: a[::-1, ::-1].transpose(1, 0, 2),
+}
+
+
 class PatchDataset(Dataset):
     """Random ``crop x crop`` HR patches and their ``crop/scale`` LR (section 3.2), held in memory.
 
@@ -527,28 +541,48 @@ class PatchDataset(Dataset):
         """
         c = self.crop
         out = np.empty((len(indices), 3, c, c), dtype=np.uint8)  # (N, 3, c, c)
+        images, draw = self.images, self._draw
         for j, index in enumerate(indices):
-            k, top, left, flip, turns = self._draw(int(index))
-            patch = self.images[k][top : top + c, left : left + c]  # (c, c, 3) view
-            if flip:
-                patch = patch[:, ::-1]
-            if turns:
-                patch = np.rot90(patch, turns)
+            k, top, left, flip, turns = draw(int(index))
+            patch = _ORIENT[flip, turns](images[k][top : top + c, left : left + c])  # (c, c, 3) view
             out[j] = patch.transpose(2, 0, 1)  # (3, c, c): the only copy
         return torch.from_numpy(out)
 
-    def __getitems__(self, indices: Sequence[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Items ``indices`` at once: crops gathered, converted and degraded as one batch.
+    def batch(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Items ``indices`` as one batch ``(lr, hr)``: ``(N, 3, c/scale, c/scale)`` and ``(N, 3, c, c)``.
 
-        ``torch.utils.data.DataLoader`` calls this (instead of ``__getitem__`` per item) when present.
+        Crops gathered, converted and degraded at once; row ``j`` equals ``self[indices[j]]``.
         """
         hr = self.hr_patches(indices).to(torch.float32).div_(255.0)  # (N, 3, c, c) in [0, 1]
         lr = downscale_patches(hr, self.scale)  # (N, 3, c/scale, c/scale)
+        return lr, hr
+
+    def __getitems__(self, indices: Sequence[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Items ``indices`` at once (:meth:`batch`), as the list of pairs a collate function expects.
+
+        ``torch.utils.data.DataLoader`` calls this (instead of ``__getitem__`` per item) when present;
+        its default collation then stacks the pairs again (one copy of the batch; :func:`make_loader`
+        avoids it).
+        """
+        lr, hr = self.batch(indices)
         return list(zip(lr.unbind(0), hr.unbind(0)))
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         lr, hr = self.__getitems__([index])[0]
         return lr.clone(), hr.clone()  # (3, c/scale, c/scale), (3, c, c); own storage
+
+
+class _Batches(Dataset):
+    """``dataset.batch(indices)`` behind ``__getitem__``, for a DataLoader with automatic batching off."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # type: ignore[arg-type]
+
+    def __getitem__(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.dataset.batch(indices)  # type: ignore[attr-defined]
 
 
 def make_loader(
@@ -563,29 +597,35 @@ def make_loader(
 ) -> DataLoader:
     """A DataLoader of training batches ``(lr, hr)`` in index order: batch ``s`` holds items
     ``s * batch_size ... (s + 1) * batch_size - 1``, so step ``s`` sees the same data whatever the
-    worker count and a run can resume at ``first_step``.
+    worker count, and a run can resume at ``first_step``.
 
-    Sensible settings for a :class:`PatchDataset`: no shuffling (randomness comes from the index),
-    ``pin_memory`` when CUDA is present, persistent workers with a prefetch of 4 batches each, one
-    torch thread per worker (DataLoader's default). A worker count of 2 to 4 keeps a GPU fed at 96 x 96
-    (see ``benchmarks/data_speed.py``). Each worker holds its own view of the dataset: in-memory
-    images are shared copy-on-write (fork), :class:`LazyImages` caches are per worker.
+    Settings for a :class:`PatchDataset`: no shuffling (the randomness comes from the index);
+    automatic batching off, with a ``BatchSampler`` handing whole index lists to
+    :meth:`PatchDataset.batch`, so a batch is built once and never re-stacked by a collate function;
+    ``pin_memory`` when CUDA is present; persistent workers, each prefetching 4 batches, one torch
+    thread each (DataLoader's default). 2 to 4 workers keep a GPU fed at 96 x 96 (see
+    ``benchmarks/data_speed.py``). Workers share in-memory images copy-on-write (fork); a
+    :class:`LazyImages` cache is per worker. Datasets without a ``batch`` method get an ordinary
+    batched DataLoader.
 
-    The training engine (:class:`srgan_lib.train.Trainer`) builds the same kind of loader itself,
-    with a sampler that also splits indices between distributed ranks; either way a
-    :class:`PatchDataset` batch goes through :meth:`PatchDataset.__getitems__`.
+    The training engine (:class:`srgan_lib.train.Trainer`) builds its own loader (automatic batching,
+    a sampler that also splits indices between distributed ranks); a :class:`PatchDataset` batch then
+    goes through :meth:`PatchDataset.__getitems__` and gives the same tensors.
     """
+    from torch.utils.data import BatchSampler
+
     if steps is None:
-        steps = len(dataset) // batch_size - first_step
+        steps = len(dataset) // batch_size - first_step  # type: ignore[arg-type]
     if steps < 0 or first_step < 0:
         raise ValueError(f"first_step ({first_step}) and steps ({steps}) must be non-negative")
-    sampler = range(first_step * batch_size, (first_step + steps) * batch_size)
+    indices = range(first_step * batch_size, (first_step + steps) * batch_size)
     if pin_memory is None:
         pin_memory = torch.cuda.is_available()
-    extra = {}
-    if num_workers > 0:
-        extra = dict(persistent_workers=True, prefetch_factor=prefetch_factor or 4)
-    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=num_workers,
+    extra = dict(persistent_workers=True, prefetch_factor=prefetch_factor or 4) if num_workers > 0 else {}
+    if hasattr(dataset, "batch"):
+        return DataLoader(_Batches(dataset), batch_size=None, sampler=BatchSampler(indices, batch_size, False),
+                          num_workers=num_workers, pin_memory=pin_memory, **extra)
+    return DataLoader(dataset, batch_size=batch_size, sampler=indices, num_workers=num_workers,
                       pin_memory=pin_memory, drop_last=False, **extra)
 
 

@@ -321,6 +321,12 @@ def test_items_match_the_original_sampler_and_torch_bicubic(augment: bool) -> No
         assert 0 <= float(lr.min()) and float(lr.max()) <= 1
 
 
+def test_orientation_views_equal_numpy_rot90() -> None:
+    a = _rgb(6, 6, 9)
+    for (flip, turns), view in data._ORIENT.items():
+        assert np.array_equal(view(a), np.rot90(a[:, ::-1] if flip else a, turns)), (flip, turns)
+
+
 def test_downscale_patches_matches_interpolate() -> None:
     from srgan_lib.resize import downscale_torch
 
@@ -340,6 +346,9 @@ def test_item_is_the_same_alone_or_in_any_batch() -> None:
         lr, hr = ds[i]
         assert torch.equal(lr, batch[j][0]) and torch.equal(hr, batch[j][1])
     assert torch.equal(other[0][0], batch[-1][0]) and torch.equal(other[2][1], batch[0][1])
+    lr, hr = ds.batch(range(20, 36))  # (16, 3, 8, 8), (16, 3, 32, 32)
+    assert lr.shape == (16, 3, 8, 8) and hr.shape == (16, 3, 32, 32)
+    assert torch.equal(lr[3], batch[3][0]) and torch.equal(hr[15], batch[15][1])
 
 
 def test_augmentation_options() -> None:
@@ -438,6 +447,12 @@ def test_make_loader_batches_are_deterministic_and_resumable() -> None:
         assert torch.equal(hr[b], ds[4 + b][1]) and torch.equal(lr[b], ds[4 + b][0])
     resumed = list(make_loader(ds, batch_size=4, first_step=2, steps=1))
     assert torch.equal(resumed[0][1], batches[2][1])
+    # the engine's kind of loader (automatic batching + default collation) gives the same tensors
+    from torch.utils.data import DataLoader
+
+    plain = list(DataLoader(ds, batch_size=4, sampler=range(12)))
+    for (a_lr, a_hr), (b_lr, b_hr) in zip(plain, batches):
+        assert torch.equal(a_lr, b_lr) and torch.equal(a_hr, b_hr)
 
 
 @pytest.mark.slow
@@ -506,3 +521,13 @@ def test_eval_sets_reproduce_selfexsr_lr(shared_datasets: Path) -> None:
             ref = read_rgb(shared_datasets / "SelfExSR_x4_LR" / name / f"{stem}.png")
             assert hr.shape[0] % 4 == 0 and hr.shape[1] % 4 == 0
             assert np.array_equal(lr, ref), f"{name}/{stem}"
+
+
+@pytest.mark.slow
+def test_bsd100_reproduces_selfexsr_lr(shared_datasets: Path) -> None:
+    """BSD100 (32 of whose HR files lack a last row or column) still gives SelfExSR's x4 LR exactly."""
+    es = load_eval_set(shared_datasets / "BSD100", scale=4)
+    assert len(es) == 100
+    for stem, lr, hr in es:
+        assert hr.shape[:2] in ((320, 480), (480, 320)), stem
+        assert np.array_equal(lr, read_rgb(shared_datasets / "SelfExSR_x4_LR" / "BSD100" / f"{stem}.png")), stem
