@@ -600,7 +600,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for spec in REGISTRY.values():
             size = f"{spec.approx_bytes / 1e6:,.0f} MB" if spec.approx_bytes else "size unknown"
             state = "present" if is_downloaded(spec.name, args.root) else "missing"
-            print(f"{spec.name:12s} {spec.image_count:4d} images  {size:>12s}  {state:8s} {dataset_path(spec.name, args.root)}")
+            where = dataset_path(spec.name, args.root)
+            print(f"{spec.name:12s} {spec.image_count:4d} images  {size:>12s}  {state:8s} {where}")
         return 0
     try:
         for name in args.names:
