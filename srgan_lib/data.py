@@ -565,7 +565,7 @@ class PatchDataset(Dataset):
         avoids it).
         """
         lr, hr = self.batch(indices)
-        return list(zip(lr.unbind(0), hr.unbind(0)))
+        return list(zip(lr.unbind(0), hr.unbind(0)))  # N pairs of (3, c/scale, c/scale), (3, c, c)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         lr, hr = self.__getitems__([index])[0]

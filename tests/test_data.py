@@ -136,6 +136,10 @@ def test_read_modes(tmp_path: Path) -> None:
     assert np.array_equal(read_rgb(tmp_path / "pal.png"), expected_pal)
     out, a = read_rgb_alpha(tmp_path / "pal_t.png")
     assert np.array_equal(out, expected_pal) and a is not None and (a == 0).any()
+    Image.fromarray(rgb).convert("CMYK").save(tmp_path / "cmyk.jpg", quality=95)
+    with Image.open(tmp_path / "cmyk.jpg") as im:
+        assert im.mode == "CMYK"
+        assert np.array_equal(read_rgb(tmp_path / "cmyk.jpg"), np.asarray(im.convert("RGB")))  # Pillow's conversion
     for name in ("rgb", "gray", "bilevel", "rgba", "la", "pal", "pal_t"):
         img = read_rgb(tmp_path / f"{name}.png")
         assert img.dtype == np.uint8 and img.shape == (12, 10, 3) and img.flags.c_contiguous
