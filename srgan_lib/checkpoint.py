@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
 from torch import nn
+
+from .images import default_file_mode, temp_file_beside
 
 
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
@@ -24,10 +25,11 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = temp_file_beside(path)
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, default_file_mode())  # writers such as safetensors may recreate the file as 0600
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -65,6 +65,23 @@ def _as_saveable(img: "np.ndarray | torch.Tensor") -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def default_file_mode() -> int:
+    """The permissions a newly created file gets under the current umask (usually 0644)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def temp_file_beside(path: Path) -> tuple[int, str]:
+    """``(fd, name)`` of a new temporary file in ``path``'s folder, with normal permissions
+    (``mkstemp`` alone makes it 0600, which would carry over to the renamed result)."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, default_file_mode())
+    return fd, tmp
+
+
 def save_image(path: "str | os.PathLike[str]", img: "np.ndarray | torch.Tensor", overwrite: bool = False,
                **save_kwargs) -> "Path":
     """Write an image file atomically: a temporary file in the same folder, then a rename.
@@ -89,8 +106,6 @@ def save_image(path: "str | os.PathLike[str]", img: "np.ndarray | torch.Tensor",
     A crash or interruption leaves either no file (or the old one) or the complete new one, never half
     a file; the temporary file is removed on any error.
     """
-    import tempfile
-
     from PIL import Image
 
     path = Path(path)
@@ -110,7 +125,7 @@ def save_image(path: "str | os.PathLike[str]", img: "np.ndarray | torch.Tensor",
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path}: already exists (pass overwrite=True to replace it)")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        fd, tmp = temp_file_beside(path)
     except PermissionError as exc:
         raise PermissionError(f"{path}: the folder {folder} is not writable ({exc.strerror})") from exc
     try:

@@ -27,6 +27,19 @@ def available() -> dict[str, str]:
     return {n: d for n, (f, d) in BUNDLED.items() if (WEIGHTS_DIR / f).is_file()}
 
 
+def card(name: str) -> dict[str, Any]:
+    """The model card facts of bundled weights (``NAME.json`` beside the file): data, steps, time,
+    hardware, measured PSNR/SSIM, the training history and the validation curve."""
+    import json
+
+    if name not in BUNDLED:
+        raise ValueError(f"unknown bundled weights {name!r}; bundled: {', '.join(BUNDLED)}")
+    path = WEIGHTS_DIR / f"{name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no model card for {name!r} in this installation ({path})")
+    return json.loads(path.read_text())
+
+
 def resolve(name_or_path: str | Path) -> Path:
     """A bundled name (``srresnet_x4``) or a path -> the weight file's path."""
     key = str(name_or_path)

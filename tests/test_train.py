@@ -214,3 +214,41 @@ def test_discriminator_collapse_is_detected(tmp_path):
         t._check_health({"loss": 1.0})
     t.history = [{"step": s, "d_acc": 0.8 + 0.01 * (s % 3)} for s in range(1, 9)]
     t._check_health({"loss": 1.0})  # a healthy game passes
+
+
+def test_atomic_files_get_normal_permissions(tmp_path):
+    from srgan_lib.checkpoint import save_weights
+    from srgan_lib.models import SRResNet
+
+    umask = os.umask(0o022)
+    try:
+        path = save_weights(SRResNet(n_blocks=1, channels=8), tmp_path / "w.safetensors")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
+
+
+def test_srresnet_mode_with_vgg_content_loss_fine_tunes_from_weights(tmp_path):
+    """content="vgg54" in mode "srresnet": Table 1's SRResNet-VGG (content loss only, no discriminator)."""
+    from srgan_lib.losses import ContentLoss, VGGFeatures
+
+    data = PatchDataset(tiny_images(), crop=16, scale=4, seed=3)
+    pre = Trainer(tiny_config(steps=1), data, tmp_path / "pre", device="cpu", progress=False)
+    pre.fit()
+    path = pre.export_generator(tmp_path / "pre.safetensors")
+    with pytest.warns(UserWarning, match="RANDOM"):
+        vgg = VGGFeatures(layer="VGG54", weights="random")
+    cfg = tiny_config(content="vgg54", vgg_weights="random", init_generator=str(path), steps=2, lr=1e-4)
+    t = Trainer(cfg, data, tmp_path / "vgg", device="cpu", progress=False, vgg_extractor=vgg)
+    assert t.discriminator is None and t.perceptual.content_loss.vgg is vgg
+    assert "RANDOM" in t.loss_label and "VGG54" in t.loss_label
+    for k, v in pre.generator.state_dict().items():  # init_generator honoured in srresnet mode
+        assert torch.equal(v, t.generator.state_dict()[k])
+    lr, hr = data.batch([0, 1])
+    with torch.no_grad():
+        want = ContentLoss(extractor=vgg)(t.generator.train()(lr), hr * 2 - 1)  # the first step's loss
+    t.fit()
+    assert losses(t.history)[0] == pytest.approx(float(want), rel=1e-5)  # the VGG loss, not pixel MSE
+    assert any(not torch.equal(v, t.generator.state_dict()[k]) for k, v in pre.generator.state_dict().items())
+    with pytest.raises(ValueError, match="vgg_weights"):
+        Trainer(tiny_config(content="vgg54"), data, tmp_path / "x", device="cpu", progress=False, vgg_extractor=vgg)
