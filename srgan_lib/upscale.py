@@ -1,12 +1,30 @@
-"""Inference on images of any size: the generator on the whole image or in overlapping tiles.
+"""Inference on images of any size: the generator on the whole image or in overlapping tiles (floor 3).
 
-The generator is fully convolutional, so a tile that carries enough context around it (``overlap`` LR
-pixels, at least the network's receptive-field radius) gives the same output pixels as the whole image;
-tiles keep memory bounded whatever the input size. BN uses its running statistics (eval mode, paper
-section 3.2), so it is a per-pixel affine map and does not mix tiles.
+The generator (Figure 4) is fully convolutional, so a tile that carries enough context around it gives
+the same output pixels as the whole image; tiles keep memory bounded whatever the input size. BN uses
+its running statistics (eval mode, paper section 3.2), so it is a per-pixel affine map and does not mix
+tiles. How much context is enough is :func:`receptive_field_radius` (40 LR pixels for the paper's x4
+SRResNet).
+
+Two-stage tiles (SRResNet only). Nearly all of the receptive field (37 of 39.5 LR pixels) comes from
+the trunk that runs at LR resolution (head, 16 residual blocks, post conv), while nearly all of the
+memory goes to the sub-pixel upsampling stage, whose feature maps are ``scale**2`` times larger. So the
+trunk runs on large LR tiles (little recomputed overlap, so the time stays close to one untiled pass),
+and the upsampling stage then runs on smaller chunks of the trunk's features with only
+:func:`upsampling_radius` (3) pixels of context. Both sizes come from a memory budget
+(:func:`plan_tiles`). Any other fully convolutional model is tiled in one stage.
+
+Alpha: an RGBA image's alpha channel is upscaled *separately with bicubic interpolation*, not with the
+network. The generator was trained on natural RGB photographs; an alpha mask is neither, and bicubic is
+smooth, predictable and cheap for the hard edges and flat regions masks are made of.
 """
 
 from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -14,42 +32,326 @@ from torch import nn
 
 from .images import model_to_unit
 
-# Receptive-field radius of the paper's SRResNet, in LR pixels: 9x9 head (4) + 33 3x3 convs at LR (33)
-# + one 3x3 conv at 2x (0.5) + one at 4x (0.25) + the 9x9 tail at 4x (1): about 39.
-SRRESNET_RF_RADIUS = 39
+#: Float32 bytes.
+_BYTES = 4
+#: Live feature maps (of ``channels`` floats per LR pixel) at the trunk's peak: block input, skip, the
+#: conv/BN/PReLU intermediates, and oneDNN's reordered copies. Measured with benchmarks/upscale_speed.py.
+TRUNK_MAPS = 6
+#: Live floats per LR pixel at the upsampling stage's peak, in units of ``channels * scale**2`` (the
+#: last sub-pixel conv's output, its shuffled copy and the PReLU output; 2.25 counted, rounded up).
+UPSAMPLE_MAPS = 3
+#: Default activation budget on the CPU (bytes); on CUDA half of the free memory is used.
+DEFAULT_CPU_BUDGET = 1536 * 2**20
+#: Smallest input side accepted by :func:`check_input_size`: below the 9 x 9 head kernel every output
+#: pixel is mostly made from zero padding.
+MIN_SIDE = 9
+
+
+# -- receptive field ---------------------------------------------------------------------------------
+
+
+def _is_srresnet(model: nn.Module) -> bool:
+    return all(hasattr(model, a) for a in ("head", "blocks", "post", "upsample", "tail", "scale"))
+
+
+def _conv_radius(module: nn.Module) -> int:
+    """Sum of the (stride-1) convolution radii along a sequential path."""
+    return sum(((m.kernel_size[0] - 1) // 2) * m.dilation[0] for m in module.modules() if isinstance(m, nn.Conv2d))
+
+
+def trunk_radius(model: nn.Module) -> int:
+    """Receptive-field radius of SRResNet's LR trunk (head + residual blocks + post conv), in LR pixels:
+    4 + 2 * 16 + 1 = 37 for the paper's network."""
+    return _conv_radius(model.head) + _conv_radius(model.blocks) + _conv_radius(model.post)
+
+
+def upsampling_radius(model: nn.Module) -> int:
+    """Radius of the upsampling stage (sub-pixel blocks + 9 x 9 tail) in LR pixels, rounded up: the
+    first block's conv runs at LR (1), the next at 2x (0.5), the tail at 4x (4 / 4 = 1): 2.5 -> 3."""
+    r, factor = 0.0, 1
+    for block in model.upsample:
+        r += _conv_radius(block) / factor
+        factor *= getattr(block, "r", 2)
+    r += _conv_radius(model.tail) / factor
+    return math.ceil(r)
+
+
+def receptive_field_radius(model: nn.Module) -> int:
+    """Context (LR pixels on each side of a tile) that makes tiled output equal untiled output.
+
+    SRResNet: :func:`trunk_radius` + :func:`upsampling_radius` (37 + 3 = 40 for the paper's x4 network;
+    the exact radius is 39.5). Other models: the sum of every convolution's radius at LR (an upper bound
+    for models whose convolutions all run at LR or higher resolution).
+    """
+    if _is_srresnet(model):
+        return trunk_radius(model) + upsampling_radius(model)
+    return _conv_radius(model)
+
+
+#: The paper's x4 SRResNet (Figure 4): 40 LR pixels.
+SRRESNET_RF_RADIUS = 40
+
+
+# -- memory budget -----------------------------------------------------------------------------------
+
+
+def default_budget(device: torch.device | str = "cpu") -> int:
+    """Activation memory to plan for: :data:`DEFAULT_CPU_BUDGET` on the CPU (capped at a quarter of the
+    physical memory), half of the free memory on CUDA."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free * 0.5)
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        physical = 4 * DEFAULT_CPU_BUDGET
+    return int(min(DEFAULT_CPU_BUDGET, physical // 4))
+
+
+def _channels(model: nn.Module) -> int:
+    return int(getattr(model, "channels", 64))
+
+
+def plan_tiles(model: nn.Module, budget: int | None = None, device: torch.device | str = "cpu") -> tuple[int, int]:
+    """``(tile, chunk)``: LR sides for the trunk tiles and the upsampling chunks that fit ``budget`` bytes.
+
+    The trunk needs about ``TRUNK_MAPS * channels * 4`` bytes per LR pixel of a tile *with* its context;
+    the upsampling stage ``UPSAMPLE_MAPS * channels * scale**2 * 4`` per LR pixel of a chunk, while the
+    trunk's output for the current tile (``channels * 4`` bytes per pixel) stays alive beside it.
+    """
+    budget = int(budget or default_budget(device))
+    c, s = _channels(model), int(getattr(model, "scale", 4))
+    ctx = receptive_field_radius(model)
+    side = int(math.sqrt(budget / (_BYTES * c * TRUNK_MAPS)))  # tile + 2 * context
+    tile = max(side - 2 * ctx, 16)
+    features = _BYTES * c * (tile + 2 * ctx) ** 2
+    up_ctx = upsampling_radius(model) if _is_srresnet(model) else 0
+    chunk_side = int(math.sqrt(max(budget - features, budget // 4) / (_BYTES * c * s * s * UPSAMPLE_MAPS)))
+    chunk = max(chunk_side - 2 * up_ctx, 8)
+    return tile, chunk
+
+
+def _spans(length: int, tile: int) -> list[tuple[int, int]]:
+    """Split ``0..length`` into near-equal spans of at most ``tile``."""
+    n = max(1, math.ceil(length / tile))
+    step = math.ceil(length / n)
+    return [(a, min(a + step, length)) for a in range(0, length, step)]
+
+
+# -- the forward passes ------------------------------------------------------------------------------
+
+Piece = tuple[int, int, torch.Tensor]  # (top, left) in HR pixels, (N, 3, hh, ww) in [0, 1]
+
+
+def _windows(h: int, w: int, tile: int, ctx: int) -> Iterator[tuple[int, int, int, int, int, int, int, int]]:
+    """Tiles ``(top, bottom, left, right)`` with their context window ``(t0, t1, l0, l1)`` clipped to the image."""
+    for top, bottom in _spans(h, tile):
+        for left, right in _spans(w, tile):
+            yield top, bottom, left, right, max(top - ctx, 0), min(bottom + ctx, h), max(left - ctx, 0), min(right + ctx, w)
+
+
+def _one_stage(model: nn.Module, lr: torch.Tensor, tile: int, ctx: int, scale: int) -> Iterator[Piece]:
+    _, _, h, w = lr.shape
+    for top, bottom, left, right, t0, t1, l0, l1 in _windows(h, w, tile, ctx):
+        piece = model(lr[:, :, t0:t1, l0:l1])  # (N, 3, s*(t1-t0), s*(l1-l0))
+        dt, dl = (top - t0) * scale, (left - l0) * scale
+        piece = piece[:, :, dt : dt + (bottom - top) * scale, dl : dl + (right - left) * scale]  # kept part
+        yield top * scale, left * scale, model_to_unit(piece.float())
+
+
+def _two_stage(model: nn.Module, lr: torch.Tensor, tile: int, chunk: int, scale: int) -> Iterator[Piece]:
+    """SRResNet: trunk on ``tile`` tiles (+ full context), then upsampling on ``chunk`` chunks (+ 3 px).
+
+    The composition is :meth:`srgan_lib.models.SRResNet.forward` split in two (tested equal to it).
+    """
+    _, _, h, w = lr.shape
+    up_ctx = upsampling_radius(model)
+    ctx = trunk_radius(model) + up_ctx
+    for top, bottom, left, right, t0, t1, l0, l1 in _windows(h, w, tile, ctx):
+        skip = model.head(lr[:, :, t0:t1, l0:l1])  # (N, 3, th, tw) -> (N, C, th, tw)
+        feats = model.post(model.blocks(skip)) + skip  # (N, C, th, tw); exact >= 37 px from cut edges
+        del skip
+        fh, fw = t1 - t0, l1 - l0
+        for ctop, cbottom in _spans(bottom - top, chunk):
+            for cleft, cright in _spans(right - left, chunk):
+                # the chunk in feature coordinates, with the upsampling stage's context (clipped)
+                a, b = top - t0 + ctop, top - t0 + cbottom
+                c, d = left - l0 + cleft, left - l0 + cright
+                a0, b0, c0, d0 = max(a - up_ctx, 0), min(b + up_ctx, fh), max(c - up_ctx, 0), min(d + up_ctx, fw)
+                out = model.tail(model.upsample(feats[:, :, a0:b0, c0:d0]))  # (N, 3, s*(b0-a0), s*(d0-c0))
+                dt, dl = (a - a0) * scale, (c - c0) * scale
+                out = out[:, :, dt : dt + (b - a) * scale, dl : dl + (d - c) * scale]  # kept part
+                yield (top + ctop) * scale, (left + cleft) * scale, model_to_unit(out.float())
+        del feats
 
 
 @torch.no_grad()
-def upscale_tensor(model: nn.Module, lr: torch.Tensor, tile: int | None = None,
-                   overlap: int = SRRESNET_RF_RADIUS) -> torch.Tensor:
-    """Upscale ``lr`` ``(N, 3, h, w)`` in [0, 1] -> ``(N, 3, s*h, s*w)`` in [0, 1] (clamped).
+def upscale_pieces(model: nn.Module, lr: torch.Tensor, tile: int | str | None = "auto",
+                   overlap: int | None = None, chunk: int | None = None,
+                   budget: int | None = None) -> Iterator[Piece]:
+    """Upscale ``lr`` ``(N, 3, h, w)`` in [0, 1] piece by piece: yields ``(top, left, piece)`` with
+    ``piece`` ``(N, 3, hh, ww)`` in [0, 1] placed at HR ``(top, left)``; the pieces tile the output.
 
-    ``tile``: side of the LR tiles (``None``: the whole image at once). ``overlap``: context added on
-    each side of a tile, cropped away after the forward pass.
+    ``tile``: ``"auto"`` (from the memory budget, :func:`plan_tiles`), an LR side, or ``None`` (the whole
+    image in one forward pass). ``overlap``: context on each side of a tile (default
+    :func:`receptive_field_radius`, which makes the output equal the untiled one); giving it uses
+    one-stage tiles. ``chunk``: LR side of the upsampling chunks of two-stage tiles (default from the
+    budget). ``budget``: bytes of activations to plan for (default :func:`default_budget`).
     """
-    scale = getattr(model, "scale", None) or 4
+    scale = int(getattr(model, "scale", None) or 4)
     device = next(model.parameters()).device
     dtype = next(model.parameters()).dtype
+    lr = lr.to(device, dtype)
+    if lr.ndim != 4 or lr.shape[1] != 3:
+        raise ValueError(f"expected an (N, 3, h, w) tensor, got shape {tuple(lr.shape)}")
+    if tile is None:
+        yield 0, 0, model_to_unit(model(lr).float())  # (N, 3, s*h, s*w)
+        return
+    auto_tile, auto_chunk = plan_tiles(model, budget, device)
+    tile = auto_tile if tile == "auto" else int(tile)
+    if tile < 1:
+        raise ValueError(f"tile must be a positive number of LR pixels, got {tile}")
+    if _is_srresnet(model) and overlap is None:
+        yield from _two_stage(model, lr, tile, int(chunk or auto_chunk), scale)
+    else:
+        ctx = receptive_field_radius(model) if overlap is None else int(overlap)
+        yield from _one_stage(model, lr, tile, ctx, scale)
+
+
+def upscale_tensor(model: nn.Module, lr: torch.Tensor, tile: int | str | None = "auto",
+                   overlap: int | None = None, chunk: int | None = None, budget: int | None = None) -> torch.Tensor:
+    """Upscale ``lr`` ``(N, 3, h, w)`` in [0, 1] -> ``(N, 3, s*h, s*w)`` in [0, 1] (clamped).
+
+    Arguments as :func:`upscale_pieces`. With the default overlap the result equals one untiled forward
+    pass up to float rounding (convolution algorithms differ with the input size).
+    """
+    scale = int(getattr(model, "scale", None) or 4)
     n, _, h, w = lr.shape
-    if tile is None or (h <= tile and w <= tile):
-        return model_to_unit(model(lr.to(device, dtype)).float())
-    out = torch.empty(n, 3, h * scale, w * scale, device=device)  # (N, 3, s*h, s*w)
-    for top in range(0, h, tile):
-        for left in range(0, w, tile):
-            bottom, right = min(top + tile, h), min(left + tile, w)
-            t0, l0 = max(top - overlap, 0), max(left - overlap, 0)
-            t1, l1 = min(bottom + overlap, h), min(right + overlap, w)
-            piece = model(lr[:, :, t0:t1, l0:l1].to(device, dtype)).float()  # (N, 3, s*(t1-t0), s*(l1-l0))
-            dt, dl = (top - t0) * scale, (left - l0) * scale
-            out[:, :, top * scale : bottom * scale, left * scale : right * scale] = model_to_unit(
-                piece[:, :, dt : dt + (bottom - top) * scale, dl : dl + (right - left) * scale])
+    out = None
+    for top, left, piece in upscale_pieces(model, lr, tile, overlap, chunk, budget):
+        if out is None:
+            out = torch.empty(n, 3, h * scale, w * scale, device=piece.device)  # (N, 3, s*h, s*w)
+        out[:, :, top : top + piece.shape[2], left : left + piece.shape[3]] = piece
     return out
 
 
-def upscale_array(model: nn.Module, lr: np.ndarray, tile: int | None = None,
-                  overlap: int = SRRESNET_RF_RADIUS) -> np.ndarray:
-    """Upscale an ``(h, w, 3)`` uint8 image -> ``(s*h, s*w, 3)`` uint8 (rounded)."""
+def upscale_array(model: nn.Module, lr: np.ndarray, tile: int | str | None = "auto",
+                  overlap: int | None = None, chunk: int | None = None, budget: int | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """Upscale an ``(h, w, 3)`` uint8 image -> ``(s*h, s*w, 3)`` uint8 (rounded).
+
+    The output is filled piece by piece, so no full-size float copy of the result is ever made (an
+    8192 x 8192 float image alone would be 805 MB). ``progress(done_pixels, total_pixels)`` is called
+    after each piece.
+    """
     from .images import tensor_to_uint8, uint8_to_tensor
 
-    sr = upscale_tensor(model, uint8_to_tensor(lr)[None], tile=tile, overlap=overlap)  # (1, 3, s*h, s*w)
-    return tensor_to_uint8(sr[0])
+    scale = int(getattr(model, "scale", None) or 4)
+    h, w = lr.shape[:2]
+    out = np.empty((h * scale, w * scale, 3), dtype=np.uint8)  # (s*h, s*w, 3)
+    total, done = out.shape[0] * out.shape[1], 0
+    x = uint8_to_tensor(lr)[None]  # (1, 3, h, w)
+    for top, left, piece in upscale_pieces(model, x, tile, overlap, chunk, budget):
+        out[top : top + piece.shape[2], left : left + piece.shape[3]] = tensor_to_uint8(piece[0])
+        done += piece.shape[2] * piece.shape[3]
+        if progress:
+            progress(done, total)
+    return out
+
+
+# -- images and files ----------------------------------------------------------------------------------
+
+
+def upscale_alpha(alpha: np.ndarray, scale: int) -> np.ndarray:
+    """An ``(h, w)`` uint8 alpha channel -> ``(s*h, s*w)`` uint8 by bicubic interpolation (Pillow's)."""
+    from PIL import Image
+
+    h, w = alpha.shape
+    return np.asarray(Image.fromarray(np.ascontiguousarray(alpha, dtype=np.uint8)).resize((w * scale, h * scale), Image.BICUBIC))
+
+
+def check_input_size(shape: tuple[int, ...], name: str = "image") -> None:
+    """Refuse images smaller than :data:`MIN_SIDE` pixels on a side, naming the file."""
+    h, w = shape[:2]
+    if h < MIN_SIDE or w < MIN_SIDE:
+        raise ValueError(f"{name}: {w}x{h} pixels is too small to upscale (need at least {MIN_SIDE}x{MIN_SIDE}); "
+                         f"pass a larger image")
+
+
+def upscale_image(model: nn.Module, rgb: np.ndarray, alpha: np.ndarray | None = None,
+                  **kwargs) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(rgb (h, w, 3) uint8, alpha (h, w) uint8 or None)`` -> the same at ``scale`` times the size.
+
+    RGB goes through the network (:func:`upscale_array`, keyword arguments passed on); alpha through
+    :func:`upscale_alpha` (bicubic; see the module docstring for why).
+    """
+    scale = int(getattr(model, "scale", None) or 4)
+    sr = upscale_array(model, rgb, **kwargs)
+    return sr, (upscale_alpha(alpha, scale) if alpha is not None else None)
+
+
+#: Suffixes whose format can store an alpha channel.
+_ALPHA_SUFFIXES = {".png", ".tif", ".tiff", ".webp"}
+
+
+def output_name(src: Path, scale: int, has_alpha: bool) -> str:
+    """``photo.jpg`` -> ``photo_x4.jpg``; formats that cannot be written, or cannot hold an alpha
+    channel that the image has, become ``.png``."""
+    from .images import _SAVE_FORMATS
+
+    suffix = src.suffix.lower()
+    if suffix not in _SAVE_FORMATS or (has_alpha and suffix not in _ALPHA_SUFFIXES):
+        suffix = ".png"
+    return f"{src.stem}_x{scale}{suffix}"
+
+
+def upscale_file(model: nn.Module, src: str | Path, dst: str | Path, overwrite: bool = False, **kwargs) -> Path:
+    """Read any image file (:func:`srgan_lib.data.read_rgb_alpha`: grayscale, palette, 16-bit, EXIF
+    orientation, alpha), upscale it (:func:`upscale_image`) and write ``dst`` atomically
+    (:func:`srgan_lib.images.save_image`; an existing ``dst`` raises ``FileExistsError`` unless
+    ``overwrite``). Grayscale inputs come out as RGB (the network's output need not be gray).
+
+    The output path is checked *before* the (slow) upscaling, so a refusal costs nothing.
+    """
+    from .data import read_rgb_alpha
+    from .images import save_image
+
+    src, dst = Path(src), Path(dst)
+    if dst.exists() and not overwrite:
+        raise FileExistsError(f"{dst}: already exists (pass --overwrite to replace it)")
+    if not dst.parent.is_dir():
+        kind = "is not a folder" if dst.parent.exists() else "does not exist"
+        raise FileNotFoundError(f"{dst}: the output folder {dst.parent} {kind}")
+    rgb, alpha = read_rgb_alpha(src)
+    check_input_size(rgb.shape, str(src))
+    sr, sr_alpha = upscale_image(model, rgb, alpha, **kwargs)
+    img = sr if sr_alpha is None else np.concatenate([sr, sr_alpha[..., None]], axis=2)  # (H, W, 3|4)
+    return save_image(dst, img, overwrite=overwrite)
+
+
+# -- models --------------------------------------------------------------------------------------------
+
+
+def load_model(name_or_path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
+    """A generator in eval mode from bundled weights (``srresnet_x4``), a safetensors file, or a
+    training checkpoint (``last.pt``, read with ``torch.load(weights_only=True)``, which refuses
+    pickled code). Errors name the file and the problem."""
+    from .weights import BUNDLED, load_generator
+
+    path = Path(name_or_path)
+    if str(name_or_path) not in BUNDLED and path.suffix.lower() in (".pt", ".pth", ".ckpt"):
+        from .checkpoint import load_checkpoint
+        from .models import SRResNet
+
+        state = load_checkpoint(path, map_location="cpu")  # ValueError for pickled code or a corrupt file
+        if not isinstance(state, dict) or "generator" not in state or "config" not in state:
+            raise ValueError(f"{path}: not an srgan training checkpoint (no generator/config inside)")
+        cfg = state["config"]
+        try:
+            model = SRResNet(int(cfg["scale"]), int(cfg["n_blocks"]), int(cfg["channels"]))
+            model.load_state_dict(state["generator"])
+        except (KeyError, TypeError, RuntimeError) as exc:
+            raise ValueError(f"{path}: checkpoint does not hold an SRResNet generator ({exc})") from exc
+        return model.to(device).eval()
+    return load_generator(name_or_path, device=device)

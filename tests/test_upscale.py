@@ -1,0 +1,245 @@
+"""Upscaling any image: receptive field, tiled == untiled, memory plan, alpha, files, model loading."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+from srgan_lib import upscale as up
+from srgan_lib.checkpoint import save_checkpoint, save_weights
+from srgan_lib.models import SRResNet
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def tiny(scale: int = 4, seed: int = 0) -> SRResNet:
+    torch.manual_seed(seed)
+    model = SRResNet(scale=scale, n_blocks=2, channels=8).eval()
+    for m in model.modules():  # non-trivial BN statistics, so BN is not the identity
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 2.0)
+    return model
+
+
+def measured_radius(model: nn.Module, size: int = 48) -> float:
+    """The receptive-field radius measured directly: perturb one LR pixel, see how far the HR output
+    changes (in LR pixels, the largest distance from the perturbed pixel's HR block)."""
+    torch.manual_seed(1)
+    x = torch.rand(1, 3, size, size, dtype=torch.float64)
+    m = model.double()
+    c = size // 2
+    with torch.no_grad():
+        a = m(x)
+        x2 = x.clone()
+        x2[:, :, c, c] += 1.0
+        diff = (m(x2) - a).abs().amax(dim=(0, 1)) > 0  # (H, W)
+    ys, xs = torch.nonzero(diff, as_tuple=True)
+    s = model.scale
+    lo = min(int(ys.min()), int(xs.min()))
+    hi = max(int(ys.max()), int(xs.max()))
+    model.float()
+    return max(c * s - lo, hi - (c * s + s - 1)) / s
+
+
+def test_radius_formula_matches_the_paper_network():
+    assert up.receptive_field_radius(SRResNet()) == up.SRRESNET_RF_RADIUS == 40
+    assert up.trunk_radius(SRResNet()) == 37 and up.upsampling_radius(SRResNet()) == 3
+    # x2: one sub-pixel conv at LR (1) + the 9 x 9 tail at 2x (4 / 2 = 2) = 3
+    assert up.receptive_field_radius(SRResNet(scale=2)) == 37 + 3
+
+
+def test_radius_is_an_upper_bound_of_the_measured_one():
+    for scale in (2, 4):
+        model = tiny(scale)
+        measured = measured_radius(model)
+        assert measured <= up.receptive_field_radius(model) < measured + 1, (scale, measured)
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+def test_tiled_equals_untiled_tiny_model(scale):
+    model = tiny(scale)
+    torch.manual_seed(2)
+    x = torch.rand(1, 3, 37, 51)
+    whole = up.upscale_tensor(model, x, tile=None)
+    r = up.receptive_field_radius(model)
+    two_stage = up.upscale_tensor(model, x, tile=10, chunk=4)
+    one_stage = up.upscale_tensor(model, x, tile=10, overlap=r)
+    assert whole.shape == (1, 3, 37 * scale, 51 * scale)
+    torch.testing.assert_close(two_stage, whole, atol=1e-5, rtol=0)
+    torch.testing.assert_close(one_stage, whole, atol=1e-5, rtol=0)
+    # the test can fail: too little context changes the result
+    short = up.upscale_tensor(model, x, tile=10, overlap=r - 3)
+    assert (short - whole).abs().max() > 1e-4  # far above float noise (~1e-7)
+
+
+def test_tiled_equals_untiled_paper_model():
+    model = SRResNet().eval()
+    torch.manual_seed(3)
+    x = torch.rand(1, 3, 100, 92)
+    whole = up.upscale_tensor(model, x, tile=None)
+    tiled = up.upscale_tensor(model, x, tile=32, chunk=20)  # 4 x 3 trunk tiles, several chunks each
+    torch.testing.assert_close(tiled, whole, atol=1e-4, rtol=0)
+
+
+def test_upscale_array_matches_tensor_path_and_reports_progress():
+    model = tiny()
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (30, 41, 3), dtype=np.uint8)
+    calls = []
+    out = up.upscale_array(model, img, tile=12, chunk=5, progress=lambda d, t: calls.append((d, t)))
+    from srgan_lib.images import tensor_to_uint8, uint8_to_tensor
+
+    ref = tensor_to_uint8(up.upscale_tensor(model, uint8_to_tensor(img)[None], tile=None)[0])
+    assert out.shape == (120, 164, 3) and out.dtype == np.uint8
+    assert np.abs(out.astype(int) - ref.astype(int)).max() <= 1  # rounding of float-level differences
+    assert calls[-1] == (120 * 164, 120 * 164) and len(calls) > 4
+
+
+def test_plan_tiles_respects_the_budget():
+    model = SRResNet()
+    tile, chunk = up.plan_tiles(model, budget=1536 * 2**20)
+    ctx = up.receptive_field_radius(model)
+    trunk = 4 * 64 * up.TRUNK_MAPS * (tile + 2 * ctx) ** 2
+    upsample = 4 * 64 * 16 * up.UPSAMPLE_MAPS * (chunk + 6) ** 2 + 4 * 64 * (tile + 2 * ctx) ** 2
+    assert trunk <= 1536 * 2**20 and upsample <= 1536 * 2**20
+    assert tile >= 400  # large trunk tiles: little recomputed overlap
+    small = up.plan_tiles(model, budget=64 * 2**20)
+    assert small[0] < tile and small[1] < chunk
+
+
+def test_spans_are_near_equal_and_cover():
+    assert up._spans(10, 4) == [(0, 4), (4, 8), (8, 10)]
+    assert up._spans(2048, 700) == [(0, 683), (683, 1366), (1366, 2048)]
+
+
+def test_alpha_is_upscaled_with_bicubic():
+    alpha = np.zeros((10, 12), np.uint8)
+    alpha[3:7, 4:9] = 255
+    out = up.upscale_alpha(alpha, 4)
+    ref = np.asarray(Image.fromarray(alpha).resize((48, 40), Image.BICUBIC))
+    assert out.shape == (40, 48) and np.array_equal(out, ref)
+    rgb, a = up.upscale_image(tiny(), np.zeros((10, 12, 3), np.uint8), alpha, tile=None)
+    assert rgb.shape == (40, 48, 3) and np.array_equal(a, ref)
+
+
+def test_upscale_file_modes(tmp_path):
+    model = tiny()
+    rng = np.random.default_rng(1)
+    rgba = rng.integers(0, 256, (16, 20, 4), dtype=np.uint8)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
+    Image.fromarray(rgba[..., 0]).save(tmp_path / "gray.png")
+    deep = (rgba[..., 0].astype("<u2") * 257).tobytes()
+    Image.frombytes("I;16", (20, 16), deep).save(tmp_path / "deep.png")
+    Image.fromarray(rgba[..., :3]).convert("P").save(tmp_path / "pal.gif")
+    out = up.upscale_file(model, tmp_path / "a.png", tmp_path / "a_x4.png", tile=8)
+    with Image.open(out) as im:
+        assert im.mode == "RGBA" and im.size == (80, 64)
+        assert np.array_equal(np.asarray(im)[..., 3], up.upscale_alpha(rgba[..., 3], 4))
+    for name in ("gray.png", "deep.png", "pal.gif"):
+        dst = tmp_path / up.output_name(Path(name), 4, False)
+        up.upscale_file(model, tmp_path / name, dst)
+        with Image.open(dst) as im:
+            assert im.mode == "RGB" and im.size == (80, 64)
+    assert up.output_name(Path("x.jpg"), 4, True) == "x_x4.png"
+    assert up.output_name(Path("x.jpg"), 4, False) == "x_x4.jpg"
+    assert up.output_name(Path("x.gif"), 2, False) == "x_x2.png"
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    img = np.zeros((12, 20, 3), np.uint8)
+    im = Image.fromarray(img)
+    exif = im.getexif()
+    exif[0x0112] = 6  # rotate 90 degrees: upright the image is 12 wide, 20 high
+    im.save(tmp_path / "r.jpg", exif=exif)
+    out = up.upscale_file(tiny(), tmp_path / "r.jpg", tmp_path / "r_x4.png")
+    with Image.open(out) as res:
+        assert res.size == (48, 80)
+
+
+def test_upscale_file_refuses_before_working(tmp_path):
+    model = tiny()
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "in.png")
+    (tmp_path / "out.png").write_bytes(b"keep me")
+    with pytest.raises(FileExistsError, match="out.png"):
+        up.upscale_file(model, tmp_path / "in.png", tmp_path / "out.png")
+    assert (tmp_path / "out.png").read_bytes() == b"keep me"
+    up.upscale_file(model, tmp_path / "in.png", tmp_path / "out.png", overwrite=True)
+    Image.fromarray(np.zeros((4, 40, 3), np.uint8)).save(tmp_path / "thin.png")
+    with pytest.raises(ValueError, match="thin.png.*too small"):
+        up.upscale_file(model, tmp_path / "thin.png", tmp_path / "thin_x4.png")
+    (tmp_path / "file").write_text("a file, not a folder")
+    with pytest.raises(FileNotFoundError, match="not a folder"):
+        up.upscale_file(model, tmp_path / "in.png", tmp_path / "file" / "out.png")
+
+
+def test_load_model_from_weights_and_checkpoint(tmp_path):
+    model = tiny()
+    save_weights(model, tmp_path / "w.safetensors", model.config())
+    loaded = up.load_model(tmp_path / "w.safetensors")
+    save_checkpoint({"config": {**model.config(), "mode": "srresnet"}, "generator": model.state_dict()},
+                    tmp_path / "last.pt")
+    from_ckpt = up.load_model(tmp_path / "last.pt")
+    x = torch.rand(1, 3, 12, 12)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), model(x))
+        torch.testing.assert_close(from_ckpt(x), model(x))
+
+
+class _Evil:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_malicious_pickle_is_refused(tmp_path):
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.pt"
+    torch.save({"config": {}, "generator": _Evil(marker)}, evil)
+    with pytest.raises(ValueError, match="evil.pt"):
+        up.load_model(evil)
+    assert not marker.exists()
+    # the oracle: an unrestricted unpickler *would* run the code (so the test above means something)
+    torch.load(evil, weights_only=False)
+    assert marker.exists()
+
+
+def test_corrupt_and_truncated_weights_are_named(tmp_path):
+    model = tiny()
+    good = save_weights(model, tmp_path / "w.safetensors", model.config())
+    (tmp_path / "cut.safetensors").write_bytes(good.read_bytes()[:200])
+    with pytest.raises(ValueError, match="cut.safetensors"):
+        up.load_model(tmp_path / "cut.safetensors")
+    ckpt = save_checkpoint({"config": model.config(), "generator": model.state_dict()}, tmp_path / "c.pt")
+    (tmp_path / "cut.pt").write_bytes(ckpt.read_bytes()[:300])
+    with pytest.raises(ValueError, match="cut.pt"):
+        up.load_model(tmp_path / "cut.pt")
+    (tmp_path / "zero.pt").write_bytes(b"")
+    with pytest.raises(ValueError, match="zero.pt"):
+        up.load_model(tmp_path / "zero.pt")
+
+
+def test_wrong_architecture_is_refused(tmp_path):
+    conv = nn.Conv2d(3, 3, 3)
+    save_weights(conv, tmp_path / "conv.safetensors", {"scale": 4})
+    with pytest.raises(ValueError, match="conv.safetensors"):
+        up.load_model(tmp_path / "conv.safetensors")
+    save_checkpoint({"config": {"scale": 4, "n_blocks": 3, "channels": 8}, "generator": tiny().state_dict()},
+                    tmp_path / "mismatch.pt")
+    with pytest.raises(ValueError, match="mismatch.pt"):
+        up.load_model(tmp_path / "mismatch.pt")
