@@ -29,6 +29,8 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EPILOG = """\
 examples:
   srgan --version
+  srgan demo                 the shipped weights on a held-out picture -> srgan_demo.png
+  srgan upscale photo.jpg -o photo_x4.png
   srgan info                 versions, and the device the tutorial would use here
   srgan COMMAND --help       the options of one command
 
@@ -79,9 +81,407 @@ def _run_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- shared helpers ------------------------------------------------------------------------------
+
+
+def _example(*lines: str) -> str:
+    return "example:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _device(name: str):
+    from .runtime import pick_device
+
+    return pick_device(name)
+
+
+def _default_weights() -> str:
+    from .weights import BUNDLED, available
+
+    have = available()
+    if not have:
+        raise CommandError(f"no bundled weights in this installation ({', '.join(BUNDLED)} are missing); "
+                           "pass --weights PATH (a .safetensors file or a training checkpoint)")
+    return next(iter(have))
+
+
+def _load(weights: str, device, scale: int | None = None):
+    from .upscale import load_model
+
+    model = load_model(weights, device=device)
+    if scale is not None and model.scale != scale:
+        raise CommandError(f"{weights}: weights are for x{model.scale}, but --scale {scale} was asked for; "
+                           f"pass x{scale} weights or --scale {model.scale}")
+    return model
+
+
+# --- srgan demo ----------------------------------------------------------------------------------
+
+_DEMO_LABELS = {"srresnet_x4": "SRResNet", "srgan_mse_x4": "SRGAN-MSE"}
+
+
+def _add_demo(parser: argparse.ArgumentParser) -> None:
+    from .data import HELD_OUT_SAMPLES
+
+    parser.epilog = _example("srgan demo                       writes ./srgan_demo.png",
+                             "srgan demo --image coffee -o coffee.png --overwrite")
+    parser.add_argument("--image", default="astronaut", choices=HELD_OUT_SAMPLES,
+                        help="bundled picture never seen in training (default astronaut)")
+    parser.add_argument("-o", "--out", default="srgan_demo.png", help="figure file (default ./srgan_demo.png)")
+    parser.add_argument("--overwrite", "--force", action="store_true", help="replace an existing figure")
+    parser.add_argument("--weights", nargs="+", metavar="W",
+                        help="weights to show instead of the bundled ones (names or paths)")
+    parser.add_argument("--size", type=int, default=256,
+                        help="HR side of the centre crop used (default 256; 0: the whole image)")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, mps")
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .data import load_sample, matlab_lr
+    from .evaluate import bicubic_upscaler
+    from .metrics import psnr, ssim
+    from .resize import modcrop
+    from .upscale import upscale_array
+    from .weights import BUNDLED, available
+
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        raise CommandError(f"{out}: already exists; pass --overwrite (or -o another name)")
+    if not out.parent.is_dir():
+        raise CommandError(f"{out}: the folder {out.parent} does not exist")
+    device = _device(args.device)
+    hr = load_sample(args.image)
+    if args.size:
+        s = min(args.size, *hr.shape[:2])
+        top, left = (hr.shape[0] - s) // 2, (hr.shape[1] - s) // 2
+        hr = hr[top : top + s, left : left + s]
+    hr = modcrop(hr, 4)
+    lr = matlab_lr(hr, 4)  # the paper's test inputs: MATLAB-era bicubic x1/4 (section 3.1)
+    images = {"bicubic": bicubic_upscaler(4)(lr)}
+    notes = []
+    if args.weights:
+        chosen = {Path(w).stem if w not in BUNDLED else _DEMO_LABELS.get(w, w): w for w in args.weights}
+    else:
+        have = available()
+        chosen = {_DEMO_LABELS[n]: n for n in BUNDLED if n in have}
+        notes += [f"{_DEMO_LABELS[n]} weights are not shipped yet ({n})" for n in BUNDLED if n not in have]
+    for label, w in chosen.items():
+        images[label] = upscale_array(_load(w, device, scale=4), lr)
+    images["original"] = hr
+    scores = {}
+    print(f"{args.image}: {hr.shape[1]}x{hr.shape[0]} HR, x4 from {lr.shape[1]}x{lr.shape[0]} "
+          f"(PSNR/SSIM on Y, 4 px border, paper flavour)")
+    for label, img in images.items():
+        if label == "original":
+            continue
+        p, q = float(psnr(img, hr, crop_border=4, flavour="paper")), float(ssim(img, hr, crop_border=4, flavour="paper"))
+        scores[label] = f"{p:.2f} dB / {q:.4f}"
+        print(f"  {label:<12} {p:6.2f} dB  {q:.4f}")
+    for note in notes:
+        print(f"  note: {note}")
+    _save_figure(images, scores, out, args.overwrite, title=f"x4 super-resolution of '{args.image}' (held out)",
+                 note="; ".join(notes) or None)
+    print(f"figure: {out}")
+    return EXIT_OK
+
+
+def _save_figure(images, scores, out, overwrite: bool, title: str, note: str | None) -> None:
+    """Render a comparison figure and write it with :func:`srgan_lib.images.save_image` (atomic, no
+    silent overwrite)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from .images import save_image
+    from .viz import comparison_figure
+
+    fig = comparison_figure(images, scores=scores, title=title, note=note)
+    try:
+        fig.canvas.draw()
+        rgba = np.asarray(fig.canvas.buffer_rgba())  # (H, W, 4)
+        save_image(out, np.ascontiguousarray(rgba[..., :3]), overwrite=overwrite)
+    finally:
+        plt.close(fig)
+
+
+# --- srgan upscale -------------------------------------------------------------------------------
+
+
+def _add_upscale(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = _example("srgan upscale photo.jpg -o photo_x4.png",
+                             "srgan upscale photos/ more.png -o upscaled/ --weights srgan_mse_x4",
+                             "srgan upscale big.tif -o out/ --tile 256 --device cuda")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders (searched recursively)")
+    parser.add_argument("-o", "--out", required=True,
+                        help="output file (one input file) or folder (created if missing)")
+    parser.add_argument("--weights", help="bundled name (srresnet_x4, srgan_mse_x4) or a .safetensors/.pt path "
+                                          "(default: the first bundled weights present)")
+    parser.add_argument("--scale", type=int, help="refuse weights of another scale")
+    parser.add_argument("--tile", default="auto",
+                        help="LR tile side in pixels, 'auto' (from the memory budget, default) or 'none'")
+    parser.add_argument("--overlap", type=int,
+                        help="context around each tile in LR pixels (default: the receptive field, 40 for x4; "
+                             "less is faster but changes the output near tile edges)")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    parser.add_argument("--device", default="auto", help="auto (default: CUDA, then MPS, then CPU), cpu, cuda, mps")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _upscale_jobs(inputs, out):
+    """``([(src, dst)], single)``: one input file and an ``out`` with an image suffix -> ``out`` is the
+    output file (``single``); otherwise ``dst`` is the folder to write into (folders keep their
+    sub-folders inside ``out``)."""
+    from pathlib import Path
+
+    from .data import IMAGE_SUFFIXES, find_images
+
+    out = Path(out)
+    single = len(inputs) == 1 and Path(inputs[0]).is_file() and out.suffix.lower() in IMAGE_SUFFIXES
+    jobs = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            jobs += [(f, out / f.relative_to(p).parent) for f in find_images(p)]
+        elif p.exists():
+            jobs.append((p, out))
+        else:
+            raise CommandError(f"{p}: no such file or folder")
+    return jobs, single
+
+
+def _run_upscale(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tqdm.auto import tqdm
+
+    from .upscale import output_name, upscale_file
+
+    tile = args.tile.lower()
+    if tile not in ("auto", "none") and not tile.isdigit():
+        raise CommandError(f"--tile {args.tile!r}: use a number of LR pixels, 'auto' or 'none'")
+    tile = None if tile == "none" else (tile if tile == "auto" else int(tile))
+    jobs, single = _upscale_jobs(args.inputs, args.out)
+    out = Path(args.out)
+    if not single:
+        if out.exists() and not out.is_dir():
+            raise CommandError(f"{out}: exists and is not a folder; pass a folder for several images")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CommandError(f"{out}: cannot create the output folder ({exc.strerror or exc}); "
+                               "choose a writable place with -o") from exc
+    model = _load(args.weights or _default_weights(), _device(args.device), args.scale)
+    failures = []
+    bar = tqdm(jobs, unit="image", disable=args.quiet or len(jobs) < 2, desc="upscale")
+    for src, dst in bar:
+        try:
+            if not single:
+                dst.mkdir(parents=True, exist_ok=True)
+                dst = dst / output_name(src, model.scale, has_alpha=False)  # GIF etc. -> PNG
+            upscale_file(model, src, dst, overwrite=args.overwrite, tile=tile, overlap=args.overlap)
+        except (ValueError, OSError) as exc:
+            if len(jobs) == 1:
+                raise
+            failures.append(src)
+            tqdm.write(f"{PROG} upscale: skipped {' '.join(str(exc).split())}", file=sys.stderr)
+            continue
+        if len(jobs) == 1 and not args.quiet:
+            print(dst)
+    bar.close()
+    if failures:
+        raise CommandError(f"{len(failures)} of {len(jobs)} images failed (listed above); "
+                           f"the other {len(jobs) - len(failures)} were written to {out}")
+    if len(jobs) > 1 and not args.quiet:
+        print(f"{len(jobs)} images written to {out}")
+    return EXIT_OK
+
+
+# --- srgan train ---------------------------------------------------------------------------------
+
+
+def _add_train(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = _example(
+        "srgan train --preset cpu --data ~/DIV2K --val Set5 --out runs/srresnet",
+        "srgan train --mode srgan --preset colab --data ~/DIV2K --init-generator runs/srresnet/generator.safetensors",
+        "torchrun --nproc_per_node=4 -m srgan_lib train --preset paper --data ~/DIV2K   (several GPUs)",
+        "Ctrl-C saves last.pt; the same command again resumes from it.")
+    parser.add_argument("--preset", required=True, help="quick, cpu, colab or paper (see srgan_lib.train.PRESETS)")
+    parser.add_argument("--data", required=True, help="folder of HR training images (searched recursively)")
+    parser.add_argument("--mode", default="srresnet", choices=("srresnet", "srgan"), help="default srresnet")
+    parser.add_argument("--out", help="run folder: last.pt, generator.safetensors (default runs/MODE-PRESET)")
+    parser.add_argument("--steps", type=int, help="total steps (default: the preset's)")
+    parser.add_argument("--init-generator", help="SRGAN: SRResNet weights to start from (.safetensors)")
+    parser.add_argument("--val", help="validation set name or folder, e.g. Set5 (default: none)")
+    parser.add_argument("--root", help="datasets root for --val (default $SRGAN_DATA, else ~/.cache/srgan)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="any other TrainConfig field, e.g. --set batch_size=8 --set n_blocks=4 (repeatable)")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, mps")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _parse_overrides(pairs) -> dict:
+    import dataclasses
+
+    from .train import TrainConfig
+
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    defaults = TrainConfig()
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in fields:
+            raise CommandError(f"--set {pair!r}: use KEY=VALUE with KEY one of {', '.join(sorted(fields))}")
+        kind = type(getattr(defaults, key))
+        try:
+            if kind is bool:
+                if value.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                    raise ValueError(value)
+                out[key] = value.lower() in ("1", "true", "yes", "on")
+            elif kind in (int, float):
+                out[key] = kind(value)
+            else:
+                out[key] = None if value.lower() == "none" else value
+        except ValueError:
+            raise CommandError(f"--set {pair!r}: {key} needs a {kind.__name__}") from None
+    return out
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .data import PatchDataset, load_eval_set
+    from .train import Trainer, preset
+
+    overrides = _parse_overrides(args.set)
+    if args.steps is not None:
+        overrides["steps"] = args.steps
+    if args.init_generator:
+        if args.mode != "srgan":
+            raise CommandError("--init-generator is for --mode srgan (SRGAN starts from SRResNet weights)")
+        from .weights import resolve
+
+        overrides["init_generator"] = str(resolve(args.init_generator))
+    config = preset(args.mode, args.preset, **overrides)
+    out = Path(args.out or f"runs/{args.mode}-{args.preset}")
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"{out}: exists and is not a folder; choose another --out")
+    data = PatchDataset.from_folder(args.data, crop=config.crop, scale=config.scale, seed=config.seed)
+    val = load_eval_set(args.val, config.scale, args.root).tensors() if args.val else ()
+    resumed = (out / "last.pt").is_file()
+    trainer = Trainer(config, data, out, val_pairs=val, device=None if args.device == "auto" else args.device,
+                      progress=not args.quiet)
+    if trainer.rank == 0:
+        what = f"resuming {out / 'last.pt'} at step {trainer.step}" if resumed else f"new run in {out}"
+        print(f"{config.mode} / {args.preset}: {what}, {config.steps} steps, {len(data.names)} training images, "
+              f"loss: {trainer.loss_label}", flush=True)
+    trainer.fit()
+    if trainer.rank == 0:
+        path = trainer.export_generator(out / "generator.safetensors", preset=args.preset)
+        last = next((h for h in reversed(trainer.history) if "val_psnr" in h), None)
+        score = f", val PSNR {last['val_psnr']:.2f} dB" if last else ""
+        print(f"done at step {trainer.step}{score}; weights: {path}")
+    return EXIT_OK
+
+
+# --- srgan evaluate ------------------------------------------------------------------------------
+
+
+def _add_evaluate(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = _example("srgan evaluate --weights srresnet_x4 --sets Set5 Set14 BSD100",
+                             "srgan evaluate --weights runs/srresnet/generator.safetensors --sets Set5 --format csv")
+    parser.add_argument("--weights", nargs="+", default=None, metavar="W",
+                        help="bundled names or paths (default: every bundled weight present)")
+    parser.add_argument("--sets", nargs="+", default=["Set5", "Set14", "BSD100"], metavar="SET",
+                        help="dataset names or folders of HR images (default Set5 Set14 BSD100)")
+    parser.add_argument("--root", help="datasets root (default $SRGAN_DATA, else ~/.cache/srgan)")
+    parser.add_argument("--format", default="text", choices=("text", "csv", "json"), help="default text")
+    parser.add_argument("--flavour", default="both", choices=("paper", "standard", "both"),
+                        help="metric protocol: the paper's (Table 2) or the VDSR/EDSR-era one (default both)")
+    parser.add_argument("--no-bicubic", action="store_true", help="leave out the bicubic baseline")
+    parser.add_argument("--limit", type=int, help="only the first N images of each set")
+    parser.add_argument("--download", action="store_true", help="download missing datasets")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, mps")
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    import csv
+    import json
+    from pathlib import Path
+
+    from .data import load_eval_set
+    from .evaluate import bicubic_upscaler, evaluate, format_table, model_upscaler
+    from .metrics import FLAVOURS
+    from .weights import BUNDLED, available
+
+    names = args.weights or list(available())
+    if not names:
+        raise CommandError("no bundled weights in this installation; pass --weights PATH")
+    device = _device(args.device)
+    models = {}
+    for w in names:
+        label = _DEMO_LABELS.get(w, w) if w in BUNDLED else Path(w).stem
+        models[label] = _load(w, device)
+    scales = {m.scale for m in models.values()}
+    if len(scales) > 1:
+        raise CommandError(f"weights of different scales ({sorted(scales)}); evaluate one scale at a time")
+    scale = scales.pop()
+    upscalers = {} if args.no_bicubic else {"bicubic": bicubic_upscaler(scale)}
+    upscalers.update({label: model_upscaler(m, tile="auto") for label, m in models.items()})
+    sets = {}
+    for name in args.sets:
+        s = load_eval_set(name, scale, args.root, download=args.download, limit=args.limit)
+        sets[s.name] = s
+    flavours = FLAVOURS if args.flavour == "both" else (args.flavour,)
+    rows = evaluate(upscalers, sets, flavours=flavours)
+    if args.format == "text":
+        print(format_table(rows))
+    elif args.format == "json":
+        print(json.dumps([{**r, "paper": list(r["paper"]) if r["paper"] else None} for r in rows], indent=2))
+    else:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["method", "dataset", "flavour", "psnr", "ssim", "paper_psnr", "paper_ssim"])
+        for r in rows:
+            p = r["paper"] or ("", "")
+            writer.writerow([r["method"], r["dataset"], r["flavour"], f"{r['psnr']:.4f}", f"{r['ssim']:.6f}", p[0], p[1]])
+    return EXIT_OK
+
+
+# --- srgan download ------------------------------------------------------------------------------
+
+
+def _add_download(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = _example("srgan download Set5 Set14 BSD100", "srgan download --list")
+    parser.add_argument("names", nargs="*", metavar="NAME", help="datasets (see --list)")
+    parser.add_argument("--root", help="data root (default $SRGAN_DATA, else ~/.cache/srgan)")
+    parser.add_argument("--force", action="store_true", help="download again even if present")
+    parser.add_argument("--list", action="store_true", help="list the datasets and where they would go")
+
+
+def _run_download(args: argparse.Namespace) -> int:
+    from . import download as dl
+
+    if args.list or not args.names:
+        return dl.main(["--list"] + (["--root", args.root] if args.root else []))
+    for name in args.names:
+        print(dl.download(name, args.root, force=args.force))
+    return EXIT_OK
+
+
 # --- the registry: the one place that lists the subcommands ---------------------------------------
 
 COMMANDS: tuple[Command, ...] = (
+    Command("demo", "upscale a bundled picture with the shipped weights and write a comparison figure",
+            _add_demo, _run_demo),
+    Command("upscale", "upscale image files or folders x4 (any size: overlapping tiles)", _add_upscale, _run_upscale),
+    Command("train", "train SRResNet or SRGAN on a folder of images (resumable; torchrun-ready)",
+            _add_train, _run_train),
+    Command("evaluate", "PSNR/SSIM of weights on Set5/Set14/BSD100 beside the paper's Table 2",
+            _add_evaluate, _run_evaluate),
+    Command("download", "download evaluation and training datasets", _add_download, _run_download),
     Command("info", "print versions and the device the tutorial would use", _add_info, _run_info),
 )
 
@@ -97,7 +497,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for command in COMMANDS:
-        p = sub.add_parser(command.name, help=command.help, description=command.help)
+        p = sub.add_parser(command.name, help=command.help, description=command.help,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         command.add_arguments(p)
         p.set_defaults(_run=command.run)
     return parser
