@@ -1,6 +1,8 @@
 """One training engine for SRResNet (pixel MSE) and SRGAN (perceptual loss), paper section 3.2.
 
-- SRResNet: Adam (beta1 = 0.9), pixel MSE between G(LR) and HR, both in [-1, 1].
+- SRResNet: Adam (beta1 = 0.9), pixel MSE between G(LR) and HR, both in [-1, 1]. With ``content="vgg22"``
+  or ``"vgg54"`` the same mode trains on the VGG content loss alone, no discriminator (Table 1's
+  SRResNet-VGG22 row; VGG54 likewise), typically fine-tuning from MSE weights (``init_generator``).
 - SRGAN: the generator starts from SRResNet weights; each iteration makes one discriminator update and
   one generator update (k = 1) with l_SR = content + 1e-3 * adversarial; the paper's schedule is 1e-4,
   then 1e-5 for the second half (``schedule="step_half"``). Content is ``mse``, ``vgg22`` or ``vgg54``
@@ -24,7 +26,7 @@ import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -36,6 +38,9 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from .checkpoint import load_checkpoint, save_checkpoint, save_weights
 from .images import unit_to_model
 from .models import Discriminator, SRResNet
+
+if TYPE_CHECKING:
+    from .losses import VGGFeatures
 
 ADAM_BETAS = (0.9, 0.999)  # section 3.2: Adam with beta1 = 0.9
 
@@ -55,10 +60,10 @@ class TrainConfig:
     schedule: str = "constant"  # "constant", "step_half" (x0.1 at half: SRGAN) or "cosine"
     warmup_steps: int = 0
     min_lr: float = 0.0  # floor of the cosine schedule
-    content: str = "mse"  # SRGAN content loss: "mse", "vgg22", "vgg54"
+    content: str = "mse"  # content loss, both modes: "mse", "vgg22", "vgg54" (srresnet + vgg: Table 1's SRResNet-VGG)
     adversarial_weight: float = 1e-3  # section 2.2
     vgg_weights: str = "imagenet"  # or "random" (quick runs only; loudly labelled)
-    init_generator: str | None = None  # SRGAN: SRResNet weights (.safetensors) to start from
+    init_generator: str | None = None  # generator weights (.safetensors or bundled name) to start from
     seed: int = 0
     num_workers: int = 0
     log_every: int = 50
@@ -226,6 +231,8 @@ class Trainer:
     ``val_pairs`` is a list of ``(lr, hr)`` tensors ``(3, h, w)`` / ``(3, H, W)`` in [0, 1] (for example
     Set5 made with the MATLAB-era resize); validation reports mean PSNR/SSIM ("standard" flavour).
     ``out_dir`` holds ``last.pt`` (resumed automatically when present), ``samples/`` and ``history``.
+    ``vgg_extractor``: an already built :class:`~srgan_lib.losses.VGGFeatures` for the VGG content loss
+    (saves building VGG19 twice); its layer and weights must match ``config.content``/``vgg_weights``.
     """
 
     def __init__(
@@ -237,10 +244,12 @@ class Trainer:
         device: str | torch.device | None = None,
         resume: bool = True,
         progress: bool = True,
+        vgg_extractor: VGGFeatures | None = None,
     ) -> None:
         from .runtime import pick_device, seed_everything
 
         self.config, self.train_set, self.val_pairs = config, train_set, list(val_pairs)
+        self._vgg_extractor = vgg_extractor  # an existing losses.VGGFeatures to reuse (optional)
         self.out_dir = Path(out_dir)
         self.rank, self.world = _distributed()
         self.device = pick_device(None if device is None else str(device))
@@ -256,7 +265,7 @@ class Trainer:
         self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
 
         self.generator = SRResNet(config.scale, config.n_blocks, config.channels)
-        if config.mode == "srgan" and config.init_generator:
+        if config.init_generator:
             from .weights import load_generator_weights
 
             load_generator_weights(self.generator, config.init_generator)
@@ -266,11 +275,14 @@ class Trainer:
         fp16 = self.amp_dtype == torch.float16
         self.scaler_g = torch.amp.GradScaler("cuda", enabled=fp16)
         self.discriminator = None
+        self.perceptual = None
         self.loss_label = "pixel MSE on [-1, 1] (section 2.2.1)"
         if config.mode == "srgan":
             self._build_gan(fp16)
         elif config.mode != "srresnet":
             raise ValueError(f"unknown mode {config.mode!r}: use 'srresnet' or 'srgan'")
+        elif config.content != "mse":
+            self._build_perceptual(adversarial_weight=0.0)  # content only: SRResNet-VGG22/VGG54 (Table 1)
 
         self.step = 0
         self.history: list[dict[str, float]] = []
@@ -282,17 +294,25 @@ class Trainer:
 
     # -- construction -------------------------------------------------------------------------------
     def _build_gan(self, fp16: bool) -> None:
-        from .losses import PerceptualLoss
-
         c = self.config
         self.discriminator = Discriminator().to(self.device, memory_format=self.memory_format)
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=c.lr, betas=ADAM_BETAS)
         self.sched_d = torch.optim.lr_scheduler.LambdaLR(self.opt_d, lr_lambda(c))
         self.scaler_d = torch.amp.GradScaler("cuda", enabled=fp16)  # one scaler per network
+        # l_SR = content + 1e-3 * adversarial (+ 2e-8 * TV with VGG22), equation (3)
+        self._build_perceptual(self.config.adversarial_weight)
+
+    def _build_perceptual(self, adversarial_weight: float) -> None:
+        from .losses import PerceptualLoss
+
+        c = self.config
         if c.content not in ("mse", "vgg22", "vgg54"):
             raise ValueError(f"unknown content loss {c.content!r}: use mse, vgg22 or vgg54")
-        # l_SR = content + 1e-3 * adversarial (+ 2e-8 * TV with VGG22), equation (3)
-        self.perceptual = PerceptualLoss(c.content, c.adversarial_weight, vgg_weights=c.vgg_weights).to(self.device)
+        vgg = self._vgg_extractor
+        if vgg is not None and vgg.weights != c.vgg_weights:
+            raise ValueError(f"vgg_extractor has weights={vgg.weights!r}, the config says vgg_weights={c.vgg_weights!r}")
+        self.perceptual = PerceptualLoss(c.content, adversarial_weight, vgg_weights=c.vgg_weights,
+                                         extractor=self._vgg_extractor).to(self.device)
         self.loss_label = self.perceptual.label  # says "RANDOM weights" whenever VGG is not pretrained
 
     def _wrap(self, model: nn.Module) -> nn.Module:
@@ -372,7 +392,10 @@ class Trainer:
     def _srresnet_step(self, lr: torch.Tensor, hr: torch.Tensor) -> dict[str, torch.Tensor]:
         with self._autocast():
             sr = self._g(lr)  # (N, 3, 4h, 4w)
-        loss = F.mse_loss(sr.float(), hr.float())  # section 2.2.1, pixel-wise MSE on [-1, 1]
+            if self.perceptual is not None:  # SRResNet-VGG: l_X = VGG content loss (+ TV for VGG22), no l_Gen
+                loss = self.perceptual(sr, hr).total.float()
+        if self.perceptual is None:
+            loss = F.mse_loss(sr.float(), hr.float())  # section 2.2.1, pixel-wise MSE on [-1, 1]
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss).backward()
         self.scaler_g.step(self.opt_g)
