@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
@@ -246,7 +247,8 @@ def test_srresnet_mode_with_vgg_content_loss_fine_tunes_from_weights(tmp_path):
         assert torch.equal(v, t.generator.state_dict()[k])
     lr, hr = data.batch([0, 1])
     with torch.no_grad():
-        want = ContentLoss(extractor=vgg)(t.generator.train()(lr), hr * 2 - 1)  # the first step's loss
+        g = copy.deepcopy(t.generator).train()  # a copy: a train-mode pass updates BN running statistics
+        want = ContentLoss(extractor=vgg)(g(lr), hr * 2 - 1)  # the first step's loss, HR in [-1, 1]
     t.fit()
     assert losses(t.history)[0] == pytest.approx(float(want), rel=1e-5)  # the VGG loss, not pixel MSE
     assert any(not torch.equal(v, t.generator.state_dict()[k]) for k, v in pre.generator.state_dict().items())
