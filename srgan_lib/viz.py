@@ -154,3 +154,194 @@ def error_map_figure(hr: np.ndarray, candidates: Mapping[str, np.ndarray], box: 
     if im is not None:
         fig.colorbar(im, ax=axes[1, :].tolist(), shrink=0.8, label="mean |SR - HR| over RGB")
     return fig
+
+
+# ------------------------------------------------------------------------------------------------
+# Interactive comparison (section 3.4's visual comparisons), with a static fallback
+# ------------------------------------------------------------------------------------------------
+
+#: Set this environment variable (to anything but "" or "0") to force static figures everywhere.
+STATIC_ENV = "SRGAN_STATIC_FIGURES"
+
+
+def widgets_available() -> bool:
+    """True when an interactive widget can be shown: running inside an IPython *kernel* (JupyterLab,
+    Colab, VS Code), ipywidgets importable, and ``$SRGAN_STATIC_FIGURES`` not set.
+
+    A kernel cannot tell whether its frontend renders widgets (nbval and GitHub do not), so notebooks
+    always show the static figure too, and the widget only as an extra (see :func:`interactive_comparison`).
+    """
+    import os
+
+    if os.environ.get(STATIC_ENV, "") not in ("", "0"):
+        return False
+    try:
+        from IPython import get_ipython
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def split_view(left: np.ndarray, right: np.ndarray, split: float = 0.5, zoom: int = 1,
+               centre: tuple[int, int] | None = None, line: bool = True) -> np.ndarray:
+    """One uint8 image: ``left`` up to column ``split * width``, ``right`` after it, optionally
+    zoomed ``zoom`` times (nearest neighbour) around ``centre`` = (row, col) in full-image pixels.
+
+    The same crop window is taken from both images, so the split compares like with like.
+    """
+    if left.shape != right.shape:
+        raise ValueError(f"split_view: images differ in size, {left.shape} vs {right.shape}")
+    if zoom < 1:
+        raise ValueError(f"split_view: zoom must be >= 1, got {zoom}")
+    h, w = left.shape[:2]
+    ch, cw = max(1, h // zoom), max(1, w // zoom)  # window in full-image pixels
+    cy, cx = centre if centre is not None else (h // 2, w // 2)
+    top = int(np.clip(cy - ch // 2, 0, h - ch))
+    lft = int(np.clip(cx - cw // 2, 0, w - cw))
+    a = left[top : top + ch, lft : lft + cw]  # (ch, cw, 3)
+    b = right[top : top + ch, lft : lft + cw]  # (ch, cw, 3)
+    cut = int(round(np.clip(split, 0.0, 1.0) * cw))
+    out = np.concatenate([a[:, :cut], b[:, cut:]], axis=1)  # (ch, cw, 3)
+    if zoom > 1:
+        out = np.repeat(np.repeat(out, zoom, axis=0), zoom, axis=1)  # (ch*zoom, cw*zoom, 3)
+    out = np.ascontiguousarray(out)
+    if line and 0 < cut < cw:
+        col = cut * zoom
+        out[:, max(0, col - 1) : col + 1] = (255, 255, 255)
+    return out
+
+
+def _png_bytes(img: np.ndarray) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(img)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def interactive_comparison(
+    images: Mapping[str, np.ndarray],
+    left: str | None = None,
+    right: str | None = None,
+    boxes: Sequence[Box] | None = None,
+    title: str | None = None,
+    note: str | None = None,
+    static: bool | None = None,
+):
+    """Compare methods with a moving split: two Dropdowns (left and right method), a split slider, a zoom
+    slider and a Dropdown of zoom centres (the :func:`pick_boxes` windows, or ``boxes``).
+
+    Returns an ``ipywidgets.VBox`` when :func:`widgets_available` (or ``static=False``), otherwise the
+    static :func:`comparison_figure` of the same images (``static=True`` forces it). Rule used by the
+    notebooks: always display the static figure (it is what nbval, GitHub and exported HTML can show) and
+    display the widget as well when this function returns one.
+    """
+    names = list(images)
+    if len(names) < 2:
+        raise ValueError("interactive_comparison needs at least two images")
+    shapes = {images[n].shape for n in names}
+    if len(shapes) != 1:
+        raise ValueError(f"all images must have the same size, got {sorted(shapes)}")
+    if static is None:
+        static = not widgets_available()
+    if static:
+        return comparison_figure(images, boxes=boxes, title=title, note=note)
+
+    import ipywidgets as W
+
+    left = left or names[0]
+    right = right or names[-1]
+    for n in (left, right):
+        if n not in images:
+            raise ValueError(f"unknown method {n!r}; choose one of {names}")
+    ref = images[names[-1]]
+    boxes = list(boxes) if boxes is not None else pick_boxes(ref)
+    centres = {"image centre": (ref.shape[0] // 2, ref.shape[1] // 2)}
+    for k, (top, lft, size) in enumerate(boxes, start=1):
+        centres[f"crop {k} at ({top}, {lft})"] = (top + size // 2, lft + size // 2)
+
+    dd_left = W.Dropdown(options=names, value=left, description="left")
+    dd_right = W.Dropdown(options=names, value=right, description="right")
+    split = W.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.01, description="split", readout_format=".2f")
+    zoom = W.IntSlider(value=1, min=1, max=8, description="zoom")
+    centre = W.Dropdown(options=list(centres), value=list(centres)[0], description="centre")
+    view = W.Image(format="png")
+    caption = W.HTML()
+
+    def redraw(_change=None) -> None:
+        img = split_view(images[dd_left.value], images[dd_right.value], split.value, zoom.value,
+                         centres[centre.value])
+        view.value = _png_bytes(img)
+        caption.value = f"<b>{dd_left.value}</b> | <b>{dd_right.value}</b>" + (f" &mdash; {note}" if note else "")
+
+    for w in (dd_left, dd_right, split, zoom, centre):
+        w.observe(redraw, names="value")
+    redraw()
+    children = [W.HBox([dd_left, dd_right]), W.HBox([split, zoom, centre]), caption, view]
+    if title:
+        children.insert(0, W.HTML(f"<h4>{title}</h4>"))
+    box = W.VBox(children)
+    box.redraw = redraw  # for tests and for scripts that change the controls
+    return box
+
+
+# ------------------------------------------------------------------------------------------------
+# The perception-distortion trade-off (Blau and Michaeli, CVPR 2018; the paper's Table 1 vs MOS)
+# ------------------------------------------------------------------------------------------------
+
+def high_frequency_ratio(sr: np.ndarray, hr: np.ndarray, crop_border: int = 4) -> float:
+    """Fine-detail energy of ``sr`` relative to ``hr``: mean squared Laplacian of luma, SR over HR.
+
+    A no-reference texture statistic (the reference is used only to normalise): 1.0 means as much
+    high-frequency energy as the original, below 1 a blurrier image (MSE-trained SRResNet, bicubic),
+    near or above 1 a sharper one (SRGAN; the detail may be invented, see :func:`error_map_figure`).
+    It is *not* a perceptual-quality score such as MOS; it tracks the "sharpness" axis only.
+    """
+    from scipy.ndimage import laplace
+
+    def energy(img: np.ndarray) -> float:
+        y = img[..., :3].astype(np.float64).mean(axis=2) / 255.0
+        if crop_border:
+            y = y[crop_border:-crop_border, crop_border:-crop_border]
+        return float(np.mean(laplace(y) ** 2))
+
+    if sr.shape != hr.shape:
+        raise ValueError(f"high_frequency_ratio: SR {sr.shape} and HR {hr.shape} differ in size")
+    return energy(sr) / max(energy(hr), 1e-12)
+
+
+def perception_distortion_figure(points: Sequence[Mapping], perceptual_label: str = "high-frequency energy ratio",
+                                 target: float | None = 1.0, note: str | None = None):
+    """PSNR (distortion, x) against a perceptual measure (y) for labelled points.
+
+    ``points``: dicts with ``label``, ``psnr``, ``perceptual`` and optionally ``group`` (points of one
+    group, such as the checkpoints of one run, are joined by a line in order). ``target``: the value of the
+    original image on the perceptual axis (a dashed line).
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    groups: dict[str, list[Mapping]] = {}
+    for p in points:
+        groups.setdefault(p.get("group") or p["label"], []).append(p)
+    for g, pts in groups.items():
+        xs, ys = [p["psnr"] for p in pts], [p["perceptual"] for p in pts]
+        ax.plot(xs, ys, marker="o", ls="-" if len(pts) > 1 else "none", label=g)
+        for p in pts:
+            ax.annotate(p["label"], (p["psnr"], p["perceptual"]), fontsize=8, xytext=(4, 4),
+                        textcoords="offset points")
+    if target is not None:
+        ax.axhline(target, ls="--", color="grey")
+        ax.annotate("original", (ax.get_xlim()[0], target), fontsize=8, va="bottom")
+    ax.set_xlabel("PSNR (dB), higher = less distortion")
+    ax.set_ylabel(perceptual_label)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if note:
+        ax.set_title(note, fontsize=9, color="#b00020")
+    fig.tight_layout()
+    return fig

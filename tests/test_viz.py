@@ -1,0 +1,81 @@
+"""Tests for the figures and widgets of srgan_lib.viz (static fallback, split view, trade-off plot)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from srgan_lib import viz  # noqa: E402
+
+
+def _imgs(h=64, w=80):
+    rng = np.random.default_rng(0)
+    return {"bicubic": np.zeros((h, w, 3), np.uint8), "SRGAN": np.full((h, w, 3), 128, np.uint8),
+            "original": rng.integers(0, 256, (h, w, 3), dtype=np.uint8)}
+
+
+def test_split_view_takes_left_then_right_and_zooms():
+    a, b = np.zeros((8, 10, 3), np.uint8), np.full((8, 10, 3), 200, np.uint8)
+    out = viz.split_view(a, b, split=0.3, line=False)
+    assert out.shape == (8, 10, 3)
+    assert (out[:, :3] == 0).all() and (out[:, 3:] == 200).all()
+    z = viz.split_view(a, b, split=0.5, zoom=2, centre=(0, 0), line=False)
+    assert z.shape == (8, 10, 3)  # a quarter of the image, twice as large
+    with pytest.raises(ValueError):
+        viz.split_view(a, b[:4])
+
+
+def test_static_fallback_returns_a_figure():
+    fig = viz.interactive_comparison(_imgs(), static=True)
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) >= 3
+
+
+def test_no_kernel_means_static(monkeypatch):
+    monkeypatch.delenv(viz.STATIC_ENV, raising=False)
+    assert viz.widgets_available() is False  # pytest is not an IPython kernel
+    assert isinstance(viz.interactive_comparison(_imgs()), Figure)
+
+
+def test_env_var_forces_static(monkeypatch):
+    monkeypatch.setenv(viz.STATIC_ENV, "1")
+    assert viz.widgets_available() is False
+
+
+def test_widget_has_its_controls_and_redraws():
+    W = pytest.importorskip("ipywidgets")
+    box = viz.interactive_comparison(_imgs(), static=False, title="t")
+    assert isinstance(box, W.VBox)
+    kinds = [type(c) for c in box.children]
+    assert kinds[0] is W.HTML and W.Image in kinds
+    controls = [w for c in box.children if isinstance(c, W.HBox) for w in c.children]
+    dropdowns = [w for w in controls if isinstance(w, W.Dropdown)]
+    assert [d.description for d in dropdowns] == ["left", "right", "centre"]
+    assert dropdowns[0].value == "bicubic" and dropdowns[1].value == "original"
+    image = next(c for c in box.children if isinstance(c, W.Image))
+    before = image.value
+    assert before[:4] == b"\x89PNG"
+    dropdowns[0].value = "SRGAN"  # observed: the view is redrawn
+    assert image.value != before
+
+
+def test_high_frequency_ratio():
+    rng = np.random.default_rng(0)
+    hr = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    assert viz.high_frequency_ratio(hr, hr) == pytest.approx(1.0)
+    flat = np.full_like(hr, 100)
+    assert viz.high_frequency_ratio(flat, hr) == pytest.approx(0.0)
+
+
+def test_perception_distortion_figure():
+    pts = [{"label": "bicubic", "psnr": 26.0, "perceptual": 0.3},
+           {"label": "step 10", "psnr": 28.0, "perceptual": 0.6, "group": "run"},
+           {"label": "step 20", "psnr": 27.5, "perceptual": 0.8, "group": "run"}]
+    fig = viz.perception_distortion_figure(pts, note="random VGG")
+    assert isinstance(fig, Figure)
+    assert len(fig.axes[0].lines) == 3  # bicubic, the run (one joined line), the target line
