@@ -9,7 +9,8 @@ Super-resolution papers disagree by up to a dB on the *same* images because they
     Single-channel (grayscale) images are used as Y directly. ``crop_border`` pixels are removed from
     every side. PSNR = 10 log10(255^2 / MSE) on doubles. SSIM = Wang et al.'s ``ssim_index.m``: 11x11
     Gaussian window (sigma 1.5), K1 = 0.01, K2 = 0.03, L = 255, "valid" region only, plain mean.
-    Implemented with ``conv2d`` on batched tensors (runs on the GPU), float64.
+    Batched torch code in float64 on the input's device (a separable filter as shifted sums; Apple's
+    MPS has no float64, so there it runs on the CPU).
 
 ``flavour="paper"``  (what the SRGAN paper's Table 2 used: the daala tools at commit 8d03668)
     1. crop ``crop_border`` pixels from every side of the RGB images (gray is expanded to RGB);
@@ -439,6 +440,8 @@ def _paper_lumas(q: torch.Tensor) -> list[np.ndarray]:
 # =====================================================================================================
 def _lumas(sr, hr, crop_border: int, flavour: str):
     a, b, single = _prepare(sr, hr, crop_border, flavour)
+    if a.device.type == "mps":  # no float64 on Apple GPUs: measure on the CPU instead
+        a, b = a.cpu(), b.cpu()
     if flavour == "standard":
         return rgb_to_y_bt601(a), rgb_to_y_bt601(b), single, a.device
     return _paper_lumas(a), _paper_lumas(b), single, a.device
