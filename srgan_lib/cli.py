@@ -474,13 +474,10 @@ def _run_download(args: argparse.Namespace) -> int:
 # --- the registry: the one place that lists the subcommands ---------------------------------------
 
 COMMANDS: tuple[Command, ...] = (
-    Command("demo", "upscale a bundled picture with the shipped weights and write a comparison figure",
-            _add_demo, _run_demo),
-    Command("upscale", "upscale image files or folders x4 (any size: overlapping tiles)", _add_upscale, _run_upscale),
-    Command("train", "train SRResNet or SRGAN on a folder of images (resumable; torchrun-ready)",
-            _add_train, _run_train),
-    Command("evaluate", "PSNR/SSIM of weights on Set5/Set14/BSD100 beside the paper's Table 2",
-            _add_evaluate, _run_evaluate),
+    Command("demo", "compare bicubic and the shipped weights on a picture", _add_demo, _run_demo),
+    Command("upscale", "upscale images or folders (tiled: any size)", _add_upscale, _run_upscale),
+    Command("train", "train SRResNet or SRGAN (resumable, torchrun-ready)", _add_train, _run_train),
+    Command("evaluate", "PSNR/SSIM on Set5/Set14/BSD100 beside Table 2", _add_evaluate, _run_evaluate),
     Command("download", "download evaluation and training datasets", _add_download, _run_download),
     Command("info", "print versions and the device the tutorial would use", _add_info, _run_info),
 )

@@ -111,3 +111,364 @@ def test_python_dash_m_runs_the_command():
     assert result.returncode == cli.EXIT_FAILURE
     assert result.stdout == ""
     assert result.stderr.startswith("srgan info: error:") and result.stderr.count("\n") == 1
+
+
+# --- the commands of issue 8 --------------------------------------------------------------------------
+
+import os  # noqa: E402
+import signal  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from srgan_lib.checkpoint import load_checkpoint, save_checkpoint, save_weights  # noqa: E402
+from srgan_lib.models import SRResNet  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def tiny_model(scale: int = 4) -> SRResNet:
+    torch.manual_seed(0)
+    return SRResNet(scale=scale, n_blocks=1, channels=8).eval()
+
+
+@pytest.fixture
+def weights(tmp_path) -> Path:
+    m = tiny_model()
+    return save_weights(m, tmp_path / "tiny.safetensors", {"model": "SRResNet", **m.config()})
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code: int, err: str, *fragments: str) -> None:
+    assert code == cli.EXIT_FAILURE, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert lines and lines[-1].startswith("srgan ") and ": error: " in lines[-1], err
+    assert "Traceback" not in err
+    for f in fragments:
+        assert f in lines[-1], (f, err)
+
+
+def write_png(path: Path, h: int = 16, w: int = 20, mode: str = "RGB", seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    channels = {"RGB": 3, "RGBA": 4}[mode]
+    Image.fromarray(rng.integers(0, 256, (h, w, channels), dtype=np.uint8), mode=None).save(path)
+    return path
+
+
+@pytest.mark.parametrize("name", [c.name for c in cli.COMMANDS])
+def test_every_command_has_help_with_an_example(capsys, name):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([name, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    if name != "info":
+        assert "example:" in out and f"srgan {name}" in out
+
+
+# demo --------------------------------------------------------------------------------------------------
+
+
+def test_demo_with_given_weights_and_no_silent_overwrite(capsys, tmp_path, weights):
+    out = tmp_path / "demo.png"
+    code, stdout, err = run_cli(capsys, "demo", "--weights", weights, "-o", out, "--size", "96", "--device", "cpu")
+    assert code == 0, err
+    assert "bicubic" in stdout and "tiny" in stdout and " dB" in stdout
+    with Image.open(out) as im:
+        assert im.size[0] > 300
+    before = out.read_bytes()
+    code, _, err = run_cli(capsys, "demo", "--weights", weights, "-o", out, "--size", "96")
+    assert_one_line_error(code, err, str(out), "--overwrite")
+    assert out.read_bytes() == before
+    assert run_cli(capsys, "demo", "--weights", weights, "-o", out, "--size", "96", "--force")[0] == 0
+
+
+def test_demo_uses_the_bundled_weights_present_and_says_what_is_missing(capsys, tmp_path, monkeypatch, weights):
+    import shutil
+
+    from srgan_lib import weights as w
+
+    folder = tmp_path / "bundled"
+    folder.mkdir()
+    shutil.copy(weights, folder / "srresnet_x4.safetensors")
+    monkeypatch.setattr(w, "WEIGHTS_DIR", folder)
+    code, stdout, err = run_cli(capsys, "demo", "-o", tmp_path / "d.png", "--size", "64", "--image", "coffee")
+    assert code == 0, err
+    assert "SRResNet" in stdout and "SRGAN-MSE weights are not shipped yet" in stdout
+
+
+def test_demo_refuses_training_images(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["demo", "--image", "chelsea"])
+    assert exit_info.value.code == cli.EXIT_USAGE
+
+
+# upscale -----------------------------------------------------------------------------------------------
+
+
+def test_upscale_one_file_and_existing_output(capsys, tmp_path, weights):
+    src = write_png(tmp_path / "in.png")
+    dst = tmp_path / "out.png"
+    code, stdout, err = run_cli(capsys, "upscale", src, "-o", dst, "--weights", weights, "--tile", "8")
+    assert code == 0, err
+    with Image.open(dst) as im:
+        assert im.size == (80, 64) and im.mode == "RGB"
+    dst.write_bytes(b"precious")
+    code, _, err = run_cli(capsys, "upscale", src, "-o", dst, "--weights", weights)
+    assert_one_line_error(code, err, str(dst), "already exists", "--overwrite")
+    assert dst.read_bytes() == b"precious"
+    assert run_cli(capsys, "upscale", src, "-o", dst, "--weights", weights, "--overwrite")[0] == 0
+    with Image.open(dst) as im:
+        assert im.size == (80, 64)
+
+
+def test_upscale_folder_keeps_alpha_and_modes(capsys, tmp_path, weights):
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    write_png(folder / "rgba.png", mode="RGBA")
+    Image.fromarray(np.full((12, 14), 90, np.uint8)).save(folder / "sub" / "gray.png")
+    Image.fromarray(np.zeros((12, 14, 3), np.uint8)).save(folder / "photo.jpg", quality=90)
+    code, stdout, err = run_cli(capsys, "upscale", folder, "-o", tmp_path / "out", "--weights", weights)
+    assert code == 0, err
+    assert "3 images written" in stdout
+    with Image.open(tmp_path / "out" / "rgba_x4.png") as im:
+        assert im.mode == "RGBA" and im.size == (80, 64)
+    with Image.open(tmp_path / "out" / "sub" / "gray_x4.png") as im:
+        assert im.size == (56, 48)
+    assert (tmp_path / "out" / "photo_x4.jpg").is_file()
+
+
+@pytest.mark.parametrize("kind", ["zero", "truncated", "text", "missing", "small"])
+def test_upscale_bad_inputs_are_one_line(capsys, tmp_path, weights, kind):
+    good = write_png(tmp_path / "good.png", 32, 32)
+    bad = tmp_path / f"{kind}.png"
+    if kind == "zero":
+        bad.write_bytes(b"")
+    elif kind == "truncated":
+        bad.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
+    elif kind == "text":
+        bad.write_text("this is not an image\n")
+    elif kind == "small":
+        write_png(bad, 4, 40)
+    code, _, err = run_cli(capsys, "upscale", bad, "-o", tmp_path / "o.png", "--weights", weights)
+    assert_one_line_error(code, err, f"{kind}.png")
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_upscale_folder_with_a_bad_file_writes_the_others(capsys, tmp_path, weights):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_png(folder / "a.png")
+    (folder / "b.png").write_bytes(b"")
+    write_png(folder / "c.png")
+    code, _, err = run_cli(capsys, "upscale", folder, "-o", tmp_path / "out", "--weights", weights, "-q")
+    assert_one_line_error(code, err, "1 of 3 images failed")
+    assert "b.png" in err and "empty" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_x4.png", "c_x4.png"]
+
+
+def test_upscale_unwritable_output_folder(capsys, tmp_path, weights):
+    # a path below a regular file can never be written, even by root (which ignores permissions)
+    src = write_png(tmp_path / "in.png")
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    code, _, err = run_cli(capsys, "upscale", src, "-o", blocker / "out.png", "--weights", weights)
+    assert_one_line_error(code, err, "file.txt")
+    code, _, err = run_cli(capsys, "upscale", src, src, "-o", blocker / "sub", "--weights", weights)
+    assert_one_line_error(code, err, "file.txt", "output folder")
+    assert blocker.read_text() == "x"
+
+
+def test_upscale_wrong_weights(capsys, tmp_path, weights):
+    src = write_png(tmp_path / "in.png")
+    conv = torch.nn.Conv2d(3, 3, 3)
+    save_weights(conv, tmp_path / "conv.safetensors", {"scale": 4})
+    code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / "o.png", "--weights", tmp_path / "conv.safetensors")
+    assert_one_line_error(code, err, "conv.safetensors")
+    code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / "o.png", "--weights", weights, "--scale", "2")
+    assert_one_line_error(code, err, "tiny.safetensors", "x4", "--scale 2")
+    x2 = tiny_model(scale=2)
+    (tmp_path / "x2").mkdir()
+    path2 = save_weights(x2, tmp_path / "x2" / "w.safetensors", x2.config())
+    code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / "o.png", "--weights", path2, "--scale", "4")
+    assert_one_line_error(code, err, "x2")
+    (tmp_path / "cut.safetensors").write_bytes(weights.read_bytes()[:100])
+    code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / "o.png", "--weights", tmp_path / "cut.safetensors")
+    assert_one_line_error(code, err, "cut.safetensors")
+    code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / "o.png", "--weights", tmp_path / "nope.pt")
+    assert_one_line_error(code, err, "nope.pt")
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_upscale_from_checkpoint_and_corrupt_checkpoint(capsys, tmp_path):
+    src = write_png(tmp_path / "in.png")
+    m = tiny_model()
+    ckpt = save_checkpoint({"config": {**m.config(), "mode": "srresnet"}, "generator": m.state_dict()},
+                           tmp_path / "last.pt")
+    assert run_cli(capsys, "upscale", src, "-o", tmp_path / "a.png", "--weights", ckpt)[0] == 0
+    (tmp_path / "cut.pt").write_bytes(ckpt.read_bytes()[:500])
+    code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / "b.png", "--weights", tmp_path / "cut.pt")
+    assert_one_line_error(code, err, "cut.pt", "not a readable srgan checkpoint")
+
+
+class _Evil:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_malicious_pickle_is_refused_by_the_command(capsys, tmp_path):
+    src = write_png(tmp_path / "in.png")
+    marker = tmp_path / "code-ran"
+    torch.save({"config": {"scale": 4}, "generator": _Evil(marker)}, tmp_path / "evil.pt")
+    code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / "o.png", "--weights", tmp_path / "evil.pt")
+    assert_one_line_error(code, err, "evil.pt")
+    assert not marker.exists()
+
+
+# train -------------------------------------------------------------------------------------------------
+
+TINY_TRAIN = ["--set", "n_blocks=1", "--set", "channels=8", "--set", "crop=16", "--set", "batch_size=2",
+              "--set", "log_every=1", "--device", "cpu", "-q"]
+
+
+@pytest.fixture
+def train_data(tmp_path) -> Path:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for k in range(3):
+        write_png(folder / f"{k}.png", 40, 48, seed=k)
+    return folder
+
+
+def test_train_runs_exports_and_resumes(capsys, tmp_path, train_data):
+    out = tmp_path / "run"
+    code, stdout, err = run_cli(capsys, "train", "--preset", "quick", "--data", train_data, "--out", out,
+                                "--steps", "2", *TINY_TRAIN)
+    assert code == 0, err
+    assert "new run" in stdout and (out / "generator.safetensors").is_file()
+    assert load_checkpoint(out / "last.pt")["step"] == 2
+    code, stdout, err = run_cli(capsys, "train", "--preset", "quick", "--data", train_data, "--out", out,
+                                "--steps", "3", *TINY_TRAIN)
+    assert code == 0, err
+    assert "resuming" in stdout and "step 2" in stdout
+    assert load_checkpoint(out / "last.pt")["step"] == 3
+    # the exported weights upscale
+    assert run_cli(capsys, "upscale", train_data / "0.png", "-o", tmp_path / "x.png", "--weights",
+                   out / "generator.safetensors")[0] == 0
+
+
+def test_train_bad_inputs(capsys, tmp_path, train_data):
+    base = ["train", "--preset", "quick", "--out", tmp_path / "r", "--steps", "1"]
+    code, _, err = run_cli(capsys, *base, "--data", tmp_path / "nowhere", *TINY_TRAIN)
+    assert_one_line_error(code, err, "nowhere")
+    code, _, err = run_cli(capsys, *base, "--data", train_data, "--set", "no_such=1")
+    assert_one_line_error(code, err, "no_such")
+    code, _, err = run_cli(capsys, *base, "--data", train_data, "--set", "steps=many")
+    assert_one_line_error(code, err, "steps", "int")
+    code, _, err = run_cli(capsys, "train", "--preset", "nope", "--data", train_data)
+    assert_one_line_error(code, err, "nope")
+    small = tmp_path / "small"
+    small.mkdir()
+    write_png(small / "s.png", 8, 8)
+    code, _, err = run_cli(capsys, *base, "--data", small, *TINY_TRAIN)
+    assert_one_line_error(code, err, "16x16")
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "last.pt").write_bytes(b"PK\x03\x04 truncated")
+    code, _, err = run_cli(capsys, *base, "--data", train_data, *TINY_TRAIN)
+    assert_one_line_error(code, err, "last.pt", "not a readable srgan checkpoint")
+
+
+def test_sigint_during_train_leaves_a_resumable_checkpoint(tmp_path, train_data):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "srgan_lib", "train", "--preset", "quick", "--data", str(train_data),
+           "--out", str(out), "--steps", "100000", "--set", "ckpt_every=1", *map(str, TINY_TRAIN)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 400
+        while not (out / "last.pt").exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no checkpoint appeared"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == cli.EXIT_INTERRUPTED, stderr
+    assert stderr.strip().splitlines()[-1] == "srgan: interrupted" and "Traceback" not in stderr
+    state = load_checkpoint(out / "last.pt")  # intact (written atomically)
+    stopped = state["step"]
+    assert stopped >= 1
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    code = cli.main(["train", "--preset", "quick", "--data", str(train_data), "--out", str(out),
+                     "--steps", str(stopped + 1), *map(str, TINY_TRAIN)])
+    assert code == 0
+    assert load_checkpoint(out / "last.pt")["step"] == stopped + 1
+
+
+# evaluate ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["text", "csv", "json"])
+def test_evaluate_formats(capsys, tmp_path, weights, fmt):
+    import csv
+    import io
+    import json
+
+    folder = tmp_path / "MySet"
+    folder.mkdir()
+    write_png(folder / "a.png", 40, 44)
+    write_png(folder / "b.png", 36, 36, seed=1)
+    code, stdout, err = run_cli(capsys, "evaluate", "--weights", weights, "--sets", folder, "--format", fmt,
+                                "--flavour", "standard")
+    assert code == 0, err
+    if fmt == "json":
+        rows = json.loads(stdout)
+    elif fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(stdout)))
+    else:
+        assert "PSNR" in stdout and "MySet" in stdout and "bicubic" in stdout
+        return
+    assert {r["method"] for r in rows} == {"bicubic", "tiny"}
+    assert {r["dataset"] for r in rows} == {"MySet"} and {r["flavour"] for r in rows} == {"standard"}
+    assert all(float(r["psnr"]) > 5 for r in rows)
+
+
+def test_evaluate_bad_inputs(capsys, tmp_path, weights, monkeypatch):
+    monkeypatch.setenv("SRGAN_DATA", str(tmp_path / "empty-root"))
+    code, _, err = run_cli(capsys, "evaluate", "--weights", weights, "--sets", "Set5")
+    assert_one_line_error(code, err, "Set5")
+    code, _, err = run_cli(capsys, "evaluate", "--weights", weights, "--sets", "NoSuchSet")
+    assert_one_line_error(code, err, "NoSuchSet")
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    write_png(folder / "a.png", 3, 3)
+    code, _, err = run_cli(capsys, "evaluate", "--weights", weights, "--sets", folder)
+    assert_one_line_error(code, err, "a.png", "smaller than the scale")
+
+
+# download ----------------------------------------------------------------------------------------------
+
+
+def test_download_list_and_unknown_name(capsys, tmp_path):
+    code, stdout, _ = run_cli(capsys, "download", "--list", "--root", tmp_path)
+    assert code == 0 and "Set5" in stdout and "missing" in stdout
+    code, _, err = run_cli(capsys, "download", "NoSuchData", "--root", tmp_path)
+    assert_one_line_error(code, err, "NoSuchData")
