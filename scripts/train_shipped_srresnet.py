@@ -1,10 +1,16 @@
-"""How the shipped SRResNet x4 weights were trained (reproducible on any machine).
+"""How the shipped SRResNet x4 weights (srgan_lib/weights/srresnet_x4.*) were trained, reproducibly.
 
-Data: Kodak24 (Eastman Kodak, released for unrestricted use; `srgan download kodak24`) plus the
-bundled scikit-image photographs chelsea and rocket. Never the evaluation sets (Set5/Set14/BSD100).
-Recipe: the `cpu` preset of srgan_lib.train (paper architecture; 64 x 64 crops, Adam 5e-4 cosine).
+Data: Kodak24 (Eastman Kodak, released for unrestricted use; `srgan download kodak24`) plus the bundled
+scikit-image photographs chelsea and rocket. Never the evaluation sets (Set5/Set14/BSD100).
 
-    python scripts/train_shipped_srresnet.py --kodak DIR --out runs/srresnet_cpu
+    # phase 1: the `cpu` preset (64x64 crops, Adam 5e-4 cosine, 5,000 steps)
+    python scripts/train_shipped_srresnet.py --kodak DIR --out runs/phase1
+    # phase 2: the paper's 96x96 crops, starting from phase 1
+    python scripts/train_shipped_srresnet.py --kodak DIR --out runs/phase2 --init runs/phase1/generator.safetensors \
+        --steps 650 --crop 96 --lr 2e-4 --warmup 50 --seed 1
+
+Each phase ends by recomputing the BN statistics with the final weights (Trainer.recalibrate_bn) and writes
+OUT/generator.safetensors. A stopped run resumes from OUT/last.pt when started again with the same options.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import argparse
 
 import torch
 
-from srgan_lib.data import PatchDataset, find_images, read_rgb
+from srgan_lib.data import PatchDataset, find_images, load_sample, read_rgb
 from srgan_lib.train import Trainer, preset
 
 
@@ -21,24 +27,31 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kodak", required=True, help="folder with the 24 Kodak PNGs")
     ap.add_argument("--out", required=True, help="run folder (resumes from last.pt when present)")
+    ap.add_argument("--init", default=None, help="start from these generator weights (phase 2)")
     ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--crop", type=int, default=None)
+    ap.add_argument("--lr", type=float, default=None)
+    ap.add_argument("--warmup", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--keep-every", type=int, default=250)
+    ap.add_argument("--bn-batches", type=int, default=100)
     ap.add_argument("--threads", type=int, default=None)
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    import skimage.data
 
-    images = [read_rgb(f) for f in find_images(args.kodak)]
-    images += [skimage.data.chelsea(), skimage.data.rocket()]
-    overrides = {"keep_every": args.keep_every}
-    if args.steps:
-        overrides["steps"] = args.steps
+    images = [read_rgb(f) for f in find_images(args.kodak)] + [load_sample("chelsea"), load_sample("rocket")]
+    overrides = {"keep_every": args.keep_every, "seed": args.seed, "init_generator": args.init}
+    for key, value in (("steps", args.steps), ("crop", args.crop), ("lr", args.lr), ("warmup_steps", args.warmup)):
+        if value is not None:
+            overrides[key] = value
     config = preset("srresnet", "cpu", **overrides)
     train_set = PatchDataset(images, crop=config.crop, scale=config.scale, seed=config.seed)
     trainer = Trainer(config, train_set, out_dir=args.out, device="cpu")
     trainer.fit()
-    trainer.export_generator(f"{args.out}/generator.safetensors", data="Kodak24 + chelsea + rocket")
+    trainer.recalibrate_bn(args.bn_batches)
+    trainer.export_generator(f"{args.out}/generator.safetensors", data="Kodak24 + chelsea + rocket",
+                             bn_recalibrated=True)
 
 
 if __name__ == "__main__":

@@ -432,6 +432,34 @@ class Trainer:
         return {"loss": g_loss.detach(), "content": content.detach(), "adversarial": adversarial.detach(),
                 "d_loss": d_loss.detach(), "d_acc": d_acc}
 
+    # -- batch-norm statistics ------------------------------------------------------------------------
+    @torch.no_grad()
+    def recalibrate_bn(self, batches: int = 100) -> None:
+        """Recompute the generator's BN running statistics with the final weights ("precise BN").
+
+        During training the running averages mix statistics of many past weight states (momentum 0.1);
+        with a large learning rate they lag the weights, and at test time (section 3.2: statistics frozen)
+        that shows as a colour/brightness offset. Averaging the batch statistics of ``batches`` fresh
+        training batches with the weights fixed removes the lag. Weights are not changed.
+        """
+        g = self.generator
+        bns = [m for m in g.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        if not bns:
+            return
+        saved = [(m.momentum, m.training) for m in bns]
+        for m in bns:
+            m.reset_running_stats()
+            m.momentum = None  # cumulative moving average: the plain mean over the batches seen
+        was_training = g.training
+        g.train()
+        start = self.config.steps  # samples beyond the run's own, so the training order is untouched
+        for lr, _ in self._batches(start, start + batches):
+            with self._autocast():
+                g(lr)
+        for m, (momentum, _) in zip(bns, saved):
+            m.momentum = momentum
+        g.train(was_training)
+
     # -- validation ---------------------------------------------------------------------------------
     @torch.no_grad()
     def validate(self) -> dict[str, float]:

@@ -254,3 +254,20 @@ def test_srresnet_mode_with_vgg_content_loss_fine_tunes_from_weights(tmp_path):
     assert any(not torch.equal(v, t.generator.state_dict()[k]) for k, v in pre.generator.state_dict().items())
     with pytest.raises(ValueError, match="vgg_weights"):
         Trainer(tiny_config(content="vgg54"), data, tmp_path / "x", device="cpu", progress=False, vgg_extractor=vgg)
+
+
+def test_recalibrate_bn_sets_running_stats_to_the_mean_batch_statistics(tmp_path):
+    data = PatchDataset(tiny_images(), crop=16, scale=4, seed=3)
+    t = Trainer(tiny_config(steps=2), data, tmp_path, device="cpu", progress=False)
+    t.fit()
+    weights = {k: v.clone() for k, v in t.generator.named_parameters()}
+    bn = t.generator.post[1]  # the BN after the body
+    seen = []
+    hook = bn.register_forward_hook(lambda m, i, o: seen.append(i[0].mean(dim=(0, 2, 3))))
+    t.recalibrate_bn(batches=3)
+    hook.remove()
+    assert len(seen) == 3
+    assert torch.allclose(bn.running_mean, torch.stack(seen).mean(0), atol=1e-6)  # oracle: the plain mean
+    assert bn.momentum == 0.1  # restored
+    for k, v in t.generator.named_parameters():
+        assert torch.equal(v, weights[k])  # weights untouched
