@@ -74,6 +74,8 @@ class TrainConfig:
     channels_last: bool = True  # faster on CUDA and on x86 CPUs (see benchmarks/train_speed.py)
     compile: bool = False
     collapse_window: int = 200  # SRGAN: steps over which D accuracy is judged (0: off)
+    freeze_bn: bool = False  # keep G's batch norm in eval mode (running statistics used, not updated): not in
+    # the paper; for short fine-tuning runs on small batches, whose statistics would overwrite trained ones
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
@@ -460,6 +462,14 @@ class Trainer:
             m.momentum = momentum
         g.train(was_training)
 
+    def _train_mode(self, g: nn.Module, mode: bool) -> None:
+        """``g.train(mode)``, but with ``freeze_bn`` the batch-norm layers stay in eval mode."""
+        g.train(mode)
+        if self.config.freeze_bn:
+            for m in g.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                    m.eval()
+
     # -- validation ---------------------------------------------------------------------------------
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
@@ -482,7 +492,7 @@ class Trainer:
             ss.append(float(ssim(sr, hr, crop_border=self.config.scale)))
             if not self.samples or self.samples[-1][0] != self.step:
                 self.samples.append((self.step, sr))
-        g.train(was_training)
+        self._train_mode(g, was_training)
         return {"val_psnr": float(np.mean(ps)), "val_ssim": float(np.mean(ss))}
 
     def _check_health(self, logged: dict[str, float]) -> None:
@@ -512,7 +522,7 @@ class Trainer:
         c = self.config
         last = min(steps or c.steps, c.steps)
         self._last_saved = self.step
-        self._g.train()
+        self._train_mode(self._g, True)
         if self._d is not None:
             self._d.train()
         step_fn = self._srgan_step if c.mode == "srgan" else self._srresnet_step

@@ -271,3 +271,20 @@ def test_recalibrate_bn_sets_running_stats_to_the_mean_batch_statistics(tmp_path
     assert bn.momentum == 0.1  # restored
     for k, v in t.generator.named_parameters():
         assert torch.equal(v, weights[k])  # weights untouched
+
+
+def test_freeze_bn_keeps_running_statistics_through_training_and_validation(tmp_path):
+    from torch import nn
+
+    data = PatchDataset(tiny_images(), crop=16, scale=4, seed=4)
+    val = [(torch.rand(3, 8, 8), torch.rand(3, 32, 32))]
+    t = Trainer(tiny_config(freeze_bn=True, steps=4, val_every=2), data, tmp_path, val_pairs=val, device="cpu",
+                progress=False)
+    bns = [m for m in t.generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    stats = [(m.running_mean.clone(), m.running_var.clone(), m.weight.clone()) for m in bns]
+    t.fit()
+    assert any("val_psnr" in h for h in t.history)  # validation ran and handed back to training mode
+    assert t.generator.training and not any(m.training for m in bns)
+    for m, (mean, var, weight) in zip(bns, stats):
+        assert torch.equal(m.running_mean, mean) and torch.equal(m.running_var, var)
+    assert any(not torch.equal(m.weight, w) for m, (_, _, w) in zip(bns, stats))  # gamma/beta still learn
