@@ -48,3 +48,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "shared_datasets" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.shared)
+
+
+@pytest.fixture()
+def one_thread():
+    """Run a test with one torch thread. Unit tests use tiny tensors, where one thread is faster, and on a
+    busy 2-core machine two OpenMP threads that spin-wait for each other were measured 20x slower."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -129,12 +129,7 @@ from srgan_lib.checkpoint import load_checkpoint, save_checkpoint, save_weights 
 from srgan_lib.models import SRResNet  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # fixture in conftest.py
 
 
 def tiny_model(scale: int = 4) -> SRResNet:

@@ -37,13 +37,7 @@ from srgan_lib.data import (
 from srgan_lib.images import save_image
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small tensors: one torch thread is faster, and avoids spin-waiting on a shared, loaded CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # fixture in conftest.py
 
 
 def _rgb(h: int, w: int, seed: int = 0) -> np.ndarray:

@@ -15,14 +15,7 @@ from srgan_lib.losses import PerceptualLoss, RandomVGGWarning, discriminator_los
 from srgan_lib.models import Discriminator, SRResNet, count_parameters
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These tensors are tiny: one thread is faster, and on a busy 2-core machine two OpenMP threads that
-    spin-wait for each other were measured 20x slower (wall) than one."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # fixture in conftest.py
 
 
 def _figure4_parameter_count() -> int:

@@ -25,14 +25,7 @@ from srgan_lib.models import SRResNet
 VGG19_FILE = "vgg19-dcbb9e9d.pth"  # the file name torchvision's VGG19_Weights.IMAGENET1K_V1 uses
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These tensors are tiny: one thread is faster, and on a busy 2-core machine two OpenMP threads that
-    spin-wait for each other were measured 20x slower (wall) than one."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # fixture in conftest.py
 
 
 def _random_vgg(layer: str, **kwargs) -> L.VGGFeatures:

@@ -17,12 +17,7 @@ from srgan_lib.checkpoint import save_checkpoint, save_weights
 from srgan_lib.models import SRResNet
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # fixture in conftest.py
 
 
 def tiny(scale: int = 4, seed: int = 0) -> SRResNet:
