@@ -48,6 +48,8 @@ from torch.utils.data import DataLoader, Dataset
 HR_CROP = 96  # section 3.2: 96 x 96 HR sub-images
 SCALE = 4  # section 3.2: downsampling factor r = 4
 
+#: Pillow modes of single-channel image files.
+GRAY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 
 # ------------------------------------------------------------------------------------------------
@@ -650,13 +652,16 @@ def matlab_lr(hr: np.ndarray, scale: int) -> np.ndarray:
 class EvalSet(list):
     """An evaluation set: a list of ``(name, lr, hr)`` with ``lr``/``hr`` uint8 ``(h, w, 3)``/``(H, W, 3)``.
 
-    Attributes: ``name`` (e.g. ``"Set5"``), ``scale``, ``folder`` (where the HR files were read).
+    Attributes: ``name`` (e.g. ``"Set5"``), ``scale``, ``folder`` (where the HR files were read), ``gray``
+    (names of the images read from single-channel files, such as Set14's ``bridge``: stored as R = G = B
+    here, but the "standard" metric flavour measures them on their gray levels; see
+    :func:`srgan_lib.evaluate.score_pair`).
     """
 
     def __init__(self, items: Iterable[tuple[str, np.ndarray, np.ndarray]] = (), name: str = "",
-                 scale: int = SCALE, folder: Path | None = None) -> None:
+                 scale: int = SCALE, folder: Path | None = None, gray: Iterable[str] = ()) -> None:
         super().__init__(items)
-        self.name, self.scale, self.folder = name, scale, folder
+        self.name, self.scale, self.folder, self.gray = name, scale, folder, frozenset(gray)
 
     @property
     def names(self) -> list[str]:
@@ -726,10 +731,13 @@ def load_eval_set(
     files = find_images(folder)
     if limit is not None:
         files = files[:limit]
-    items = []
+    items, gray = [], set()
     for f in files:
         hr = modcrop(read_rgb(f), scale)  # (H - H % s, W - W % s, 3)
         if hr.shape[0] == 0 or hr.shape[1] == 0:
             raise ValueError(f"{f}: smaller than the scale {scale}; cannot make an LR image")
         items.append((f.stem, matlab_lr(np.ascontiguousarray(hr), scale), np.ascontiguousarray(hr)))
-    return EvalSet(items, name=set_name, scale=scale, folder=folder)
+        with _open_checked(f) as im:
+            if im.mode in GRAY_MODES:
+                gray.add(f.stem)
+    return EvalSet(items, name=set_name, scale=scale, folder=folder, gray=gray)

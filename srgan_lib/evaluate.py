@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 from torch import nn
 
-from .metrics import FLAVOURS, psnr, ssim
+from .metrics import FLAVOURS, evaluate_pair
 
 Upscaler = Callable[[np.ndarray], np.ndarray]
 
@@ -71,17 +71,46 @@ def model_upscaler(model: nn.Module, tile: int | None = 256) -> Upscaler:
     return lambda lr: upscale_array(model, lr, tile=tile)
 
 
+def rgb_to_gray(img: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 -> (H, W) uint8 gray levels as MATLAB ``rgb2gray`` (BT.601 weights, full range).
+
+    Exact on images whose channels are equal (the gray level comes back unchanged).
+    """
+    w = (0.298936021293775, 0.587043074451121, 0.114020904255103)  # MATLAB rgb2gray
+    g = w[0] * img[..., 0].astype(np.float64) + w[1] * img[..., 1] + w[2] * img[..., 2]
+    return np.clip(np.floor(g + 0.5), 0, 255).astype(np.uint8)
+
+
+def score_pair(sr: np.ndarray, hr: np.ndarray, flavour: str, crop_border: int = 4,
+               gray: bool = False) -> tuple[float, float]:
+    """(PSNR, SSIM) of one uint8 result ``(H, W, 3)`` against its HR image, as the flavour measures it.
+
+    ``gray``: the HR image came from a single-channel file (Set14's ``bridge``; ``EvalSet.gray`` lists
+    them). The SelfExSR/VDSR-era MATLAB scripts of the "standard" flavour use a gray file's levels as Y
+    directly, not ``rgb2ycbcr``'s studio-range Y (which compresses errors by 219/255, +1.3 dB on
+    ``bridge``), so such an image is compared on gray levels, the result converted with
+    :func:`rgb_to_gray`. An RGB file whose channels happen to be equal (Set14's ``man``) is measured as
+    colour, as those scripts did. The "paper" flavour expands gray to RGB, as daala's png2y4m does.
+    """
+    if flavour == "standard" and gray:
+        sr, hr = rgb_to_gray(sr), hr[..., 0]  # (H, W), (H, W)
+    r = evaluate_pair(sr, hr, crop_border=crop_border, flavour=flavour)
+    return float(r["psnr"]), float(r["ssim"])
+
+
 def score_set(upscaler: Upscaler, pairs: Iterable[tuple[str, np.ndarray, np.ndarray]],
               flavours: Sequence[str] = FLAVOURS, crop_border: int = 4) -> dict[str, dict[str, float]]:
     """Mean PSNR/SSIM of ``upscaler`` over ``(name, lr, hr)`` pairs: ``{flavour: {"psnr":, "ssim":}}``."""
     sums = {f: {"psnr": [], "ssim": []} for f in flavours}
+    gray = getattr(pairs, "gray", frozenset())  # an EvalSet knows which images were gray files
     for name, lr, hr in pairs:
         sr = upscaler(lr)
         if sr.shape != hr.shape:
             raise ValueError(f"{name}: the upscaler returned {sr.shape}, the HR image is {hr.shape}")
         for f in flavours:
-            sums[f]["psnr"].append(float(psnr(sr, hr, crop_border=crop_border, flavour=f)))
-            sums[f]["ssim"].append(float(ssim(sr, hr, crop_border=crop_border, flavour=f)))
+            p, s = score_pair(sr, hr, f, crop_border, gray=name in gray)
+            sums[f]["psnr"].append(p)
+            sums[f]["ssim"].append(s)
     return {f: {k: float(np.mean(v)) for k, v in d.items()} for f, d in sums.items()}
 
 
@@ -107,3 +136,111 @@ def format_table(rows: Sequence[dict]) -> str:
         lines.append(f"{r['method']:<16}{r['dataset']:<9}{r['flavour']:<10}{r['psnr']:8.2f}{r['ssim']:8.4f}   {paper}")
     return "\n".join(lines)
 
+
+
+# ------------------------------------------------------------------------------------------------
+# The paper's Table 2 baselines, reproduced, and what each resize choice costs (section 3.1)
+# ------------------------------------------------------------------------------------------------
+
+#: Ways of making a x4 result from an HR image that the Table 2 reproduction compares. The first two
+#: are the paper's rows (its LR images came from SelfExSR, i.e. MATLAB ``imresize``); the others show
+#: what a different but common choice moves.
+BASELINES: dict[str, str] = {
+    "bicubic": "bicubic: MATLAB imresize down and up",
+    "nearest": "nearest neighbour up (MATLAB LR)",
+    "torch bicubic": "torch: antialias=True down, a=-0.75 up",
+    "PIL bicubic": "PIL: Image.BICUBIC down and up",
+    "aliased LR": "antialias=False down, MATLAB up",
+}
+
+
+def baseline_images(hr: np.ndarray, scale: int = 4) -> dict[str, np.ndarray]:
+    """Every :data:`BASELINES` reconstruction of one (mod-cropped) uint8 HR image ``(H, W, 3)``."""
+    from PIL import Image
+
+    from .images import tensor_to_uint8, uint8_to_tensor
+    from .resize import downscale_aliased_torch, downscale_torch, imresize_matlab, upscale_bicubic_torch
+
+    h, w = hr.shape[:2]
+    if h % scale or w % scale:
+        raise ValueError(f"HR size {w}x{h} is not a multiple of the scale {scale}; modcrop it first")
+
+    def pil(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        return np.asarray(Image.fromarray(img).resize(size, Image.Resampling.BICUBIC))
+
+    lr = imresize_matlab(hr, 1 / scale)  # (h/s, w/s, 3): SelfExSR's published LR, bit for bit at x4
+    lr_torch = tensor_to_uint8(downscale_torch(uint8_to_tensor(hr), scale))  # (h/s, w/s, 3)
+    lr_aliased = tensor_to_uint8(downscale_aliased_torch(uint8_to_tensor(hr), scale))  # (h/s, w/s, 3)
+    return {
+        "bicubic": imresize_matlab(lr, float(scale)),  # (H, W, 3)
+        "nearest": nearest_upscaler(scale)(lr),
+        "torch bicubic": tensor_to_uint8(upscale_bicubic_torch(uint8_to_tensor(lr_torch), scale)),
+        "PIL bicubic": pil(pil(hr, (w // scale, h // scale)), (w, h)),
+        "aliased LR": imresize_matlab(lr_aliased, float(scale)),
+    }
+
+
+def table2(sets: Mapping[str, Sequence[tuple[str, np.ndarray, np.ndarray]]], scale: int = 4,
+           flavours: Sequence[str] = FLAVOURS) -> list[dict]:
+    """Score every :data:`BASELINES` method on ``sets`` (``{name: [(img, lr, hr), ...]}``, e.g. from
+    :func:`srgan_lib.data.load_eval_set`); rows as :func:`evaluate` returns them. Only the HR images are
+    used: each method makes its own LR."""
+    scores: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
+    for dataset, pairs in sets.items():
+        gray = getattr(pairs, "gray", frozenset())
+        for name, _, hr in pairs:
+            for method, sr in baseline_images(hr, scale).items():
+                for f in flavours:
+                    score = score_pair(sr, hr, f, crop_border=scale, gray=name in gray)
+                    scores.setdefault((method, dataset, f), []).append(score)
+    rows = []
+    for method in BASELINES:
+        for dataset in sets:
+            for f in flavours:
+                p, s = np.mean(scores[(method, dataset, f)], axis=0)
+                rows.append({"method": method, "dataset": dataset, "flavour": f, "psnr": float(p), "ssim": float(s),
+                             "paper": paper_value(method, dataset) if f == "paper" else None})
+    return rows
+
+
+def matches_paper(row: dict) -> bool | None:
+    """Whether a "paper"-flavour row equals the paper's number at its printed precision (PSNR to 2
+    decimals, SSIM to 4); ``None`` when the paper has no such number."""
+    p = row.get("paper")
+    if not p or row["flavour"] != "paper":
+        return None
+    return f"{row['psnr']:.2f}" == f"{p[0]:.2f}" and f"{row['ssim']:.4f}" == f"{p[1]:.4f}"
+
+
+def format_table2(rows: Sequence[dict]) -> str:
+    """The Table 2 reproduction as text: the paper's row above ours (``=`` where every printed digit
+    matches, ``x`` where not), then the "standard" flavour, then the count of matching numbers."""
+    sets = list(dict.fromkeys(r["dataset"] for r in rows))
+    by = {(r["method"], r["dataset"], r["flavour"]): r for r in rows}
+    methods = [m for m in BASELINES if any(k[0] == m for k in by)]
+    width = 41
+    out = ["Table 2 (x4): mean PSNR [dB] / SSIM on Y, 4-pixel border removed",
+           "(=: equals the paper's printed value, PSNR to 2 decimals and SSIM to 4; x: does not)", "",
+           " " * width + "".join(f"{s:>21}" for s in sets)]
+    matched = total = 0
+    for flavour, title in (("paper", "flavour='paper' (daala png2y4m + dump_psnr + dump_ssim: what the paper used)"),
+                           ("standard", "flavour='standard' (MATLAB rgb2ycbcr + Wang's ssim_index: VDSR/EDSR-era papers)")):
+        if not any(k[2] == flavour for k in by):
+            continue
+        out.append(title)
+        for m in methods:
+            if flavour == "paper" and all(paper_value(m, s) for s in sets):
+                out.append(f"  paper's Table 2, {m}".ljust(width)
+                           + "".join(f"{paper_value(m, s)[0]:>12.2f} / {paper_value(m, s)[1]:.4f}  " for s in sets))
+            line = f"  {BASELINES[m]}".ljust(width)
+            for s in sets:
+                r = by[(m, s, flavour)]
+                ok = matches_paper(r)
+                if ok is not None:
+                    matched += (f"{r['psnr']:.2f}" == f"{r['paper'][0]:.2f}") + (f"{r['ssim']:.4f}" == f"{r['paper'][1]:.4f}")
+                    total += 2
+                line += f"{r['psnr']:>9.4f} / {r['ssim']:.4f}" + (" =" if ok else " x" if ok is False else "  ")
+            out.append(line)
+        out.append("")
+    out.append(f"Paper's numbers reproduced: {matched} of {total} (PSNR and SSIM of the rows the paper prints)")
+    return "\n".join(out)
