@@ -202,6 +202,34 @@ def test_srgan_starts_from_srresnet_weights(tmp_path):
         assert torch.equal(v, gan.generator.state_dict()[k])
 
 
+@pytest.mark.parametrize("warmup", [0, 10])
+def test_warmup_bounds_the_first_adam_step_from_trained_weights(tmp_path, warmup):
+    """Adam's first update is lr * g / |g| for every weight, whatever the gradient's size: from trained weights
+    that is a jolt of the full learning rate everywhere. A warm-up of W steps makes it lr / W (section 3.2 has
+    no warm-up; the cpu/colab SRGAN presets add one, see PRESETS)."""
+    data = PatchDataset(tiny_images(), crop=16, scale=4)
+    pre = Trainer(tiny_config(steps=2), data, tmp_path / "pre", device="cpu", progress=False)
+    pre.fit()
+    path = pre.export_generator(tmp_path / "pre.safetensors")
+    cfg = tiny_config(mode="srgan", content="mse", init_generator=str(path), lr=1e-3, steps=1, warmup_steps=warmup)
+    if warmup:
+        gan = Trainer(cfg, data, tmp_path / "gan", device="cpu", progress=False)
+    else:
+        with pytest.warns(UserWarning, match="no warm-up"):
+            gan = Trainer(cfg, data, tmp_path / "gan", device="cpu", progress=False)
+    before = {k: v.detach().clone() for k, v in gan.generator.named_parameters()}
+    gan.fit()
+    moved = max(float((v.detach() - before[k]).abs().max()) for k, v in gan.generator.named_parameters())
+    first_lr = 1e-3 / max(warmup, 1)
+    assert 0.5 * first_lr < moved <= first_lr * 1.001
+
+
+def test_srgan_presets_that_start_from_weights_warm_up():
+    for name in ("quick", "cpu", "colab"):
+        assert preset("srgan", name).warmup_steps > 0
+    assert preset("srgan", "paper").warmup_steps == 0  # the paper's schedule, exactly
+
+
 def test_discriminator_collapse_is_detected(tmp_path):
     t = Trainer(tiny_config(mode="srgan", content="mse", collapse_window=4), [], tmp_path, device="cpu",
                 progress=False)
