@@ -376,13 +376,14 @@ def _run_train(args: argparse.Namespace) -> int:
                       progress=not args.quiet)
     if trainer.rank == 0:
         what = f"resuming {out / 'last.pt'} at step {trainer.step}" if resumed else f"new run in {out}"
-        print(f"{config.mode} / {args.preset}: {what}, {config.steps} steps, {len(data.names)} training images, "
-              f"loss: {trainer.loss_label}", flush=True)
+        procs = f" x {trainer.world} processes (DDP)" if trainer.world > 1 else ""
+        print(f"{config.mode} / {args.preset}: {what}, {config.steps} steps of batch {config.batch_size}{procs}, "
+              f"{len(data.names)} training images, loss: {trainer.loss_label}", flush=True)
     trainer.fit()
     if trainer.rank == 0:
         path = trainer.export_generator(out / "generator.safetensors", preset=args.preset)
         last = next((h for h in reversed(trainer.history) if "val_psnr" in h), None)
-        score = f", val PSNR {last['val_psnr']:.2f} dB" if last else ""
+        score = f", val PSNR {last['val_psnr']:.2f} dB (at step {last['step']})" if last else ""
         print(f"done at step {trainer.step}{score}; weights: {path}")
     return EXIT_OK
 

@@ -369,6 +369,22 @@ def test_train_runs_exports_and_resumes(capsys, tmp_path, train_data):
                    out / "generator.safetensors")[0] == 0
 
 
+def test_train_under_torchrun_two_processes(tmp_path, train_data):
+    """`torchrun --nproc_per_node=2 -m srgan_lib train ...` (gloo on CPU): one report from rank 0, one
+    checkpoint, and a second torchrun resumes it."""
+    out = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "srgan_lib",
+           "train", "--preset", "quick", "--data", str(train_data), "--out", str(out), "-q", *TINY_TRAIN]
+    res = subprocess.run([*cmd, "--steps", "2"], env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout.count("new run") == 1 and "x 2 processes (DDP)" in res.stdout
+    assert load_checkpoint(out / "last.pt")["step"] == 2 and (out / "generator.safetensors").is_file()
+    res = subprocess.run([*cmd, "--steps", "3"], env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout.count("resuming") == 1 and load_checkpoint(out / "last.pt")["step"] == 3
+
+
 def test_train_bad_inputs(capsys, tmp_path, train_data):
     base = ["train", "--preset", "quick", "--out", tmp_path / "r", "--steps", "1"]
     code, _, err = run_cli(capsys, *base, "--data", tmp_path / "nowhere", *TINY_TRAIN)
