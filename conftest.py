@@ -43,10 +43,19 @@ def shared_datasets() -> Path:
     return SHARED_DATASETS
 
 
+@pytest.fixture(scope="session")
+def selfexsr_datasets(shared_datasets: Path) -> Path:
+    """``shared_datasets``, checked to also hold ``SelfExSR_x4_LR/`` (SelfExSR's published LR images and
+    per-image bicubic table, the oracles of the resize and metric tests); skips with the reason otherwise."""
+    if not (shared_datasets / "SelfExSR_x4_LR").is_dir():
+        pytest.skip(f"{shared_datasets / 'SelfExSR_x4_LR'} not found: SelfExSR's published LR images are needed")
+    return shared_datasets
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test that uses ``shared_datasets`` as ``shared`` (select with ``-m shared``)."""
     for item in items:
-        if "shared_datasets" in getattr(item, "fixturenames", ()):
+        if {"shared_datasets", "selfexsr_datasets"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.shared)
 
 

@@ -26,7 +26,6 @@ from srgan_lib import metrics
 from srgan_lib.metrics import FLAVOURS, evaluate_pair, psnr, psnr_ssim_files, rgb_to_y_bt601, ssim
 from srgan_lib.resize import imresize_matlab, modcrop
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 #: The paper's Table 2 (x4), PSNR / SSIM as printed.
 TABLE2 = {
@@ -35,13 +34,6 @@ TABLE2 = {
     "BSD100": {"bicubic": (25.94, 0.6935), "nearest": (25.02, 0.6606)},
 }
 
-
-@pytest.fixture(scope="module")
-def datasets() -> Path:
-    """../shared/datasets (the maintainers' benchmark images); skip where this checkout lacks it."""
-    if not (SHARED / "SelfExSR_x4_LR").is_dir():
-        pytest.skip(f"needs the benchmark images in {SHARED} (present only in the maintainers' workplace and CI)")
-    return SHARED
 
 
 def _read(path: Path) -> np.ndarray:
@@ -98,11 +90,11 @@ def test_standard_matches_scikit_image(name: str) -> None:
 
 @pytest.mark.shared
 @pytest.mark.parametrize("name", ["Set5", "Set14", "BSD100"])
-def test_standard_reproduces_selfexsr_table(datasets: Path, name: str) -> None:
+def test_standard_reproduces_selfexsr_table(selfexsr_datasets: Path, name: str) -> None:
     """SelfExSR's MATLAB numbers (6 decimals) for every image, bridge.png (gray) included."""
-    with open(datasets / "SelfExSR_x4_LR" / "selfexsr_bicubic_metrics.tsv", newline="") as fh:
+    with open(selfexsr_datasets / "SelfExSR_x4_LR" / "selfexsr_bicubic_metrics.tsv", newline="") as fh:
         table = {r["file"]: r for r in csv.DictReader(fh, delimiter="\t") if r["dataset"] == name}
-    pairs = _pairs(datasets, name)
+    pairs = _pairs(selfexsr_datasets, name)
     assert len(pairs) == len(table) > 0
     for file, hr, _, sr in pairs:
         got = evaluate_pair(sr, hr, crop_border=4, flavour="standard")
@@ -116,9 +108,9 @@ def test_standard_reproduces_selfexsr_table(datasets: Path, name: str) -> None:
 # ---------------------------------------------------------------------------------------------------
 @pytest.mark.shared
 @pytest.mark.parametrize("name", ["Set5", "Set14", pytest.param("BSD100", marks=pytest.mark.slow)])
-def test_paper_flavour_reproduces_table2(datasets: Path, name: str) -> None:
+def test_paper_flavour_reproduces_table2(selfexsr_datasets: Path, name: str) -> None:
     scores = {"bicubic": [], "nearest": []}
-    for _, hr, lr, bicubic in _pairs(datasets, name):
+    for _, hr, lr, bicubic in _pairs(selfexsr_datasets, name):
         y_hr = metrics.daala_luma(hr[4:-4, 4:-4])  # shared by both rows
         for method, sr in (("bicubic", bicubic), ("nearest", _nearest(lr))):
             y_sr = metrics.daala_luma(sr[4:-4, 4:-4])
@@ -130,9 +122,9 @@ def test_paper_flavour_reproduces_table2(datasets: Path, name: str) -> None:
 
 
 @pytest.mark.shared
-def test_paper_flavour_public_api_on_one_image(datasets: Path) -> None:
+def test_paper_flavour_public_api_on_one_image(selfexsr_datasets: Path) -> None:
     """The shortcut above equals the public API (crop, then daala conversion), on a gray image too."""
-    for file, hr, _, sr in _pairs(datasets, "Set14")[2:4]:  # bridge.png (gray), coastguard.png
+    for file, hr, _, sr in _pairs(selfexsr_datasets, "Set14")[2:4]:  # bridge.png (gray), coastguard.png
         got = evaluate_pair(sr, hr, flavour="paper")
         y_sr, y_hr = (metrics.daala_luma(x[4:-4, 4:-4]) for x in (sr, hr))
         assert float(got["psnr"]) == metrics._psnr_daala(y_sr, y_hr), file
