@@ -129,11 +129,13 @@ def evaluate(upscalers: Mapping[str, Upscaler], sets: Mapping[str, Sequence], fl
 
 def format_table(rows: Sequence[dict]) -> str:
     """A plain-text table of :func:`evaluate` rows, the paper's numbers beside the "paper" flavour."""
-    lines = [f"{'method':<16}{'dataset':<9}{'flavour':<10}{'PSNR':>8}{'SSIM':>8}   paper (PSNR/SSIM)"]
+    wm = max([16] + [len(r["method"]) + 2 for r in rows])
+    wd = max([9] + [len(r["dataset"]) + 2 for r in rows])
+    lines = [f"{'method':<{wm}}{'dataset':<{wd}}{'flavour':<10}{'PSNR':>8}{'SSIM':>8}   paper (PSNR/SSIM)"]
     for r in rows:
         p = r.get("paper")
         paper = f"{p[0]:.2f}/{p[1]:.4f}" if p else ""
-        lines.append(f"{r['method']:<16}{r['dataset']:<9}{r['flavour']:<10}{r['psnr']:8.2f}{r['ssim']:8.4f}   {paper}")
+        lines.append(f"{r['method']:<{wm}}{r['dataset']:<{wd}}{r['flavour']:<10}{r['psnr']:8.2f}{r['ssim']:8.4f}   {paper}")
     return "\n".join(lines)
 
 
