@@ -280,8 +280,9 @@ class Trainer:
             if not config.warmup_steps:
                 warnings.warn(
                     f"starting from trained weights ({config.init_generator}) with a fresh Adam and no warm-up: "
-                    "Adam's first steps move every weight by about the full learning rate, which costs a trained "
-                    "SRResNet most of a dB at once (warmup_steps=100 avoids it; the cpu/colab presets use one)",
+                    "Adam's first steps move every weight by about the full learning rate (at 1e-4 that cost the "
+                    "shipped SRResNet 0.8 dB on Set5 in 10 steps); warmup_steps=100 avoids it, as the SRGAN "
+                    "cpu/colab presets do",
                     stacklevel=2,
                 )
         self.generator.to(self.device, memory_format=self.memory_format)
