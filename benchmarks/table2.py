@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from srgan_lib.data import load_eval_set, read_rgb  # noqa: E402
-from srgan_lib.evaluate import format_table2, matches_paper, score_pair, table2  # noqa: E402
+from srgan_lib.evaluate import bicubic_upscaler, format_table2, matches_paper, score_pair, table2  # noqa: E402
 from srgan_lib.metrics import FLAVOURS  # noqa: E402
 
 SCALE = 4
@@ -75,8 +75,6 @@ def main(argv: list[str] | None = None) -> int:
 
     seconds = {f: 0.0 for f in FLAVOURS}  # metric cost alone, on the bicubic results
     pairs = [(lr, hr) for p in sets.values() for _, lr, hr in p]
-    from srgan_lib.evaluate import bicubic_upscaler
-
     up = bicubic_upscaler(SCALE)
     for lr, hr in pairs:
         sr = up(lr)

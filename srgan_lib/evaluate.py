@@ -139,7 +139,6 @@ def format_table(rows: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
-
 # ------------------------------------------------------------------------------------------------
 # The paper's Table 2 baselines, reproduced, and what each resize choice costs (section 3.1)
 # ------------------------------------------------------------------------------------------------
@@ -205,13 +204,19 @@ def table2(sets: Mapping[str, Sequence[tuple[str, np.ndarray, np.ndarray]]], sca
     return rows
 
 
-def matches_paper(row: dict) -> bool | None:
-    """Whether a "paper"-flavour row equals the paper's number at its printed precision (PSNR to 2
-    decimals, SSIM to 4); ``None`` when the paper has no such number."""
+def _printed_digits_match(row: dict) -> tuple[bool, bool] | None:
+    """(PSNR equal to 2 decimals, SSIM equal to 4) against the paper's number, or ``None`` without one."""
     p = row.get("paper")
     if not p or row["flavour"] != "paper":
         return None
-    return f"{row['psnr']:.2f}" == f"{p[0]:.2f}" and f"{row['ssim']:.4f}" == f"{p[1]:.4f}"
+    return f"{row['psnr']:.2f}" == f"{p[0]:.2f}", f"{row['ssim']:.4f}" == f"{p[1]:.4f}"
+
+
+def matches_paper(row: dict) -> bool | None:
+    """Whether a "paper"-flavour row equals the paper's number at its printed precision (PSNR to 2
+    decimals, SSIM to 4); ``None`` when the paper has no such number."""
+    both = _printed_digits_match(row)
+    return None if both is None else all(both)
 
 
 def format_table2(rows: Sequence[dict]) -> str:
@@ -237,9 +242,10 @@ def format_table2(rows: Sequence[dict]) -> str:
             line = f"  {BASELINES[m]}".ljust(width)
             for s in sets:
                 r = by[(m, s, flavour)]
-                ok = matches_paper(r)
-                if ok is not None:
-                    matched += (f"{r['psnr']:.2f}" == f"{r['paper'][0]:.2f}") + (f"{r['ssim']:.4f}" == f"{r['paper'][1]:.4f}")
+                digits = _printed_digits_match(r)
+                ok = None if digits is None else all(digits)
+                if digits is not None:
+                    matched += sum(digits)
                     total += 2
                 line += f"{r['psnr']:>9.4f} / {r['ssim']:.4f}" + (" =" if ok else " x" if ok is False else "  ")
             out.append(line)

@@ -277,14 +277,6 @@ class Trainer:
             from .weights import load_generator_weights
 
             load_generator_weights(self.generator, config.init_generator)
-            if not config.warmup_steps:
-                warnings.warn(
-                    f"starting from trained weights ({config.init_generator}) with a fresh Adam and no warm-up: "
-                    "Adam's first steps move every weight by about the full learning rate (at 1e-4 that cost the "
-                    "shipped SRResNet 0.8 dB on Set5 in 10 steps); warmup_steps=100 avoids it, as the SRGAN "
-                    "cpu/colab presets do",
-                    stacklevel=2,
-                )
         self.generator.to(self.device, memory_format=self.memory_format)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=ADAM_BETAS)
         self.sched_g = torch.optim.lr_scheduler.LambdaLR(self.opt_g, lr_lambda(config))
@@ -305,6 +297,14 @@ class Trainer:
         self.samples: list[tuple[int, torch.Tensor]] = []
         if resume and (self.out_dir / "last.pt").is_file():
             self.load(self.out_dir / "last.pt")
+        if config.init_generator and not config.warmup_steps and self.step == 0:  # a resumed Adam is not fresh
+            warnings.warn(
+                f"starting from trained weights ({config.init_generator}) with a fresh Adam and no warm-up: "
+                "Adam's first steps move every weight by about the full learning rate (at 1e-4 that cost the "
+                "shipped SRResNet 0.8 dB on Set5 in 10 steps); warmup_steps=100 avoids it, as the SRGAN "
+                "cpu/colab presets do",
+                stacklevel=2,
+            )
         self._g = self._wrap(self.generator)
         self._d = self._wrap(self.discriminator) if self.discriminator is not None else None
 
