@@ -1,13 +1,15 @@
-"""How the shipped SRResNet x4 weights (srgan_lib/weights/srresnet_x4.*) were trained, reproducibly.
+"""How the shipped x4 weights (srgan_lib/weights/srresnet_x4.* and srgan_mse_x4.*) were trained, reproducibly.
 
 Data: Kodak24 (Eastman Kodak, released for unrestricted use; `srgan download kodak24`) plus the bundled
 scikit-image photographs chelsea and rocket. Never the evaluation sets (Set5/Set14/BSD100).
 
     # phase 1: the `cpu` preset (64x64 crops, Adam 5e-4 cosine, 5,000 steps)
-    python scripts/train_shipped_srresnet.py --kodak DIR --out runs/phase1
+    python scripts/train_shipped.py --kodak DIR --out runs/phase1
     # phase 2: the paper's 96x96 crops, starting from phase 1
-    python scripts/train_shipped_srresnet.py --kodak DIR --out runs/phase2 --init runs/phase1/generator.safetensors \
+    python scripts/train_shipped.py --kodak DIR --out runs/phase2 --init runs/phase1/generator.safetensors \
         --steps 650 --crop 96 --lr 2e-4 --warmup 50 --seed 1
+    # SRGAN-MSE (Table 1: l_X = pixel MSE, plus 1e-3 l_Gen): the srgan/cpu preset from the shipped SRResNet
+    python scripts/train_shipped.py --mode srgan --kodak DIR --out runs/srgan_mse --init srgan_lib/weights/srresnet_x4.safetensors
 
 Each phase ends by recomputing the BN statistics with the final weights (Trainer.recalibrate_bn) and writes
 OUT/generator.safetensors. A stopped run resumes from OUT/last.pt when started again with the same options.
@@ -25,6 +27,8 @@ from srgan_lib.train import Trainer, preset
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mode", choices=("srresnet", "srgan"), default="srresnet",
+                    help="srresnet: pixel MSE (section 2.2.1); srgan: SRGAN-MSE, MSE content + 1e-3 adversarial loss")
     ap.add_argument("--kodak", required=True, help="folder with the 24 Kodak PNGs")
     ap.add_argument("--out", required=True, help="run folder (resumes from last.pt when present)")
     ap.add_argument("--init", default=None, help="start from these generator weights (phase 2)")
@@ -45,7 +49,7 @@ def main() -> None:
     for key, value in (("steps", args.steps), ("crop", args.crop), ("lr", args.lr), ("warmup_steps", args.warmup)):
         if value is not None:
             overrides[key] = value
-    config = preset("srresnet", "cpu", **overrides)
+    config = preset(args.mode, "cpu", **overrides)
     train_set = PatchDataset(images, crop=config.crop, scale=config.scale, seed=config.seed)
     trainer = Trainer(config, train_set, out_dir=args.out, device="cpu")
     trainer.fit()
