@@ -39,7 +39,12 @@ PAPER_TABLE1: dict[str, dict[str, tuple[float, float, float]]] = {
 
 
 def paper_value(method: str, dataset: str) -> tuple[float, float, float] | None:
-    """The paper's (PSNR, SSIM, MOS) for a method name used here, or ``None``."""
+    """The paper's (PSNR, SSIM, MOS) for a method name used here, or ``None``.
+
+    A note in parentheses after the name is ignored: ``"SRGAN-MSE (shipped)"`` and ``"SRGAN-MSE (this run)"``
+    are both Table 1's SRGAN-MSE.
+    """
+    method = method.split(" (")[0].strip()
     aliases = {"srresnet": "SRResNet", "srresnet-mse": "SRResNet", "srgan": "SRGAN", "srgan-vgg54": "SRGAN",
                "bicubic": "bicubic", "nearest": "nearest"}
     key = aliases.get(method.lower())

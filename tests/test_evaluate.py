@@ -17,6 +17,7 @@ from skimage.color import rgb2gray
 from srgan_lib.data import EvalSet, load_eval_set, load_sample
 from srgan_lib.evaluate import (
     BASELINES,
+    PAPER_TABLE1,
     PAPER_TABLE2,
     baseline_images,
     bicubic_upscaler,
@@ -124,6 +125,10 @@ def test_paper_value_aliases() -> None:
     assert paper_value("SRGAN-VGG22", "Set5")[0] == 29.84
     assert paper_value("SRGAN-VGG22", "BSD100") is None  # Table 1 has no BSD100
     assert paper_value("mine", "Set5") is None
+    # a parenthesised note names which model it is, not another method
+    assert paper_value("SRGAN-MSE (shipped)", "Set5") == PAPER_TABLE1["SRGAN-MSE"]["Set5"]
+    assert paper_value("SRResNet (this run)", "BSD100") == PAPER_TABLE2["SRResNet"]["BSD100"]
+    assert paper_value("mine (SRGAN-MSE)", "Set5") is None
 
 
 # --------------------------------------------------------------------------------------------------
