@@ -205,6 +205,11 @@ def test_demo_uses_the_bundled_weights_present_and_says_what_is_missing(capsys, 
     assert code == 0, err
     assert "SRResNet" in stdout and "SRGAN-MSE weights are not shipped yet" in stdout
 
+    shutil.copy(weights, folder / "srgan_mse_x4.safetensors")  # both shipped: four columns, no note
+    code, stdout, err = run_cli(capsys, "demo", "-o", tmp_path / "e.png", "--size", "64", "--image", "coffee")
+    assert code == 0, err
+    assert "  SRResNet " in stdout and "  SRGAN-MSE " in stdout and "not shipped" not in stdout
+
 
 def test_demo_refuses_training_images(capsys):
     with pytest.raises(SystemExit) as exit_info:
