@@ -132,19 +132,26 @@ def read_rgb_alpha(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
         ValueError: empty (0-byte), truncated or corrupt file, not an image, or an unsupported mode;
             the message starts with the path.
     """
+    rgb, alpha, _ = _read_with_mode(path)
+    return rgb, alpha
+
+
+def _read_with_mode(path: str | Path) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """:func:`read_rgb_alpha` plus the file's Pillow mode (``"L"`` for a grayscale file), from one open."""
     from PIL import Image, ImageOps
 
     path = Path(path)
     im = _open_checked(path)
     try:
         with im:
+            mode = im.mode
             im.load()  # decode now, so that truncated data fails here, with the file's name
             im = ImageOps.exif_transpose(im)
     except Image.DecompressionBombError as exc:
         raise ValueError(f"{path}: too many pixels to decode safely ({exc})") from exc
     except (OSError, SyntaxError, ValueError, EOFError, KeyError, IndexError, TypeError) as exc:
         raise ValueError(f"{path}: truncated or corrupt image data ({type(exc).__name__}: {exc})") from exc
-    return _convert_mode(im, path)
+    return (*_convert_mode(im, path), mode)
 
 
 def read_rgb(path: str | Path) -> np.ndarray:
@@ -733,11 +740,11 @@ def load_eval_set(
         files = files[:limit]
     items, gray = [], set()
     for f in files:
-        hr = modcrop(read_rgb(f), scale)  # (H - H % s, W - W % s, 3)
+        rgb, _, mode = _read_with_mode(f)
+        hr = modcrop(rgb, scale)  # (H - H % s, W - W % s, 3)
         if hr.shape[0] == 0 or hr.shape[1] == 0:
             raise ValueError(f"{f}: smaller than the scale {scale}; cannot make an LR image")
         items.append((f.stem, matlab_lr(np.ascontiguousarray(hr), scale), np.ascontiguousarray(hr)))
-        with _open_checked(f) as im:
-            if im.mode in GRAY_MODES:
-                gray.add(f.stem)
+        if mode in GRAY_MODES:
+            gray.add(f.stem)
     return EvalSet(items, name=set_name, scale=scale, folder=folder, gray=gray)
