@@ -144,10 +144,12 @@ class MOSStudy:
         """A plain-text table of :meth:`results`; ``label`` (e.g. "scripted demo scores") heads it."""
         lines = [label] if label else []
         paper_col = f"paper MOS ({dataset})" if dataset else "paper MOS"
-        lines.append(f"{'method':<14}{'n':>4}{'MOS':>7}{'std':>7}   {paper_col}")
-        for r in self.results(dataset):
+        rows = self.results(dataset)
+        wm = max([14] + [len(r["method"]) + 2 for r in rows])  # "SRGAN-MSE (shipped)" needs more than 14
+        lines.append(f"{'method':<{wm}}{'n':>4}{'MOS':>7}{'std':>7}   {paper_col}")
+        for r in rows:
             p = f"{r['paper']:.2f}" if r["paper"] is not None else "-"
-            lines.append(f"{r['method']:<14}{r['n']:>4}{r['mos']:7.2f}{r['std']:7.2f}   {p}")
+            lines.append(f"{r['method']:<{wm}}{r['n']:>4}{r['mos']:7.2f}{r['std']:7.2f}   {p}")
         return "\n".join(lines)
 
     # -- the interactive UI -------------------------------------------------------------------------

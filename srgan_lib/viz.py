@@ -93,7 +93,9 @@ def comparison_figure(
         fig.suptitle(title, fontsize=12)
     if note:
         fig.text(0.5, 0.005, note, ha="center", va="bottom", fontsize=9, color="#b00020", wrap=True)
-    fig.tight_layout(rect=(0, 0.03 if note else 0, 1, 1))
+    # tight_layout ignores the suptitle: keep a 0.35-inch band free for it, or it overlaps two-line column titles.
+    top = 1 - 0.35 / fig.get_figheight() if title else 1
+    fig.tight_layout(rect=(0, 0.03 if note else 0, 1, top))
     return fig
 
 

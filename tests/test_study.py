@@ -93,3 +93,16 @@ def test_widget_scores_through_its_buttons():
     while not s.done:
         ui.buttons[2].click()  # "3 fair"
     assert all(b.disabled for b in ui.buttons)
+
+
+def test_format_results_keeps_columns_aligned_for_long_method_names():
+    long = "SRGAN-MSE (shipped)"
+    s = MOSStudy(_images(methods=("nearest", "bicubic", long, "HR")), seed=0)
+    s.rate_all(scripted_rater(seed=0))
+    lines = s.format_results("Set14").splitlines()
+    # every row's MOS column ends where the header's does, whatever the method name's length
+    ends = {line.index(word) + len(word) for line, word in
+            zip(lines, ["MOS"] + [f"{r['mos']:.2f}" for r in s.results("Set14")])}
+    assert len(ends) == 1
+    assert lines[[r["method"] for r in s.results("Set14")].index(long) + 1].startswith(long + " ")
+    assert "3.43" in s.format_results("Set14")  # still compared with Table 1's SRGAN-MSE (Set14 MOS)
