@@ -64,13 +64,14 @@ def main() -> None:
     train_set = PatchDataset(images, crop=config.crop, scale=config.scale, seed=config.seed)
     trainer = Trainer(config, train_set, out_dir=args.out, device="cpu")
     trainer.fit()
+    step = trainer.step
     if args.export_step is not None:  # an earlier snapshot of the same run (its BN statistics recomputed below)
         snapshot = load_checkpoint(Path(args.out) / f"step_{args.export_step:07d}.pt")
         trainer.generator.load_state_dict(snapshot["generator"])
-        trainer.step = snapshot["step"]
+        step = snapshot["step"]
     trainer.recalibrate_bn(args.bn_batches)
     trainer.export_generator(f"{args.out}/generator.safetensors", data="Kodak24 + chelsea + rocket",
-                             bn_recalibrated=True)
+                             bn_recalibrated=True, step=step)  # the weights' own step, not the run's last
 
 
 if __name__ == "__main__":
