@@ -57,7 +57,10 @@ def main() -> None:
     args = ap.parse_args()
     import torch
 
-    rows = []
+    print(f"SRResNet training step, batch {args.batch} x {args.crop}x{args.crop} HR, device {args.device}, "
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"{'amp':>5} {'channels_last':>13} {'compile':>7} {'s/step':>8} {'steps/s':>8} {'peak MiB':>9}  note",
+          flush=True)
     amps = [False, True] if args.device.startswith("cuda") else [False]
     for amp in amps:
         for cl in (False, True):
@@ -66,21 +69,14 @@ def main() -> None:
                             warmup=args.warmup + (3 if comp else 0), amp=amp, channels_last=cl, compile=comp)
                 t0 = time.perf_counter()
                 res = subprocess.run([sys.executable, "-c", CHILD, json.dumps(opts)], capture_output=True, text=True)
-                if res.returncode != 0:
+                head = f"{amp!s:>5} {cl!s:>13} {comp!s:>7}"
+                if res.returncode != 0:  # each row is printed as soon as it is measured
                     line = (res.stderr.strip().splitlines() or ["?"])[-1]
-                    rows.append((amp, cl, comp, None, None, line[:60]))
+                    print(f"{head} {'failed':>8} {'':>8} {'':>9}  {line[:60]}", flush=True)
                     continue
                 out = json.loads(res.stdout.strip().splitlines()[-1])
-                rows.append((amp, cl, comp, out["sec_per_step"], out["peak_mib"], f"{time.perf_counter() - t0:.0f} s total"))
-    print(f"SRResNet training step, batch {args.batch} x {args.crop}x{args.crop} HR, device {args.device}, "
-          f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(f"{'amp':>5} {'channels_last':>13} {'compile':>7} {'s/step':>8} {'steps/s':>8} {'peak MiB':>9}  note")
-    for amp, cl, comp, dt, peak, note in rows:
-        if dt is None:
-            print(f"{amp!s:>5} {cl!s:>13} {comp!s:>7} {'failed':>8} {'':>8} {'':>9}  {note}")
-        else:
-            print(f"{amp!s:>5} {cl!s:>13} {comp!s:>7} {dt:8.3f} {1 / dt:8.2f} {peak:9.0f}  {note}")
-
+                dt, peak = out["sec_per_step"], out["peak_mib"]
+                print(f"{head} {dt:8.4f} {1 / dt:8.2f} {peak:9.0f}  {time.perf_counter() - t0:.0f} s total", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -220,12 +220,14 @@ def _rng_state() -> dict[str, Any]:
 
 
 def _set_rng_state(state: dict[str, Any]) -> None:
+    # A checkpoint loaded with map_location=<cuda device> puts these tensors on the GPU; the RNG
+    # setters (and numpy) want them on the host.
     random.setstate(state["python"])
     n = state["numpy"]
-    np.random.set_state((n[0], n[1].numpy().astype(np.uint32), *n[2:]))
-    torch.set_rng_state(state["torch"])
+    np.random.set_state((n[0], n[1].cpu().numpy().astype(np.uint32), *n[2:]))
+    torch.set_rng_state(state["torch"].cpu())
     if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
 
 
 def _unwrap(model: nn.Module) -> nn.Module:

@@ -316,3 +316,29 @@ def test_freeze_bn_keeps_running_statistics_through_training_and_validation(tmp_
     for m, (mean, var, weight) in zip(bns, stats):
         assert torch.equal(m.running_mean, mean) and torch.equal(m.running_var, var)
     assert any(not torch.equal(m.weight, w) for m, (_, _, w) in zip(bns, stats))  # gamma/beta still learn
+
+
+class _OnDevice:
+    """Stands in for a tensor that a CUDA ``map_location`` left on the GPU: usable only after ``.cpu()``."""
+
+    def __init__(self, t: torch.Tensor) -> None:
+        self._t = t
+
+    def cpu(self) -> torch.Tensor:
+        return self._t
+
+
+def test_rng_state_restores_from_tensors_off_the_host():
+    # Regression: resuming on CUDA loads the checkpoint with map_location=cuda, which moved the saved
+    # RNG states to the GPU; numpy and torch.set_rng_state then raised TypeError (seen on an H200).
+    import random
+
+    from srgan_lib.train import _rng_state, _set_rng_state
+
+    saved = _rng_state()
+    expected = (random.random(), np.random.rand(), torch.rand(1).item())
+    state = dict(saved)
+    state["numpy"] = [saved["numpy"][0], _OnDevice(saved["numpy"][1]), *saved["numpy"][2:]]
+    state["torch"] = _OnDevice(saved["torch"])
+    _set_rng_state(state)
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected
