@@ -51,18 +51,21 @@ def main() -> None:
                     help="export the kept snapshot OUT/step_N.pt (keep-every multiple) instead of the final weights")
     ap.add_argument("--bn-batches", type=int, default=100)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (CUDA trains with bf16/fp16 autocast)")
+    ap.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
 
     images = [read_rgb(f) for f in find_images(args.kodak)] + [load_sample("chelsea"), load_sample("rocket")]
-    overrides = {"keep_every": args.keep_every, "seed": args.seed, "init_generator": args.init}
+    overrides = {"keep_every": args.keep_every, "seed": args.seed, "init_generator": args.init,
+                 "num_workers": args.workers}
     for key, value in (("steps", args.steps), ("crop", args.crop), ("lr", args.lr), ("warmup_steps", args.warmup)):
         if value is not None:
             overrides[key] = value
     config = preset(args.mode, "cpu", **overrides)
     train_set = PatchDataset(images, crop=config.crop, scale=config.scale, seed=config.seed)
-    trainer = Trainer(config, train_set, out_dir=args.out, device="cpu")
+    trainer = Trainer(config, train_set, out_dir=args.out, device=args.device)
     trainer.fit()
     step = trainer.step
     if args.export_step is not None:  # an earlier snapshot of the same run (its BN statistics recomputed below)
