@@ -25,6 +25,8 @@ coffee) stays above bicubic (see srgan_mse_x4.md for why).
 
 Each phase ends by recomputing the BN statistics with the final weights (Trainer.recalibrate_bn) and writes
 OUT/generator.safetensors. A stopped run resumes from OUT/last.pt when started again with the same options.
+After copying a result to srgan_lib/weights/, `python scripts/make_card.py NAME --measure --root DIR` re-measures
+its card's numbers and rewrites the card (the training facts in NAME.json are edited by hand, once per run).
 """
 
 from __future__ import annotations
