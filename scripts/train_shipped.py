@@ -60,13 +60,14 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (CUDA trains with bf16/fp16 autocast)")
     ap.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    ap.add_argument("--no-amp", action="store_true", help="CUDA: train in float32 instead of bf16/fp16 autocast")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
 
     images = [read_rgb(f) for f in find_images(args.kodak)] + [load_sample("chelsea"), load_sample("rocket")]
     overrides = {"keep_every": args.keep_every, "seed": args.seed, "init_generator": args.init,
-                 "num_workers": args.workers}
+                 "num_workers": args.workers, "amp": not args.no_amp}
     for key, value in (("steps", args.steps), ("crop", args.crop), ("lr", args.lr), ("warmup_steps", args.warmup)):
         if value is not None:
             overrides[key] = value
