@@ -78,5 +78,6 @@ def main() -> None:
                 dt, peak = out["sec_per_step"], out["peak_mib"]
                 print(f"{head} {dt:8.4f} {1 / dt:8.2f} {peak:9.0f}  {time.perf_counter() - t0:.0f} s total", flush=True)
 
+
 if __name__ == "__main__":
     main()

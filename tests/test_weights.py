@@ -18,52 +18,49 @@ from srgan_lib import weights
 from srgan_lib.data import load_eval_set
 from srgan_lib.evaluate import evaluate, model_upscaler
 
-# The method name each card files its own metrics under.
-METHOD = {"srresnet_x4": "SRResNet", "srgan_mse_x4": "SRGAN-MSE"}
 
-
-@pytest.mark.parametrize("name", sorted(weights.BUNDLED))
-def test_card_metrics_are_what_the_weights_measure_on_set5(shared_datasets: Path, name: str) -> None:
-    if name not in weights.available():
-        pytest.skip(f"{name} is not in this installation")
-    card = weights.card(name)
-    rows = evaluate({METHOD[name]: model_upscaler(weights.load_generator(name))},
-                    {"Set5": load_eval_set(shared_datasets / "Set5")})
-    for r in rows:
-        stated = card["metrics"][f"{METHOD[name]}|Set5|{r['flavour']}"]
-        assert r["psnr"] == pytest.approx(stated["psnr"], abs=2e-3), (name, r["flavour"])
-        assert r["ssim"] == pytest.approx(stated["ssim"], abs=2e-4), (name, r["flavour"])
-
-
-def _make_card():
-    """``scripts/make_card.py`` as a module (scripts/ is not a package)."""
+@pytest.fixture(scope="module")
+def mc():
+    """``scripts/make_card.py`` as a module (scripts/ is not a package), loaded once."""
     spec = importlib.util.spec_from_file_location("make_card", Path(__file__).parents[1] / "scripts" / "make_card.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def test_every_bundled_weight_has_a_card_template() -> None:
-    assert set(_make_card().RENDER) == set(weights.BUNDLED)
+@pytest.mark.parametrize("name", sorted(weights.BUNDLED))
+def test_card_metrics_are_what_the_weights_measure_on_set5(shared_datasets: Path, name: str, mc) -> None:
+    if name not in weights.available():
+        pytest.skip(f"{name} is not in this installation")
+    card, method = weights.card(name), mc.METHOD[name]  # METHOD: the name each card files its own rows under
+    rows = evaluate({method: model_upscaler(weights.load_generator(name))},
+                    {"Set5": load_eval_set(shared_datasets / "Set5")})
+    for r in rows:
+        stated = card["metrics"][f"{method}|Set5|{r['flavour']}"]
+        assert r["psnr"] == pytest.approx(stated["psnr"], abs=2e-3), (name, r["flavour"])
+        assert r["ssim"] == pytest.approx(stated["ssim"], abs=2e-4), (name, r["flavour"])
+
+
+def test_every_bundled_weight_has_a_card_template(mc) -> None:
+    assert set(mc.RENDER) == set(weights.BUNDLED) == set(mc.METHOD)
 
 
 @pytest.mark.parametrize("name", sorted(weights.BUNDLED))
-def test_card_markdown_is_the_rendering_of_its_json(name: str) -> None:
+def test_card_markdown_is_the_rendering_of_its_json(name: str, mc) -> None:
     if name not in weights.available():
         pytest.skip(f"{name} is not in this installation")
     card = weights.card(name)
     md = (weights.WEIGHTS_DIR / f"{name}.md").read_text()
-    assert md == _make_card().RENDER[name](card), f"{name}.md is stale: python scripts/make_card.py {name}"
+    assert md == mc.RENDER[name](card), f"{name}.md is stale: python scripts/make_card.py {name}"
     # and the bold "paper" row states the JSON's own numbers (independent of the template's formatting code)
-    method = _make_card().METHOD[name]
+    method = mc.METHOD[name]
     row = next(line for line in md.splitlines() if line.startswith(f"| **this {method}, \"paper\" flavour**"))
     expected = [(f"{card['metrics'][f'{method}|{d}|paper']['psnr']:.2f}",
                  f"{card['metrics'][f'{method}|{d}|paper']['ssim']:.4f}") for d in ("Set5", "Set14", "BSD100")]
     assert re.findall(r"(\d+\.\d\d) / (\d\.\d{4})", row) == expected
 
 
-def test_make_card_check_flags_a_card_edited_by_hand(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    mc = _make_card()
+def test_make_card_check_flags_a_card_edited_by_hand(tmp_path: Path, capsys: pytest.CaptureFixture, mc) -> None:
     for f in weights.WEIGHTS_DIR.glob("*.json"):
         shutil.copy(f, tmp_path / f.name)
         shutil.copy(f.with_suffix(".md"), tmp_path / f"{f.stem}.md")
@@ -76,10 +73,9 @@ def test_make_card_check_flags_a_card_edited_by_hand(tmp_path: Path, capsys: pyt
     assert mc.main(["--check", "--dir", str(tmp_path)]) == 0
 
 
-def test_make_card_measure_refreshes_the_metrics(tmp_path: Path, shared_datasets: Path) -> None:
-    # --measure on a card whose numbers were blanked out gives back what the weights measure: the oracle is the
-    # committed card, itself checked against a fresh evaluation on Set5 above.
-    mc = _make_card()
+def test_make_card_measure_refreshes_the_metrics(tmp_path: Path, shared_datasets: Path, mc) -> None:
+    # --measure on a card whose own numbers were blanked out fills them in with what a separate call of
+    # evaluate() measures, and leaves the started-from SRResNet rows as recorded.
     name = "srgan_mse_x4"
     if name not in weights.available():
         pytest.skip(f"{name} is not in this installation")
