@@ -129,22 +129,31 @@ def error_map_figure(hr: np.ndarray, candidates: Mapping[str, np.ndarray], box: 
                      vmax: float = 0.25):
     """Absolute error |SR - HR| (mean over RGB, in [0, 1]) of each candidate, on a shared colour scale.
 
-    Where a GAN invents texture that is not in the original, its error map lights up even though the
-    result looks sharp: the fidelity cost of photo-realism.
+    The first column is the original (HR) crop, the reference every map is measured against; then one
+    column per candidate: its crop above, its error map below. Where a GAN invents texture that is not in
+    the original, its error map lights up even though the result looks sharp: the fidelity cost of
+    photo-realism.
     """
     import matplotlib.pyplot as plt
 
-    ref = hr.astype(np.float64) / 255.0
-    if box is not None:
+    def crop(img: np.ndarray) -> np.ndarray:
+        img = img.astype(np.float64) / 255.0
+        if box is None:
+            return img
         top, left, size = box
-        ref = ref[top : top + size, left : left + size]
+        return img[top : top + size, left : left + size]
+
+    ref = crop(hr)
     names = list(candidates)
-    fig, axes = plt.subplots(2, len(names), figsize=(3.2 * len(names), 6.6), squeeze=False)
+    fig, axes = plt.subplots(2, len(names) + 1, figsize=(3.0 * (len(names) + 1), 6.4), squeeze=False)
+    axes[0, 0].imshow(np.clip(ref, 0, 1), interpolation="nearest")
+    axes[0, 0].set_title("original (HR)", fontsize=10)
+    axes[1, 0].axis("off")
+    axes[1, 0].text(0.5, 0.5, "|SR - HR| below:\nblack = exact,\nbright = wrong", ha="center", va="center",
+                    fontsize=9, transform=axes[1, 0].transAxes)
     im = None
-    for c, name in enumerate(names):
-        img = candidates[name].astype(np.float64) / 255.0
-        if box is not None:
-            img = img[top : top + size, left : left + size]
+    for c, name in enumerate(names, start=1):
+        img = crop(candidates[name])
         err = np.abs(img - ref).mean(axis=2)
         axes[0, c].imshow(np.clip(img, 0, 1), interpolation="nearest")
         axes[0, c].set_title(name, fontsize=10)
@@ -154,7 +163,7 @@ def error_map_figure(hr: np.ndarray, candidates: Mapping[str, np.ndarray], box: 
         ax.set_xticks([])
         ax.set_yticks([])
     if im is not None:
-        fig.colorbar(im, ax=axes[1, :].tolist(), shrink=0.8, label="mean |SR - HR| over RGB")
+        fig.colorbar(im, ax=axes[1, 1:].tolist(), shrink=0.8, label="mean |SR - HR| over RGB")
     return fig
 
 
@@ -317,32 +326,54 @@ def high_frequency_ratio(sr: np.ndarray, hr: np.ndarray, crop_border: int = 4) -
 
 
 def perception_distortion_figure(points: Sequence[Mapping], perceptual_label: str = "high-frequency energy ratio",
-                                 target: float | None = 1.0, note: str | None = None):
+                                 target: float | None = 1.0, note: str | None = None, log: bool = True):
     """PSNR (distortion, x) against a perceptual measure (y) for labelled points.
 
     ``points``: dicts with ``label``, ``psnr``, ``perceptual`` and optionally ``group`` (points of one
     group, such as the checkpoints of one run, are joined by a line in order). ``target``: the value of the
-    original image on the perceptual axis (a dashed line).
+    original image on the perceptual axis (a dashed line). ``log``: a logarithmic perceptual axis, so that
+    methods at a few hundredths and the original at 1 are all readable. Each label goes to whichever of four
+    places around its point is farthest from the other points and the labels already placed, and the
+    legend sits outside the axes, so that close points stay readable.
     """
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig, ax = plt.subplots(figsize=(8.4, 4.6))
     groups: dict[str, list[Mapping]] = {}
     for p in points:
         groups.setdefault(p.get("group") or p["label"], []).append(p)
     for g, pts in groups.items():
-        xs, ys = [p["psnr"] for p in pts], [p["perceptual"] for p in pts]
-        ax.plot(xs, ys, marker="o", ls="-" if len(pts) > 1 else "none", label=g)
-        for p in pts:
-            ax.annotate(p["label"], (p["psnr"], p["perceptual"]), fontsize=8, xytext=(4, 4),
-                        textcoords="offset points")
+        ax.plot([p["psnr"] for p in pts], [p["perceptual"] for p in pts], marker="o",
+                ls="-" if len(pts) > 1 else "none", label=g)
     if target is not None:
         ax.axhline(target, ls="--", color="grey")
+    if log:
+        ax.set_yscale("log")
+    xs = [p["psnr"] for p in points]
+    if xs:
+        pad = max(0.25, 0.08 * (max(xs) - min(xs)))
+        ax.set_xlim(min(xs) - pad, max(xs) + 3 * pad)  # room on the right for labels
+    ax.autoscale_view()
+    to_px = ax.transData.transform
+    occupied = [to_px((p["psnr"], p["perceptual"])) for p in points]  # pixels: points, then placed labels
+    offsets = [(6, 7, "left"), (6, -11, "left"), (-6, 7, "right"), (-6, -11, "right")]
+    for p in points:
+        xy = to_px((p["psnr"], p["perceptual"]))
+
+        def clearance(off: tuple[int, int, str]) -> float:
+            centre = xy + np.array([off[0] + (20 if off[2] == "left" else -20), off[1]])
+            return min(float(np.hypot(*(centre - q))) for q in occupied)
+
+        best = max(offsets, key=clearance)
+        ax.annotate(p["label"], (p["psnr"], p["perceptual"]), fontsize=7.5, xytext=best[:2],
+                    textcoords="offset points", ha=best[2], va="center")
+        occupied.append(xy + np.array([best[0] + (20 if best[2] == "left" else -20), best[1]]))
+    if target is not None:
         ax.annotate("original", (ax.get_xlim()[0], target), fontsize=8, va="bottom")
     ax.set_xlabel("PSNR (dB), higher = less distortion")
-    ax.set_ylabel(perceptual_label)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.set_ylabel(perceptual_label + (" (log scale)" if log else ""))
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if note:
         ax.set_title(note, fontsize=9, color="#b00020")
     fig.tight_layout()

@@ -79,3 +79,26 @@ def test_perception_distortion_figure():
     fig = viz.perception_distortion_figure(pts, note="random VGG")
     assert isinstance(fig, Figure)
     assert len(fig.axes[0].lines) == 3  # bicubic, the run (one joined line), the target line
+
+
+def test_perception_distortion_figure_log_axis_reaches_the_original():
+    pts = [{"label": "bicubic", "psnr": 26.0, "perceptual": 0.011},
+           {"label": "SRResNet", "psnr": 27.0, "perceptual": 0.065},
+           {"label": "step 8", "psnr": 27.02, "perceptual": 0.066, "group": "run"}]
+    ax = viz.perception_distortion_figure(pts).axes[0]
+    assert ax.get_yscale() == "log"
+    low, high = ax.get_ylim()
+    assert low <= 0.011 and high >= 1.0  # every point and the original's line are on the axis
+    texts = [t for t in ax.texts if t.get_text() in ("SRResNet", "step 8")]
+    assert len(texts) == 2 and texts[0].xyann != texts[1].xyann  # close points: labels offset apart
+
+
+def test_error_map_figure_shows_the_original_crop():
+    rng = np.random.default_rng(0)
+    hr = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
+    fig = viz.error_map_figure(hr, {"same": hr.copy(), "flat": np.full_like(hr, 128)}, box=(4, 4, 16))
+    axes = fig.axes
+    assert axes[0].get_title() == "original (HR)"
+    np.testing.assert_array_equal(axes[0].images[0].get_array(), hr[4:20, 4:20] / 255.0)
+    same_err = next(ax for ax in axes if ax.get_title().startswith("|error|, mean 0.000"))
+    assert same_err.images[0].get_array().max() == 0
