@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 import torch
@@ -133,17 +134,18 @@ def temp_file_beside(path: Path) -> tuple[int, str]:
 _TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 
 
-def remove_stale_temps(folder: "str | os.PathLike[str]", name: str | None = None) -> list[Path]:
-    """Delete the temporary files that a killed write left in ``folder`` (those of the file ``name``
-    only, if given) and return them. A temporary file still locked by a live writer is kept."""
+def remove_stale_temps(folder: "str | os.PathLike[str]", names: "str | Iterable[str] | None" = None) -> list[Path]:
+    """Delete the temporary files that a killed write left in ``folder`` (only those of the files
+    ``names``, if given) and return them. A temporary file still locked by a live writer is kept."""
     folder = Path(folder)
+    prefixes = None if names is None else tuple(f".{n}." for n in ([names] if isinstance(names, str) else names))
     removed = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return removed
     for entry in entries:
-        if not _TEMP_NAME.match(entry.name) or (name is not None and not entry.name.startswith(f".{name}.")):
+        if not _TEMP_NAME.match(entry.name) or (prefixes is not None and not entry.name.startswith(prefixes)):
             continue
         try:
             fd = os.open(entry.path, os.O_RDONLY)
