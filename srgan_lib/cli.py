@@ -72,9 +72,9 @@ def _run_info(args: argparse.Namespace) -> int:
 
     import torch
 
-    from .runtime import describe_device, pick_device, quick_mode
+    from .runtime import describe_device, quick_mode
 
-    device = describe_device(pick_device(args.device))  # fails before printing anything
+    device = describe_device(_device(args.device))  # fails before printing anything
     print(f"srgan-tutorial {__version__}")
     print(f"python {platform.python_version()}, torch {torch.__version__}")
     print(f"device: {device}")
@@ -335,9 +335,13 @@ def _plan_outputs(jobs, single: bool, out, scale: int, overwrite: bool):
     return planned
 
 
-def _progress(src, quiet: bool, model):
-    """For a large image (16 output megapixels or more): print an estimate before the work and return a
-    ``progress(done, total)`` callback that shows a bar of output megapixels, updated after each tile.
+#: Output pixels from which ``srgan upscale`` prints an estimate and a progress bar per image.
+LARGE_OUTPUT = 16_000_000
+
+
+def _progress(src, quiet: bool, model, tile):
+    """For a large image (:data:`LARGE_OUTPUT` pixels or more): print an estimate before the work and return a
+    ``progress(done, total)`` callback that shows a bar of the output pixels done, updated after each tile.
     ``None`` for small images (or ``quiet``)."""
     import math
 
@@ -352,16 +356,16 @@ def _progress(src, quiet: bool, model):
         return None  # upscale_file reports it
     s = model.scale
     total = h * w * s * s
-    if quiet or total < 16e6:
+    if quiet or total < LARGE_OUTPUT:
         return None
-    tile, _ = plan_tiles(model)
-    print(f"{src}: {w}x{h} -> {w * s}x{h * s} ({total / 1e6:.0f} megapixels, {total * 3 / 1e9:.1f} GB), "
-          f"{math.ceil(h / tile) * math.ceil(w / tile)} tiles of {tile} LR pixels; this takes a while", file=sys.stderr)
-    bar = tqdm(total=round(total / 1e6, 1), unit="Mpx", desc=src.name, leave=False)
+    side = plan_tiles(model)[0] if tile == "auto" else (tile or max(h, w))
+    print(f"{src}: {w}x{h} -> {w * s}x{h * s} ({total / 1e6:.1f} megapixels, {total * 3 / 1e9:.2f} GB), "
+          f"{math.ceil(h / side) * math.ceil(w / side)} tiles of {side} LR pixels; this takes a while",
+          file=sys.stderr)
+    bar = tqdm(total=total, unit="px", unit_scale=True, desc=src.name, leave=False, mininterval=0, miniters=1)
 
     def progress(done: int, total: int) -> None:
-        bar.n = round(done / 1e6, 1)
-        bar.refresh()
+        bar.update(done - bar.n)
         if done >= total:
             bar.close()
 
@@ -396,7 +400,7 @@ def _run_upscale(args: argparse.Namespace) -> int:
     for src, dst in bar:
         try:
             upscale_file(model, src, dst, overwrite=args.overwrite, tile=tile, overlap=args.overlap,
-                         max_megapixels=limit, progress=_progress(src, args.quiet, model))
+                         max_megapixels=limit, progress=_progress(src, args.quiet, model, tile))
         except (ValueError, OSError) as exc:
             if len(planned) == 1:
                 raise
@@ -454,6 +458,8 @@ def _parse_overrides(pairs) -> dict:
         key = key.strip().replace("-", "_")
         if not sep or key not in fields:
             raise CommandError(f"--set {pair!r}: use KEY=VALUE with KEY one of {', '.join(sorted(fields))}")
+        if key == "mode":
+            raise CommandError(f"--set {pair!r}: the mode has its own option, --mode srresnet or --mode srgan")
         kind = type(getattr(defaults, key))
         try:
             if kind is bool:
