@@ -307,7 +307,8 @@ def _upscale_jobs(inputs, out):
 def _plan_outputs(jobs, single: bool, out, scale: int, overwrite: bool):
     """``[(src, dst_file)]``, checked before any work: no two inputs may write the same file (not even
     with --overwrite: one result would silently replace the other), no output may be an input, and every
-    output folder must be writable (created if missing; stale temporary files of killed writes removed)."""
+    output folder must be writable (created if missing, except the folder of a single -o file; stale
+    temporary files of killed writes removed)."""
     from .images import remove_stale_temps
     from .upscale import output_name
 
@@ -323,6 +324,9 @@ def _plan_outputs(jobs, single: bool, out, scale: int, overwrite: bool):
             raise CommandError(f"{dst}: is one of the inputs; choose another -o (nothing was written)")
     folders = sorted({dst.parent for _, dst in planned})
     for folder in folders:
+        if single and not folder.is_dir():  # -o names a file: its folder is not made up
+            kind = "is not a folder" if folder.exists() else "does not exist"
+            raise CommandError(f"{out}: the output folder {folder} {kind}; create it or choose another -o")
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -811,3 +811,10 @@ def test_train_removes_stale_temp_files_of_a_killed_run(capsys, tmp_path, train_
                            *TINY_TRAIN)
     assert code == 0, err
     assert not stale.exists() and (out / "last.pt").is_file()
+
+
+def test_upscale_single_output_file_needs_its_folder(capsys, tmp_path, weights):
+    src = write_png(tmp_path / "a.png")
+    code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / "typo" / "a_x4.png", "--weights", weights)
+    assert_one_line_error(code, err, "typo", "does not exist")
+    assert not (tmp_path / "typo").exists()
