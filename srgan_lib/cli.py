@@ -487,7 +487,6 @@ def _warn_changed_options(last, config) -> None:
     """A resumed run continues the saved one: warn when this command asks for other options (a new
     seed, for one, has no effect: the saved random state is restored)."""
     import dataclasses
-    import warnings
 
     from .checkpoint import load_checkpoint
 
@@ -495,7 +494,8 @@ def _warn_changed_options(last, config) -> None:
     changed = [f"{k} {saved[k]!r} -> {v!r}" for k, v in dataclasses.asdict(config).items()
                if k in saved and k not in _CHECKED_ON_RESUME and saved[k] != v]
     if changed:
-        why = "; the new seed has no effect (the saved random state is restored)" if "seed" in " ".join(changed) else ""
+        new_seed = saved.get("seed", config.seed) != config.seed
+        why = "; the new seed has no effect (the saved random state is restored)" if new_seed else ""
         warnings.warn(f"resuming {last}, which was started with other options: {', '.join(changed)}{why}; "
                       "use another --out to start a new run")
 
