@@ -255,6 +255,11 @@ def upscale_tensor(model: nn.Module, lr: torch.Tensor, tile: int | str | None = 
 
     Arguments as :func:`upscale_pieces`. With the default overlap the result equals one untiled forward
     pass up to float rounding (convolution algorithms differ with the input size).
+
+    Raises:
+        ValueError: ``lr`` is not a float ``(N, 3, h, w)`` tensor, holds NaN/inf, or is outside [0, 1]
+            (:func:`check_lr_tensor`; uint8, 0-255 and [-1, 1] inputs are named as such); a bad ``tile``,
+            ``overlap`` or ``chunk``; or the generator's output is not finite (broken weights).
     """
     scale = int(getattr(model, "scale", None) or 4)
     out, covered = None, 0
