@@ -9,34 +9,41 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 from torch import nn
 
-from .images import default_file_mode, temp_file_beside
+from .images import default_file_mode, describe_write_error, remove_stale_temps, temp_file_beside, try_lock
 
 
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     """Call ``write(tmp_path)`` on a temporary file next to ``path``, then rename it over ``path``.
 
-    A crash or interruption leaves either the old file or the new one, never half a file.
+    A crash or interruption leaves either the old file or the new one, never half a file; temporary
+    files that an earlier, killed write left for ``path`` are removed first
+    (:func:`~srgan_lib.images.remove_stale_temps`). A failed write (disk full, ...) raises ``OSError``
+    naming ``path`` and saying that the old file is unchanged.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = temp_file_beside(path)
-    os.close(fd)
+    remove_stale_temps(path.parent, path.name)
+    fd, tmp = temp_file_beside(path)  # fd stays open (the temp file locked) until the rename
     try:
         write(tmp)
         os.chmod(tmp, default_file_mode())  # writers such as safetensors may recreate the file as 0600
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except (OSError, RuntimeError) as exc:  # torch.save reports a full disk as a RuntimeError
+        old = "the previous file is unchanged" if path.exists() else "nothing was written"
+        raise OSError(f"{path}: could not write ({describe_write_error(exc)}); {old}") from exc
+    finally:
+        os.close(fd)
         if os.path.exists(tmp):
             os.unlink(tmp)
-        raise
     return path
 
 
@@ -46,14 +53,49 @@ def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint written by :func:`save_checkpoint`; a corrupt file raises a clear error."""
+    """Load a checkpoint written by :func:`save_checkpoint` with ``torch.load(weights_only=True)``.
+
+    A file holding pickled Python objects (which could run code when loaded) is refused without
+    loading them; a corrupt file raises a short ``ValueError`` naming the file."""
+    import pickle
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: checkpoint not found")
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # truncated zip, foreign pickle, ...
-        raise ValueError(f"{path}: not a readable srgan checkpoint ({type(exc).__name__}: {exc})") from exc
+    except pickle.UnpicklingError as exc:  # weights_only refused a global: torch's message is 1,000 characters
+        raise ValueError(f"{path}: refused: this file can run code when loaded (it holds pickled Python objects, "
+                         "not only tensors); use a checkpoint written by srgan train or a .safetensors file") from exc
+    except Exception as exc:  # truncated zip, ...
+        reason = " ".join(str(exc).split())[:200]
+        raise ValueError(f"{path}: not a readable srgan checkpoint ({type(exc).__name__}: {reason})") from exc
+
+
+class RunFolderBusy(RuntimeError):
+    """Another process holds the lock of a run folder."""
+
+
+@contextmanager
+def run_lock(folder: str | Path) -> Iterator[Path]:
+    """Hold an OS lock (``flock`` on ``folder/.lock``) while a run writes into ``folder``.
+
+    A second process that asks for the same folder gets :class:`RunFolderBusy` at once. The lock dies
+    with the process (even on SIGKILL), so a crash never leaves the folder locked. Inside the lock,
+    temporary files that a killed run left in the folder are removed. Without ``fcntl`` (Windows) the
+    folder is not locked.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, default_file_mode())
+    try:
+        if not try_lock(fd):
+            raise RunFolderBusy(f"{folder}: another srgan train is running in this folder (it holds {folder / '.lock'}); "
+                                "wait for it to finish or choose another --out")
+        remove_stale_temps(folder)
+        yield folder
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def save_weights(model: nn.Module, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:

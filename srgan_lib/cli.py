@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 from typing import Callable, NoReturn, Sequence
 
@@ -71,9 +72,9 @@ def _run_info(args: argparse.Namespace) -> int:
 
     import torch
 
-    from .runtime import describe_device, pick_device, quick_mode
+    from .runtime import describe_device, quick_mode
 
-    device = describe_device(pick_device(args.device))  # fails before printing anything
+    device = describe_device(_device(args.device))  # fails before printing anything
     print(f"srgan-tutorial {__version__}")
     print(f"python {platform.python_version()}, torch {torch.__version__}")
     print(f"device: {device}")
@@ -88,10 +89,27 @@ def _example(*lines: str) -> str:
     return "example:\n" + "\n".join(f"  {line}" for line in lines)
 
 
+_DEVICES = "auto, cpu, cuda, cuda:N or mps"
+
+
+def _check_device(name: str) -> str:
+    """Refuse a --device this command cannot use (``tpu``, a typo, MPS where there is none) in one line."""
+    import re
+
+    import torch
+
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", name):
+        raise CommandError(f"--device {name!r}: not a device this command knows; use {_DEVICES}")
+    mps = getattr(torch.backends, "mps", None)
+    if name == "mps" and not (mps is not None and mps.is_available()):
+        raise CommandError("--device mps: Apple's MPS is not available here; use auto or cpu")
+    return name
+
+
 def _device(name: str):
     from .runtime import pick_device
 
-    return pick_device(name)
+    return pick_device(_check_device(name))
 
 
 def _default_weights() -> str:
@@ -225,31 +243,137 @@ def _add_upscale(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overlap", type=int,
                         help="context around each tile in LR pixels (default: the receptive field, 40 for x4; "
                              "less is faster but changes the output near tile edges)")
-    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace existing output files (two inputs that would write the same name are "
+                             "refused even then)")
+    parser.add_argument("--max-megapixels", type=float, metavar="M", default=None,
+                        help="refuse inputs above M megapixels (default 16: a 4096 x 4096 input, whose x4 output "
+                             "is 805 MB; 0: no limit)")
     parser.add_argument("--device", default="auto", help="auto (default: CUDA, then MPS, then CPU), cpu, cuda, mps")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _input_images(folder, skip):
+    """Image files below ``folder`` (sorted, hidden ones skipped, GIF included), leaving out the
+    folder ``skip`` (the output folder, so a second run does not upscale its own outputs)."""
+    from .data import IMAGE_SUFFIXES
+
+    suffixes = IMAGE_SUFFIXES | {".gif"}
+    files = sorted(f for f in folder.rglob("*") if f.suffix.lower() in suffixes and f.is_file()
+                   and not any(part.startswith(".") for part in f.relative_to(folder).parts)
+                   and not f.resolve().is_relative_to(skip))
+    if not files:
+        raise CommandError(f"{folder}: no image files found (looked for {', '.join(sorted(suffixes))})")
+    return files
 
 
 def _upscale_jobs(inputs, out):
     """``([(src, dst)], single)``: one input file and an ``out`` with an image suffix -> ``out`` is the
     output file (``single``); otherwise ``dst`` is the folder to write into (folders keep their
-    sub-folders inside ``out``)."""
+    sub-folders inside ``out``; the output folder itself is never read as input)."""
     from pathlib import Path
 
-    from .data import IMAGE_SUFFIXES, find_images
+    from .images import _SAVE_FORMATS
 
     out = Path(out)
-    single = len(inputs) == 1 and Path(inputs[0]).is_file() and out.suffix.lower() in IMAGE_SUFFIXES
+    for item in inputs:
+        if not Path(item).exists():
+            raise CommandError(f"{item}: no such file or folder")
+    suffix = out.suffix.lower()
+    file_like = bool(suffix) and not out.is_dir() and (suffix in _SAVE_FORMATS or suffix in (".gif", ".pgm"))
+    single = len(inputs) == 1 and Path(inputs[0]).is_file() and file_like
+    if single and suffix not in _SAVE_FORMATS:
+        raise CommandError(f"-o {out}: cannot write {suffix} files; use one of {', '.join(sorted(_SAVE_FORMATS))}")
+    if file_like and not single:
+        raise CommandError(f"-o {out}: looks like a file name, but several images (or a folder) need an output "
+                           "folder; pass a folder name")
+    skip = out.resolve()
     jobs = []
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            jobs += [(f, out / f.relative_to(p).parent) for f in find_images(p)]
-        elif p.exists():
-            jobs.append((p, out))
+            if p.resolve() == skip:
+                raise CommandError(f"{p}: is also the output folder (-o); outputs would mix with the inputs, "
+                                   "choose another -o")
+            jobs += [(f, out / f.relative_to(p).parent) for f in _input_images(p, skip)]
         else:
-            raise CommandError(f"{p}: no such file or folder")
-    return jobs, single
+            jobs.append((p, out))
+    unique = {}
+    for src, dst in jobs:  # the same file named twice is upscaled once
+        unique.setdefault(src.resolve(), (src, dst))
+    return list(unique.values()), single
+
+
+def _plan_outputs(jobs, single: bool, out, scale: int, overwrite: bool):
+    """``[(src, dst_file)]``, checked before any work: no two inputs may write the same file (not even
+    with --overwrite: one result would silently replace the other), no output may be an input, and every
+    output folder must be writable (created if missing, except the folder of a single -o file; stale
+    temporary files of killed writes removed)."""
+    from .images import remove_stale_temps
+    from .upscale import output_name
+
+    planned = [(src, out if single else dst / output_name(src, scale, has_alpha=False)) for src, dst in jobs]
+    seen, inputs = {}, {src.resolve() for src, _ in planned}
+    for src, dst in planned:
+        key = os.path.normcase(str(dst.resolve())).lower()  # a.png and A.PNG clash on macOS/Windows
+        if key in seen:
+            raise CommandError(f"{seen[key]} and {src} would both be written to {dst}; rename one or upscale "
+                               "them separately (nothing was written)")
+        seen[key] = src
+        if dst.resolve() in inputs:
+            raise CommandError(f"{dst}: is one of the inputs; choose another -o (nothing was written)")
+    folders = sorted({dst.parent for _, dst in planned})
+    for folder in folders:
+        if single and not folder.is_dir():  # -o names a file: its folder is not made up
+            kind = "is not a folder" if folder.exists() else "does not exist"
+            raise CommandError(f"{out}: the output folder {folder} {kind}; create it or choose another -o")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CommandError(f"{folder}: cannot create the output folder ({exc.strerror or exc}); "
+                               "choose a writable place with -o") from exc
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise CommandError(f"{folder}: the output folder is not writable; choose another -o or change "
+                               "its permissions (nothing was written)")
+        remove_stale_temps(folder, [dst.name for _, dst in planned if dst.parent == folder])
+    return planned
+
+
+#: Output pixels from which ``srgan upscale`` prints an estimate and a progress bar per image.
+LARGE_OUTPUT = 16_000_000
+
+
+def _progress(src, quiet: bool, model, tile):
+    """For a large image (:data:`LARGE_OUTPUT` pixels or more): print an estimate before the work and return a
+    ``progress(done, total)`` callback that shows a bar of the output pixels done, updated after each tile.
+    ``None`` for small images (or ``quiet``)."""
+    import math
+
+    from tqdm.auto import tqdm
+
+    from .data import image_size
+    from .upscale import plan_tiles
+
+    try:
+        h, w = image_size(src)
+    except (ValueError, OSError):
+        return None  # upscale_file reports it
+    s = model.scale
+    total = h * w * s * s
+    if quiet or total < LARGE_OUTPUT:
+        return None
+    side = plan_tiles(model)[0] if tile == "auto" else (tile or max(h, w))
+    print(f"{src}: {w}x{h} -> {w * s}x{h * s} ({total / 1e6:.1f} megapixels, {total * 3 / 1e9:.2f} GB), "
+          f"{math.ceil(h / side) * math.ceil(w / side)} tiles of {side} LR pixels; this takes a while",
+          file=sys.stderr)
+    bar = tqdm(total=total, unit="px", unit_scale=True, desc=src.name, leave=False, mininterval=0, miniters=1)
+
+    def progress(done: int, total: int) -> None:
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return progress
 
 
 def _run_upscale(args: argparse.Namespace) -> int:
@@ -257,45 +381,44 @@ def _run_upscale(args: argparse.Namespace) -> int:
 
     from tqdm.auto import tqdm
 
-    from .upscale import output_name, upscale_file
+    from .upscale import MAX_MEGAPIXELS, upscale_file
 
     tile = args.tile.lower()
-    if tile not in ("auto", "none") and not tile.isdigit():
-        raise CommandError(f"--tile {args.tile!r}: use a number of LR pixels, 'auto' or 'none'")
+    if tile not in ("auto", "none") and not (tile.isdigit() and int(tile) >= 1):
+        raise CommandError(f"--tile {args.tile!r}: use a number of LR pixels (1 or more), 'auto' or 'none'")
     tile = None if tile == "none" else (tile if tile == "auto" else int(tile))
+    if args.overlap is not None and not 0 <= args.overlap <= 1024:
+        raise CommandError(f"--overlap {args.overlap}: use 0 to 1024 LR pixels (default: the receptive field)")
+    limit = MAX_MEGAPIXELS if args.max_megapixels is None else args.max_megapixels
+    if limit < 0:
+        raise CommandError(f"--max-megapixels {args.max_megapixels:g}: use a positive number, or 0 for no limit")
+    _check_device(args.device)
     jobs, single = _upscale_jobs(args.inputs, args.out)
     out = Path(args.out)
-    if not single:
-        if out.exists() and not out.is_dir():
-            raise CommandError(f"{out}: exists and is not a folder; pass a folder for several images")
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise CommandError(f"{out}: cannot create the output folder ({exc.strerror or exc}); "
-                               "choose a writable place with -o") from exc
+    if not single and out.exists() and not out.is_dir():
+        raise CommandError(f"{out}: exists and is not a folder; pass a folder for several images")
     model = _load(args.weights or _default_weights(), _device(args.device), args.scale)
+    planned = _plan_outputs(jobs, single, out, model.scale, args.overwrite)
     failures = []
-    bar = tqdm(jobs, unit="image", disable=args.quiet or len(jobs) < 2, desc="upscale")
+    bar = tqdm(planned, unit="image", disable=args.quiet or len(planned) < 2, desc="upscale")
     for src, dst in bar:
         try:
-            if not single:
-                dst.mkdir(parents=True, exist_ok=True)
-                dst = dst / output_name(src, model.scale, has_alpha=False)  # GIF etc. -> PNG
-            upscale_file(model, src, dst, overwrite=args.overwrite, tile=tile, overlap=args.overlap)
+            upscale_file(model, src, dst, overwrite=args.overwrite, tile=tile, overlap=args.overlap,
+                         max_megapixels=limit, progress=_progress(src, args.quiet, model, tile))
         except (ValueError, OSError) as exc:
-            if len(jobs) == 1:
+            if len(planned) == 1:
                 raise
             failures.append(src)
             tqdm.write(f"{PROG} upscale: skipped {' '.join(str(exc).split())}", file=sys.stderr)
             continue
-        if len(jobs) == 1 and not args.quiet:
+        if len(planned) == 1 and not args.quiet:
             print(dst)
     bar.close()
     if failures:
-        raise CommandError(f"{len(failures)} of {len(jobs)} images failed (listed above); "
-                           f"the other {len(jobs) - len(failures)} were written to {out}")
-    if len(jobs) > 1 and not args.quiet:
-        print(f"{len(jobs)} images written to {out}")
+        raise CommandError(f"{len(failures)} of {len(planned)} images failed (listed above); "
+                           f"the other {len(planned) - len(failures)} were written to {out}")
+    if len(planned) > 1 and not args.quiet:
+        print(f"{len(planned)} images written to {out}")
     return EXIT_OK
 
 
@@ -318,6 +441,10 @@ def _add_train(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", help="datasets root for --val (default $SRGAN_DATA, else ~/.cache/srgan)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="any other TrainConfig field, e.g. --set batch_size=8 --set n_blocks=4 (repeatable)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a generator.safetensors in --out that no run in this folder wrote")
+    parser.add_argument("--skip-small", action="store_true", help="skip training images smaller than the crop "
+                        "(default: refuse them)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, mps")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
@@ -335,6 +462,8 @@ def _parse_overrides(pairs) -> dict:
         key = key.strip().replace("-", "_")
         if not sep or key not in fields:
             raise CommandError(f"--set {pair!r}: use KEY=VALUE with KEY one of {', '.join(sorted(fields))}")
+        if key == "mode":
+            raise CommandError(f"--set {pair!r}: the mode has its own option, --mode srresnet or --mode srgan")
         kind = type(getattr(defaults, key))
         try:
             if kind is bool:
@@ -350,12 +479,36 @@ def _parse_overrides(pairs) -> dict:
     return out
 
 
+#: Options a resume may change without a warning (steps) or that the Trainer refuses to change.
+_CHECKED_ON_RESUME = ("steps", "mode", "scale", "n_blocks", "channels")
+
+
+def _warn_changed_options(last, config) -> None:
+    """A resumed run continues the saved one: warn when this command asks for other options (a new
+    seed, for one, has no effect: the saved random state is restored)."""
+    import dataclasses
+
+    from .checkpoint import load_checkpoint
+
+    saved = load_checkpoint(last).get("config", {})
+    changed = [f"{k} {saved[k]!r} -> {v!r}" for k, v in dataclasses.asdict(config).items()
+               if k in saved and k not in _CHECKED_ON_RESUME and saved[k] != v]
+    if changed:
+        new_seed = saved.get("seed", config.seed) != config.seed
+        why = "; the new seed has no effect (the saved random state is restored)" if new_seed else ""
+        warnings.warn(f"resuming {last}, which was started with other options: {', '.join(changed)}{why}; "
+                      "use another --out to start a new run")
+
+
 def _run_train(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
     from pathlib import Path
 
+    from .checkpoint import run_lock
     from .data import PatchDataset, load_eval_set
     from .train import Trainer, preset
 
+    _check_device(args.device)
     overrides = _parse_overrides(args.set)
     if args.steps is not None:
         overrides["steps"] = args.steps
@@ -369,22 +522,34 @@ def _run_train(args: argparse.Namespace) -> int:
     out = Path(args.out or f"runs/{args.mode}-{args.preset}")
     if out.exists() and not out.is_dir():
         raise CommandError(f"{out}: exists and is not a folder; choose another --out")
-    data = PatchDataset.from_folder(args.data, crop=config.crop, scale=config.scale, seed=config.seed)
+    try:
+        data = PatchDataset.from_folder(args.data, crop=config.crop, scale=config.scale, seed=config.seed,
+                                        skip_small=args.skip_small)
+    except ValueError as exc:  # the library's advice names its keyword; the command's is a flag
+        raise CommandError(str(exc).replace("pass skip_small=True", "pass --skip-small")) from exc
     val = load_eval_set(args.val, config.scale, args.root).tensors() if args.val else ()
-    resumed = (out / "last.pt").is_file()
-    trainer = Trainer(config, data, out, val_pairs=val, device=None if args.device == "auto" else args.device,
-                      progress=not args.quiet)
-    if trainer.rank == 0:
-        what = f"resuming {out / 'last.pt'} at step {trainer.step}" if resumed else f"new run in {out}"
-        procs = f" x {trainer.world} processes (DDP)" if trainer.world > 1 else ""
-        print(f"{config.mode} / {args.preset}: {what}, {config.steps} steps of batch {config.batch_size}{procs}, "
-              f"{len(data.names)} training images, loss: {trainer.loss_label}", flush=True)
-    trainer.fit()
-    if trainer.rank == 0:
-        path = trainer.export_generator(out / "generator.safetensors", preset=args.preset)
-        last = next((h for h in reversed(trainer.history) if "val_psnr" in h), None)
-        score = f", val PSNR {last['val_psnr']:.2f} dB (at step {last['step']})" if last else ""
-        print(f"done at step {trainer.step}{score}; weights: {path}")
+    rank0 = int(os.environ.get("RANK", "0")) == 0  # torchrun: only rank 0 writes (and locks) the folder
+    with run_lock(out) if rank0 else nullcontext():
+        resumed = (out / "last.pt").is_file()
+        generator = out / "generator.safetensors"
+        if generator.exists() and not resumed and not args.overwrite:
+            raise CommandError(f"{generator}: already exists and no run in this folder wrote it (no last.pt); "
+                               "pass --overwrite to replace it, or choose another --out")
+        if resumed and rank0:
+            _warn_changed_options(out / "last.pt", config)
+        trainer = Trainer(config, data, out, val_pairs=val, device=None if args.device == "auto" else args.device,
+                          progress=not args.quiet)
+        if trainer.rank == 0:
+            what = f"resuming {out / 'last.pt'} at step {trainer.step}" if resumed else f"new run in {out}"
+            procs = f" x {trainer.world} processes (DDP)" if trainer.world > 1 else ""
+            print(f"{config.mode} / {args.preset}: {what}, {config.steps} steps of batch {config.batch_size}{procs}, "
+                  f"{len(data.names)} training images, loss: {trainer.loss_label}", flush=True)
+        trainer.fit()
+        if trainer.rank == 0:
+            path = trainer.export_generator(generator, preset=args.preset)
+            last = next((h for h in reversed(trainer.history) if "val_psnr" in h), None)
+            score = f", val PSNR {last['val_psnr']:.2f} dB (at step {last['step']})" if last else ""
+            print(f"done at step {trainer.step}{score}; weights: {path}")
     return EXIT_OK
 
 
@@ -418,6 +583,8 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     from .metrics import FLAVOURS
     from .weights import BUNDLED, available
 
+    if args.limit is not None and args.limit < 1:
+        raise CommandError(f"--limit {args.limit}: use a number of images >= 1 (or leave it out for every image)")
     names = args.weights or list(available())
     if not names:
         raise CommandError("no bundled weights in this installation; pass --weights PATH")
@@ -502,6 +669,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ARG001
+    """Warnings during a command: one line on stderr, without the source line."""
+    print(f"{PROG}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``srgan`` console script; returns the exit status."""
     parser = build_parser()
@@ -510,7 +682,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_OK
     try:
-        return int(args._run(args) or EXIT_OK)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return int(args._run(args) or EXIT_OK)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -10,7 +10,9 @@ Files are written with :func:`save_image`: atomically, never silently over an ex
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 import torch
@@ -24,6 +26,34 @@ def unit_to_model(x: torch.Tensor) -> torch.Tensor:
 def model_to_unit(x: torch.Tensor) -> torch.Tensor:
     """[-1, 1] generator output -> displayable [0, 1], clamped."""
     return ((x + 1.0) / 2.0).clamp(0.0, 1.0)
+
+
+#: Tolerance of :func:`check_unit_range`: half an 8-bit level, so values that still round to 0..255 pass.
+UNIT_TOLERANCE = 0.5 / 255
+
+
+def check_unit_range(x: "torch.Tensor | np.ndarray", name: str) -> None:
+    """Refuse floats that are not finite or not in [0, 1] (within :data:`UNIT_TOLERANCE`), with a hint
+    when they look like 0-255 levels or the generator's [-1, 1] range. Other dtypes are not checked."""
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind != "f" or x.size == 0:
+            return
+        bad = int(x.size - np.count_nonzero(np.isfinite(x)))
+    else:
+        if not x.is_floating_point() or x.numel() == 0:
+            return
+        bad = int(x.numel() - torch.isfinite(x).sum())
+    if bad:
+        raise ValueError(f"{name}: {bad} value(s) are NaN or infinite; replace them (e.g. torch.nan_to_num) first")
+    lo, hi = float(x.min()), float(x.max())
+    if lo >= -UNIT_TOLERANCE and hi <= 1 + UNIT_TOLERANCE:
+        return
+    hint = ""
+    if hi > 1 and hi <= 255.5 and lo >= -UNIT_TOLERANCE:
+        hint = " (they look like 0-255 levels: divide by 255)"
+    elif lo < 0 and lo >= -1 - UNIT_TOLERANCE and hi <= 1 + UNIT_TOLERANCE:
+        hint = " (they look like the generator's [-1, 1] range: use model_to_unit, i.e. (x + 1) / 2)"
+    raise ValueError(f"{name}: float values from {lo:.4g} to {hi:.4g}, but [0, 1] is expected{hint}")
 
 
 def uint8_to_tensor(img: np.ndarray) -> torch.Tensor:
@@ -72,14 +102,75 @@ def default_file_mode() -> int:
     return 0o666 & ~umask
 
 
+def try_lock(fd: int) -> bool:
+    """Take an exclusive, non-blocking OS lock (``flock``) on ``fd``; False if another process holds it.
+    The lock dies with the process (or the file's last close). Always True where ``fcntl`` is missing."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks here
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 def temp_file_beside(path: Path) -> tuple[int, str]:
-    """``(fd, name)`` of a new temporary file in ``path``'s folder, with normal permissions
-    (``mkstemp`` alone makes it 0600, which would carry over to the renamed result)."""
+    """``(fd, name)`` of a new temporary file ``.NAME.XXXXXXXX.tmp`` in ``path``'s folder, with normal
+    permissions (``mkstemp`` alone makes it 0600, which would carry over to the renamed result).
+
+    The file is locked (``flock``) while ``fd`` is open, so :func:`remove_stale_temps` can tell a file
+    being written from one left behind by a killed process."""
     import tempfile
 
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.fchmod(fd, default_file_mode())
+    try_lock(fd)
     return fd, tmp
+
+
+#: Names made by :func:`temp_file_beside` (``mkstemp`` adds 8 characters of ``[a-z0-9_]``).
+_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+
+
+def remove_stale_temps(folder: "str | os.PathLike[str]", names: "str | Iterable[str] | None" = None) -> list[Path]:
+    """Delete the temporary files that a killed write left in ``folder`` (only those of the files
+    ``names``, if given) and return them. A temporary file still locked by a live writer is kept."""
+    folder = Path(folder)
+    prefixes = None if names is None else tuple(f".{n}." for n in ([names] if isinstance(names, str) else names))
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not _TEMP_NAME.match(entry.name) or (prefixes is not None and not entry.name.startswith(prefixes)):
+            continue
+        try:
+            fd = os.open(entry.path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and try_lock(fd):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
+
+
+def describe_write_error(exc: BaseException) -> str:
+    """A short reason for a failed write: "the disk is full" for ENOSPC (also torch's
+    ``PytorchStreamWriter failed writing`` RuntimeError), otherwise the OS's own words."""
+    import errno
+
+    if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "write failed" in str(exc) \
+            or "failed writing" in str(exc):
+        return "the disk is full (or over quota): free some space or write somewhere else"
+    return getattr(exc, "strerror", None) or " ".join(str(exc).split())[:200]
 
 
 def save_image(path: "str | os.PathLike[str]", img: "np.ndarray | torch.Tensor", overwrite: bool = False,
@@ -128,11 +219,11 @@ def save_image(path: "str | os.PathLike[str]", img: "np.ndarray | torch.Tensor",
         fd, tmp = temp_file_beside(path)
     except PermissionError as exc:
         raise PermissionError(f"{path}: the folder {folder} is not writable ({exc.strerror})") from exc
+    fh = os.fdopen(fd, "wb")  # kept open (and so locked) until the rename: see remove_stale_temps
     try:
-        with os.fdopen(fd, "wb") as fh:
-            Image.fromarray(arr).save(fh, format=fmt, **save_kwargs)
-            fh.flush()
-            os.fsync(fh.fileno())
+        Image.fromarray(arr).save(fh, format=fmt, **save_kwargs)
+        fh.flush()
+        os.fsync(fh.fileno())
         if overwrite:
             os.replace(tmp, path)
         else:
@@ -149,8 +240,9 @@ def save_image(path: "str | os.PathLike[str]", img: "np.ndarray | torch.Tensor",
     except PermissionError as exc:
         raise PermissionError(f"{path}: the folder {folder} is not writable ({exc.strerror})") from exc
     except OSError as exc:
-        raise OSError(f"{path}: could not write the image ({exc})") from exc
+        raise OSError(f"{path}: could not write the image ({describe_write_error(exc)})") from exc
     finally:
+        fh.close()
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path

@@ -459,6 +459,16 @@ def _ssim_from(ya, yb, flavour: str, device) -> torch.Tensor:
     return torch.tensor([_ssim_daala(p, q) for p, q in zip(ya, yb)], dtype=torch.float64, device=device)
 
 
+def _check_inputs(sr, hr) -> None:
+    """Public entry points: float images must be finite and in [0, 1] (a NaN would otherwise be clamped
+    into a plausible-looking score; 0-255 or [-1, 1] floats would be silently saturated)."""
+    from .images import check_unit_range
+
+    for name, x in (("sr", sr), ("hr", hr)):
+        if isinstance(x, (torch.Tensor, np.ndarray)):
+            check_unit_range(x, name)
+
+
 def psnr(sr, hr, *, crop_border: int = CROP_BORDER, flavour: str = "standard") -> torch.Tensor:
     """PSNR [dB] on the luma channel after removing ``crop_border`` pixels from every side.
 
@@ -470,7 +480,11 @@ def psnr(sr, hr, *, crop_border: int = CROP_BORDER, flavour: str = "standard") -
 
     Returns:
         float64 tensor ``(N,)`` per image, or 0-d for a single image; ``inf`` for identical images.
+
+    Raises:
+        ValueError: wrong shapes or dtypes, float values that are not finite or outside [0, 1].
     """
+    _check_inputs(sr, hr)
     ya, yb, single, dev = _lumas(sr, hr, crop_border, flavour)
     return _finish(_psnr_from(ya, yb, flavour, dev), single)
 
@@ -478,8 +492,9 @@ def psnr(sr, hr, *, crop_border: int = CROP_BORDER, flavour: str = "standard") -
 def ssim(sr, hr, *, crop_border: int = CROP_BORDER, flavour: str = "standard") -> torch.Tensor:
     """SSIM on the luma channel after removing ``crop_border`` pixels from every side.
 
-    Same arguments and return shape as :func:`psnr`; 1 for identical images.
+    Same arguments, return shape and errors as :func:`psnr`; 1 for identical images.
     """
+    _check_inputs(sr, hr)
     ya, yb, single, dev = _lumas(sr, hr, crop_border, flavour)
     return _finish(_ssim_from(ya, yb, flavour, dev), single)
 
@@ -491,6 +506,7 @@ def evaluate_pair(
 
     Values have the shapes :func:`psnr` returns: ``(N,)`` for a batch, 0-d for a single image.
     """
+    _check_inputs(sr, hr)
     ya, yb, single, dev = _lumas(sr, hr, crop_border, flavour)
     return {
         "psnr": _finish(_psnr_from(ya, yb, flavour, dev), single),

@@ -78,6 +78,24 @@ class TrainConfig:
     freeze_bn: bool = False  # keep G's batch norm in eval mode (running statistics used, not updated): not in
     # the paper; for short fine-tuning runs on small batches, whose statistics would overwrite trained ones
 
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Check every field (type and range) at once; ``ValueError`` names the first bad option, its
+        value and its valid range in one line (so ``--set log_every=0`` fails before any work)."""
+        for f in dataclasses.fields(self):
+            kind, ok, valid = _RULES[f.name]
+            value = getattr(self, f.name)
+            right_type = (value is None and kind is type(None)) or (
+                isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool))
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                right_type = True
+            if not right_type or not ok(value):
+                raise ValueError(f"training option {f.name}={value!r} is not valid: use {valid}")
+        if self.crop % self.scale:
+            raise ValueError(f"training option crop={self.crop} is not valid: use a multiple of the scale ({self.scale})")
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
         names = {f.name for f in dataclasses.fields(cls)}
@@ -85,6 +103,55 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown training options: {sorted(unknown)}")
         return cls(**d)
+
+
+def _choice(*names: str) -> tuple[type, Callable[[Any], bool], str]:
+    return str, lambda v: v in names, " or ".join(names)
+
+
+def _whole(least: int, most: int | None = None) -> tuple[type, Callable[[Any], bool], str]:
+    rule = f"a whole number from {least} to {most}" if most is not None else f"a whole number >= {least}"
+    return int, lambda v: v >= least and (most is None or v <= most), rule
+
+
+def _real(positive: bool) -> tuple[type, Callable[[Any], bool], str]:
+    if positive:
+        return float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0"
+    return float, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"
+
+
+_FLAG = (bool, lambda v: True, "true or false")
+
+#: Type, check and valid range of every :class:`TrainConfig` field (used by :meth:`TrainConfig.validate`).
+_RULES: dict[str, tuple[type, Callable[[Any], bool], str]] = {
+    "mode": _choice("srresnet", "srgan"),
+    "scale": (int, lambda v: v in (2, 4, 8), "2, 4 or 8"),
+    "n_blocks": _whole(1, 256),
+    "channels": _whole(1, 1024),
+    "crop": (int, lambda v: v >= 8, "a whole number >= 8 (HR pixels, a multiple of the scale)"),
+    "batch_size": _whole(1),
+    "steps": _whole(1),
+    "lr": _real(positive=True),
+    "schedule": _choice("constant", "step_half", "cosine"),
+    "warmup_steps": _whole(0),
+    "min_lr": _real(positive=False),
+    "content": _choice("mse", "vgg22", "vgg54"),
+    "adversarial_weight": _real(positive=False),
+    "vgg_weights": _choice("imagenet", "random"),
+    "init_generator": (object, lambda v: v is None or (isinstance(v, (str, os.PathLike)) and str(v) != ""),
+                       "none or a weights file / bundled name"),
+    "seed": _whole(0, 2**32 - 1),
+    "num_workers": _whole(0),
+    "log_every": _whole(1),
+    "val_every": _whole(1),
+    "ckpt_every": _whole(1),
+    "keep_every": _whole(0),
+    "amp": _FLAG,
+    "channels_last": _FLAG,
+    "compile": _FLAG,
+    "collapse_window": _whole(0),
+    "freeze_bn": _FLAG,
+}
 
 
 # Presets a reader picks by name. Times are estimates except where measured (see the model cards).

@@ -151,13 +151,22 @@ def _windows(h: int, w: int, tile: int, ctx: int) -> Iterator[tuple[int, int, in
             yield top, bottom, left, right, max(top - ctx, 0), min(bottom + ctx, h), max(left - ctx, 0), min(right + ctx, w)
 
 
+def _checked_unit(out: torch.Tensor, top: int) -> torch.Tensor:
+    """Generator output ``[-1, 1]`` -> ``[0, 1]``, refusing NaN/inf (which clamping would hide or keep)."""
+    out = out.float()
+    if not bool(torch.isfinite(out).all()):
+        raise ValueError(f"the generator's output holds NaN or infinite values (from LR row {top} on): its weights "
+                         "are broken or the input is extreme; nothing was written")
+    return model_to_unit(out)
+
+
 def _one_stage(model: nn.Module, lr: torch.Tensor, tile: int, ctx: int, scale: int) -> Iterator[Piece]:
     _, _, h, w = lr.shape
     for top, bottom, left, right, t0, t1, l0, l1 in _windows(h, w, tile, ctx):
         piece = model(lr[:, :, t0:t1, l0:l1])  # (N, 3, s*(t1-t0), s*(l1-l0))
         dt, dl = (top - t0) * scale, (left - l0) * scale
         piece = piece[:, :, dt : dt + (bottom - top) * scale, dl : dl + (right - left) * scale]  # kept part
-        yield top * scale, left * scale, model_to_unit(piece.float())
+        yield top * scale, left * scale, _checked_unit(piece, top)
 
 
 def _two_stage(model: nn.Module, lr: torch.Tensor, tile: int, chunk: int, scale: int) -> Iterator[Piece]:
@@ -182,7 +191,7 @@ def _two_stage(model: nn.Module, lr: torch.Tensor, tile: int, chunk: int, scale:
                 out = model.tail(model.upsample(feats[:, :, a0:b0, c0:d0]))  # (N, 3, s*(b0-a0), s*(d0-c0))
                 dt, dl = (a - a0) * scale, (c - c0) * scale
                 out = out[:, :, dt : dt + (b - a) * scale, dl : dl + (d - c) * scale]  # kept part
-                yield (top + ctop) * scale, (left + cleft) * scale, model_to_unit(out.float())
+                yield (top + ctop) * scale, (left + cleft) * scale, _checked_unit(out, top + ctop)
         del feats
 
 
@@ -199,14 +208,20 @@ def upscale_pieces(model: nn.Module, lr: torch.Tensor, tile: int | str | None = 
     one-stage tiles. ``chunk``: LR side of the upsampling chunks of two-stage tiles (default from the
     budget). ``budget``: bytes of activations to plan for (default :func:`default_budget`).
     """
+    check_lr_tensor(lr)
+    for name, value in (("overlap", overlap), ("chunk", chunk), ("budget", budget)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))
+                                  or value < (0 if name == "overlap" else 1)):
+            least = "0 or more" if name == "overlap" else "a positive number"
+            raise ValueError(f"{name} must be {least} (LR pixels; bytes for budget), got {value!r}")
+    if not (tile is None or tile == "auto" or (isinstance(tile, (int, np.integer)) and not isinstance(tile, bool))):
+        raise ValueError(f"tile must be 'auto', None or a number of LR pixels, got {tile!r}")
     scale = int(getattr(model, "scale", None) or 4)
     device = next(model.parameters()).device
     dtype = next(model.parameters()).dtype
     lr = lr.to(device, dtype)
-    if lr.ndim != 4 or lr.shape[1] != 3:
-        raise ValueError(f"expected an (N, 3, h, w) tensor, got shape {tuple(lr.shape)}")
     if tile is None:
-        yield 0, 0, model_to_unit(model(lr).float())  # (N, 3, s*h, s*w)
+        yield 0, 0, _checked_unit(model(lr), 0)  # (N, 3, s*h, s*w)
         return
     auto_tile, auto_chunk = plan_tiles(model, budget, device)
     tile = auto_tile if tile == "auto" else int(tile)
@@ -219,20 +234,43 @@ def upscale_pieces(model: nn.Module, lr: torch.Tensor, tile: int | str | None = 
         yield from _one_stage(model, lr, tile, ctx, scale)
 
 
+def check_lr_tensor(lr: torch.Tensor) -> None:
+    """Refuse an LR input the generator cannot use: not a float ``(N, 3, h, w)`` tensor, empty, not
+    finite, or outside [0, 1] (the LR range, section 3.2; see :mod:`srgan_lib.images`)."""
+    from .images import check_unit_range
+
+    if not isinstance(lr, torch.Tensor):
+        raise ValueError(f"lr: expected a torch tensor (N, 3, h, w) in [0, 1], got {type(lr).__name__}")
+    if not lr.is_floating_point():
+        hint = " (uint8 pixels: use x.float() / 255)" if lr.dtype == torch.uint8 else ""
+        raise ValueError(f"lr: expected float values in [0, 1], got dtype {lr.dtype}{hint}")
+    if lr.ndim != 4 or lr.shape[1] != 3 or lr.shape[0] < 1 or min(lr.shape[2:]) < 1:
+        raise ValueError(f"lr: expected an (N, 3, h, w) tensor, got shape {tuple(lr.shape)}")
+    check_unit_range(lr, "lr")
+
+
 def upscale_tensor(model: nn.Module, lr: torch.Tensor, tile: int | str | None = "auto",
                    overlap: int | None = None, chunk: int | None = None, budget: int | None = None) -> torch.Tensor:
     """Upscale ``lr`` ``(N, 3, h, w)`` in [0, 1] -> ``(N, 3, s*h, s*w)`` in [0, 1] (clamped).
 
     Arguments as :func:`upscale_pieces`. With the default overlap the result equals one untiled forward
     pass up to float rounding (convolution algorithms differ with the input size).
+
+    Raises:
+        ValueError: ``lr`` is not a float ``(N, 3, h, w)`` tensor, holds NaN/inf, or is outside [0, 1]
+            (:func:`check_lr_tensor`; uint8, 0-255 and [-1, 1] inputs are named as such); a bad ``tile``,
+            ``overlap`` or ``chunk``; or the generator's output is not finite (broken weights).
     """
     scale = int(getattr(model, "scale", None) or 4)
-    n, _, h, w = lr.shape
-    out = None
+    out, covered = None, 0
     for top, left, piece in upscale_pieces(model, lr, tile, overlap, chunk, budget):
         if out is None:
+            n, _, h, w = lr.shape
             out = torch.empty(n, 3, h * scale, w * scale, device=piece.device)  # (N, 3, s*h, s*w)
         out[:, :, top : top + piece.shape[2], left : left + piece.shape[3]] = piece
+        covered += piece.shape[2] * piece.shape[3]
+    if covered != out.shape[2] * out.shape[3]:  # never leave uninitialised memory in the result
+        raise RuntimeError(f"tiling covered {covered} of {out.shape[2] * out.shape[3]} output pixels")
     return out
 
 
@@ -257,6 +295,8 @@ def upscale_array(model: nn.Module, lr: np.ndarray, tile: int | str | None = "au
         done += piece.shape[2] * piece.shape[3]
         if progress:
             progress(done, total)
+    if done != total:  # never return uninitialised memory
+        raise RuntimeError(f"tiling covered {done} of {total} output pixels")
     return out
 
 
@@ -286,6 +326,16 @@ def upscale_image(model: nn.Module, rgb: np.ndarray, alpha: np.ndarray | None = 
     RGB goes through the network (:func:`upscale_array`, keyword arguments passed on); alpha through
     :func:`upscale_alpha` (bicubic; see the module docstring for why).
     """
+    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        what = f"{rgb.dtype} array of shape {rgb.shape}" if isinstance(rgb, np.ndarray) else type(rgb).__name__
+        raise ValueError(f"rgb: expected an (h, w, 3) uint8 array, got a {what}")
+    if alpha is not None:
+        if not isinstance(alpha, np.ndarray) or alpha.shape != rgb.shape[:2]:
+            shape = getattr(alpha, "shape", type(alpha).__name__)
+            raise ValueError(f"alpha: expected an (h, w) = {rgb.shape[:2]} array like rgb, got {shape}")
+        if alpha.dtype != np.uint8:
+            raise ValueError(f"alpha: expected uint8 levels 0-255, got {alpha.dtype} (for [0, 1] floats use "
+                             "(a * 255).round().astype(np.uint8))")
     scale = int(getattr(model, "scale", None) or 4)
     sr = upscale_array(model, rgb, **kwargs)
     return sr, (upscale_alpha(alpha, scale) if alpha is not None else None)
@@ -306,13 +356,49 @@ def output_name(src: Path, scale: int, has_alpha: bool) -> str:
     return f"{src.stem}_x{scale}{suffix}"
 
 
-def upscale_file(model: nn.Module, src: str | Path, dst: str | Path, overwrite: bool = False, **kwargs) -> Path:
+#: Default input limit of :func:`upscale_file` in the command line: 16 megapixels (a 4096 x 4096 input,
+#: whose x4 output alone is 805 MB of uint8 and takes minutes on a CPU).
+MAX_MEGAPIXELS = 16.0
+
+
+def inspect_input(src: str | Path, scale: int, max_megapixels: float | None = None) -> tuple[int, int, int]:
+    """``(width, height, frames)`` of an image file from its header (nothing decoded).
+
+    Refuses an input above ``max_megapixels`` (``None`` or 0: no limit) with an estimate of the output,
+    and warns that only the first frame of a multi-frame file (animated GIF/WebP, multi-page TIFF) is used.
+    Unreadable files are left to :func:`srgan_lib.data.read_rgb_alpha`, whose errors are clearer.
+    """
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with Image.open(src) as im:
+            (w, h), frames = im.size, int(getattr(im, "n_frames", 1))
+    except Exception:  # noqa: BLE001 - read_rgb_alpha reports it with the file's name
+        return 0, 0, 1
+    mp = w * h / 1e6
+    if max_megapixels and mp > max_megapixels:
+        out_gb = w * h * scale * scale * 3 / 1e9
+        raise ValueError(f"{src}: {w}x{h} is {mp:.1f} megapixels, above the limit of {max_megapixels:g}; its x{scale} "
+                         f"output would be {w * scale}x{h * scale} ({out_gb:.1f} GB in memory, a long run on a CPU); "
+                         "pass --max-megapixels 0 (no limit) or a larger number to go ahead")
+    if frames > 1:
+        warnings.warn(f"{src}: has {frames} frames (an animation or several pages); only the first is upscaled",
+                      stacklevel=2)
+    return w, h, frames
+
+
+def upscale_file(model: nn.Module, src: str | Path, dst: str | Path, overwrite: bool = False,
+                 max_megapixels: float | None = None, **kwargs) -> Path:
     """Read any image file (:func:`srgan_lib.data.read_rgb_alpha`: grayscale, palette, 16-bit, EXIF
     orientation, alpha), upscale it (:func:`upscale_image`) and write ``dst`` atomically
     (:func:`srgan_lib.images.save_image`; an existing ``dst`` raises ``FileExistsError`` unless
     ``overwrite``). Grayscale inputs come out as RGB (the network's output need not be gray).
 
-    The output path is checked *before* the (slow) upscaling, so a refusal costs nothing.
+    The output path and the input's size (``max_megapixels``, see :func:`inspect_input`) are checked
+    *before* the (slow) upscaling, so a refusal costs nothing. Multi-frame files give their first
+    frame, with a warning. Errors name ``src`` or ``dst``.
     """
     from .data import read_rgb_alpha
     from .images import save_image
@@ -323,9 +409,15 @@ def upscale_file(model: nn.Module, src: str | Path, dst: str | Path, overwrite: 
     if not dst.parent.is_dir():
         kind = "is not a folder" if dst.parent.exists() else "does not exist"
         raise FileNotFoundError(f"{dst}: the output folder {dst.parent} {kind}")
+    if dst.resolve() == src.resolve():
+        raise ValueError(f"{dst}: is the input file itself; choose another output name")
+    inspect_input(src, int(getattr(model, "scale", None) or 4), max_megapixels)
     rgb, alpha = read_rgb_alpha(src)
     check_input_size(rgb.shape, str(src))
-    sr, sr_alpha = upscale_image(model, rgb, alpha, **kwargs)
+    try:
+        sr, sr_alpha = upscale_image(model, rgb, alpha, **kwargs)
+    except ValueError as exc:
+        raise ValueError(f"{src}: {exc}") from exc
     img = sr if sr_alpha is None else np.concatenate([sr, sr_alpha[..., None]], axis=2)  # (H, W, 3|4)
     return save_image(dst, img, overwrite=overwrite)
 
@@ -337,7 +429,7 @@ def load_model(name_or_path: str | Path, device: str | torch.device = "cpu") -> 
     """A generator in eval mode from bundled weights (``srresnet_x4``), a safetensors file, or a
     training checkpoint (``last.pt``, read with ``torch.load(weights_only=True)``, which refuses
     pickled code). Errors name the file and the problem."""
-    from .weights import BUNDLED, load_generator
+    from .weights import BUNDLED, generator_config, load_generator, load_state
 
     path = Path(name_or_path)
     if str(name_or_path) not in BUNDLED and path.suffix.lower() in (".pt", ".pth", ".ckpt"):
@@ -345,13 +437,11 @@ def load_model(name_or_path: str | Path, device: str | torch.device = "cpu") -> 
         from .models import SRResNet
 
         state = load_checkpoint(path, map_location="cpu")  # ValueError for pickled code or a corrupt file
-        if not isinstance(state, dict) or "generator" not in state or "config" not in state:
+        if not isinstance(state, dict) or not isinstance(state.get("generator"), dict) \
+                or not isinstance(state.get("config"), dict):
             raise ValueError(f"{path}: not an srgan training checkpoint (no generator/config inside)")
-        cfg = state["config"]
-        try:
-            model = SRResNet(int(cfg["scale"]), int(cfg["n_blocks"]), int(cfg["channels"]))
-            model.load_state_dict(state["generator"])
-        except (KeyError, TypeError, RuntimeError) as exc:
-            raise ValueError(f"{path}: checkpoint does not hold an SRResNet generator ({exc})") from exc
+        meta = {k: v for k, v in state["config"].items() if k in ("scale", "n_blocks", "channels")}
+        model = SRResNet(**generator_config(state["generator"], meta, path))
+        load_state(model, state["generator"], path)
         return model.to(device).eval()
     return load_generator(name_or_path, device=device)

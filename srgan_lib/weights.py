@@ -54,13 +54,58 @@ def resolve(name_or_path: str | Path) -> Path:
     return path
 
 
+def check_finite(tensors: dict[str, torch.Tensor], path: str | Path) -> None:
+    """Refuse weights holding NaN or infinite values (a diverged run): they would give black images."""
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise ValueError(f"{path}: {len(bad)} tensor(s) hold NaN or infinite values (first: {bad[0]}); the weights "
+                         "are broken (a diverged run?): use an earlier checkpoint or other weights")
+
+
+def _indices(tensors: dict[str, torch.Tensor], prefix: str) -> list[int]:
+    return sorted({int(k.split(".")[1]) for k in tensors if k.startswith(prefix) and k.split(".")[1].isdigit()})
+
+
+def generator_config(tensors: dict[str, torch.Tensor], meta: dict[str, Any], path: str | Path) -> dict[str, int]:
+    """``{"scale", "n_blocks", "channels"}`` of SRResNet weights, read from the tensors' shapes and checked
+    against the file's metadata, *before* anything is built (a damaged header cannot make a huge model).
+    Non-finite tensors are refused too (:func:`check_finite`). Errors name ``path``."""
+    head = tensors.get("head.0.weight")
+    if head is None or head.ndim != 4 or head.shape[1] != 3:
+        raise ValueError(f"{path}: not SRResNet weights (no head.0.weight of shape (C, 3, 9, 9)); "
+                         "pass weights written by srgan train or bundled ones")
+    blocks, ups = _indices(tensors, "blocks."), _indices(tensors, "upsample.")
+    if blocks != list(range(len(blocks))) or not ups or ups != list(range(len(ups))):
+        raise ValueError(f"{path}: not SRResNet weights (residual blocks {blocks[:5]}, upsampling blocks {ups})")
+    found = {"scale": 2 ** len(ups), "n_blocks": len(blocks), "channels": int(head.shape[0])}
+    for key, want in found.items():
+        if key not in meta:
+            continue
+        value = meta[key]
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"{path}: metadata {key}={value!r} is not a whole number; the file is damaged "
+                             f"(its tensors are for {key}={want})")
+        if value != want:
+            raise ValueError(f"{path}: metadata says {key}={value}, but the tensors are for {key}={want}; "
+                             "the file is damaged or was edited")
+    check_finite(tensors, path)
+    return found
+
+
 def load_generator_weights(model: SRResNet, name_or_path: str | Path) -> dict[str, Any]:
     """Load weights into an existing generator; the file's config must match the model's."""
     path = resolve(name_or_path)
     tensors, meta = read_weights(path)
+    found = generator_config(tensors, meta, path)
     for key, want in model.config().items():
-        if key in meta and meta[key] != want:
-            raise ValueError(f"{path}: weights are for {key}={meta[key]}, the model has {key}={want}")
+        if found[key] != want:
+            raise ValueError(f"{path}: weights are for {key}={found[key]}, the model has {key}={want}")
+    load_state(model, tensors, path)
+    return meta
+
+
+def load_state(model: SRResNet, tensors: dict[str, torch.Tensor], path: str | Path) -> None:
+    """``model.load_state_dict(tensors)`` with errors that name ``path``."""
     missing, unexpected = set(model.state_dict()) - set(tensors), set(tensors) - set(model.state_dict())
     if missing or unexpected:
         raise ValueError(f"{path}: not SRResNet weights of this shape "
@@ -68,15 +113,14 @@ def load_generator_weights(model: SRResNet, name_or_path: str | Path) -> dict[st
     try:
         model.load_state_dict(tensors)
     except RuntimeError as exc:
-        raise ValueError(f"{path}: weights do not fit this SRResNet ({exc})") from exc
-    return meta
+        raise ValueError(f"{path}: weights do not fit this SRResNet ({' '.join(str(exc).split())[:300]})") from exc
 
 
 def load_generator(name_or_path: str | Path, device: str | torch.device = "cpu") -> SRResNet:
-    """A ready-to-use generator (eval mode) from bundled weights or a safetensors file."""
+    """A ready-to-use generator (eval mode) from bundled weights or a safetensors file; the metadata
+    is checked against the tensors before the model is built (:func:`generator_config`)."""
     path = resolve(name_or_path)
-    _, meta = read_weights(path)
-    model = SRResNet(scale=int(meta.get("scale", 4)), n_blocks=int(meta.get("n_blocks", 16)),
-                     channels=int(meta.get("channels", 64)))
-    load_generator_weights(model, path)
+    tensors, meta = read_weights(path)
+    model = SRResNet(**generator_config(tensors, meta, path))
+    load_state(model, tensors, path)
     return model.to(device).eval()

@@ -394,3 +394,25 @@ def test_files(tmp_path: Path) -> None:
         psnr_ssim_files(tmp_path / "broken.png", tmp_path / "hr.png")
     with pytest.raises(ValueError, match="small.png"):
         psnr_ssim_files(tmp_path / "sr.png", tmp_path / "small.png")
+
+
+@pytest.mark.parametrize("fn", [psnr, ssim, lambda a, b: evaluate_pair(a, b)["psnr"]])
+def test_non_finite_and_out_of_range_floats_are_refused(fn) -> None:
+    """Issue 17, case 10: the PSNR of a NaN image was 6.96 dB (the NaN clamped into a plausible score),
+    and 0-255 or [-1, 1] floats were silently saturated."""
+    rng = np.random.default_rng(0)
+    hr = torch.from_numpy(rng.random((3, 32, 32)))
+    nan = hr.clone()
+    nan[0, 5, 5] = float("nan")
+    with pytest.raises(ValueError, match=r"sr: 1 value\(s\) are NaN or infinite"):
+        fn(nan, hr)
+    with pytest.raises(ValueError, match=r"hr: float values from .* \(they look like 0-255 levels"):
+        fn(hr, hr * 255)
+    with pytest.raises(ValueError, match=r"sr: .*generator's \[-1, 1\] range"):
+        fn(hr * 2 - 1, hr)
+    with pytest.raises(ValueError, match="sr: 1 value"):
+        fn(np.where(np.arange(32 * 32 * 3).reshape(32, 32, 3) == 7, np.inf, 0.5), hr.permute(1, 2, 0).numpy())
+    # in range (within half an 8-bit level) is measured as before: the same as its uint8 quantisation
+    slight = (hr + 0.5 / 255 * 0.99).clamp(max=1 + 0.5 / 255 * 0.99)
+    as_uint8 = (slight.clamp(0, 1) * 255 + 0.5).floor().to(torch.uint8)
+    assert float(fn(slight, hr)) == float(fn(as_uint8, hr))

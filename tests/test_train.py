@@ -342,3 +342,89 @@ def test_rng_state_restores_from_tensors_off_the_host():
     state["torch"] = _OnDevice(saved["torch"])
     _set_rng_state(state)
     assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected
+
+
+# -- the fault probe of issue 17: options, full disks, killed writes, concurrent runs ----------------------
+
+#: One bad value per TrainConfig field (types and ranges); the test checks every field has one.
+BAD_VALUES = {
+    "mode": ["gan", None], "scale": [3, 0, "4"], "n_blocks": [0, 100_000], "channels": [0, 2.5], "crop": [0, 50],
+    "batch_size": [0, -1], "steps": [0, -1], "lr": [0.0, float("inf"), float("nan"), -1e-4],
+    "schedule": ["linear"], "warmup_steps": [-1], "min_lr": [-1.0, float("nan")], "content": ["vgg"],
+    "adversarial_weight": [-1e-3, float("inf")], "vgg_weights": ["none"], "init_generator": ["", 3],
+    "seed": [-1, 2**32], "num_workers": [-1], "log_every": [0], "val_every": [0], "ckpt_every": [0],
+    "keep_every": [-1], "amp": [1, "yes"], "channels_last": [0], "compile": ["no"], "collapse_window": [-5],
+    "freeze_bn": [None],
+}
+
+
+def test_every_train_config_field_is_validated():
+    """Case 7: log_every=0 / ckpt_every=0 were a ZeroDivisionError mid-run, steps=0 exported an untrained
+    generator, crop/batch_size/channels=0 failed deep inside torch."""
+    import dataclasses
+
+    assert set(BAD_VALUES) == {f.name for f in dataclasses.fields(TrainConfig)}
+    for key, values in BAD_VALUES.items():
+        for value in values:
+            with pytest.raises(ValueError, match=rf"^training option {key}=.* is not valid: use ") as info:
+                TrainConfig(**{key: value})
+            assert "\n" not in str(info.value)
+    TrainConfig(lr=1, adversarial_weight=0, init_generator="srresnet_x4", keep_every=0)  # ints for floats are fine
+    for mode, names in PRESETS.items():
+        for name in names:
+            preset(mode, name).validate()
+
+
+@pytest.mark.parametrize("error", [
+    OSError(28, "No space left on device"),
+    RuntimeError("[enforce fail at inline_container.cc:672] . PytorchStreamWriter failed writing file data/0: "
+                 "file write failed"),
+])
+def test_disk_full_while_saving_keeps_the_old_checkpoint(tmp_path, monkeypatch, error):
+    """Weak message: a full disk showed `[enforce fail at inline_container.cc:672]`."""
+    from srgan_lib import checkpoint
+
+    path = checkpoint.save_checkpoint({"step": 1}, tmp_path / "last.pt")
+
+    def full_disk(obj, f, *a, **k):
+        Path(f).write_bytes(b"partial")
+        raise error
+
+    monkeypatch.setattr(checkpoint.torch, "save", full_disk)
+    with pytest.raises(OSError, match=r"last.pt: could not write \(the disk is full.*the previous file is unchanged"):
+        checkpoint.save_checkpoint({"step": 2}, path)
+    monkeypatch.undo()
+    assert load_checkpoint(path)["step"] == 1 and sorted(p.name for p in tmp_path.iterdir()) == ["last.pt"]
+
+
+def test_stale_temp_files_are_removed_but_not_those_being_written(tmp_path):
+    """Weak: `.tmp` files left by a killed write stayed forever. A temp file whose writer is alive is
+    locked (flock) and kept; once its writer is gone it is removed."""
+    from srgan_lib.checkpoint import save_checkpoint
+    from srgan_lib.images import remove_stale_temps, temp_file_beside
+
+    stale = tmp_path / ".last.pt.dead_123.tmp"
+    stale.write_bytes(b"half")
+    unrelated = tmp_path / "notes.tmp"
+    unrelated.write_bytes(b"mine")
+    fd, live = temp_file_beside(tmp_path / "w.safetensors")  # a writer in progress (this process)
+    try:
+        save_checkpoint({"step": 1}, tmp_path / "last.pt")  # cleans its own name's stale temps
+        assert not stale.exists() and Path(live).exists()
+        assert remove_stale_temps(tmp_path) == [] and Path(live).exists()
+    finally:
+        os.close(fd)  # the writer dies: its lock goes with it
+    assert remove_stale_temps(tmp_path) == [Path(live)]
+    assert unrelated.exists() and (tmp_path / "last.pt").is_file()
+
+
+def test_run_lock_refuses_a_second_holder_and_dies_with_it(tmp_path):
+    """Case 3: two runs on one folder; the lock is an OS lock on an open file, released on close/exit."""
+    from srgan_lib.checkpoint import RunFolderBusy, run_lock
+
+    with run_lock(tmp_path / "run"):
+        with pytest.raises(RunFolderBusy, match=r"run: another srgan train is running .* choose another --out"):
+            with run_lock(tmp_path / "run"):
+                pass
+    with run_lock(tmp_path / "run"):  # free again
+        pass

@@ -238,3 +238,86 @@ def test_wrong_architecture_is_refused(tmp_path):
                     tmp_path / "mismatch.pt")
     with pytest.raises(ValueError, match="mismatch.pt"):
         up.load_model(tmp_path / "mismatch.pt")
+
+
+# -- the fault probe of issue 17: checked inputs, no garbage out -------------------------------------------
+
+
+@pytest.mark.parametrize("bad, fragment", [
+    (lambda x: (x * 255).to(torch.uint8), "uint8"),
+    (lambda x: x * 255, "0-255"),
+    (lambda x: x * 2 - 1, "[-1, 1]"),
+    (lambda x: x.index_put_((torch.tensor([0]),) * 4, torch.tensor(float("nan"))), "NaN"),
+    (lambda x: x[:, :2], "(N, 3, h, w)"),
+    (lambda x: x[0], "(N, 3, h, w)"),
+    (lambda x: x.numpy(), "torch tensor"),
+])
+def test_upscale_tensor_checks_its_input(bad, fragment):
+    """Case 10: uint8, 0-255 floats and [-1, 1] floats were accepted (100 % saturated output); one NaN LR
+    pixel made the whole output NaN."""
+    x = torch.rand(1, 3, 12, 12)
+    with pytest.raises(ValueError, match="lr: ") as info:
+        up.upscale_tensor(tiny(), bad(x.clone()))
+    assert fragment in str(info.value)
+    up.upscale_tensor(tiny(), x)  # the same tensor, in range, is fine
+
+
+def test_negative_overlap_is_refused_and_tiles_always_cover():
+    """Case 4: overlap=-3 gave uninitialised black blocks."""
+    model, x = tiny(), torch.rand(1, 3, 20, 20)
+    for kwargs in (dict(overlap=-3), dict(tile=0), dict(tile=-5), dict(chunk=0), dict(tile="big"), dict(overlap=1.5)):
+        with pytest.raises(ValueError):
+            up.upscale_tensor(model, x, **{"tile": 8, **kwargs})
+    # overlap 0 is legal (and differs from the untiled result), every output pixel is written
+    tiled = up.upscale_tensor(model, x, tile=8, overlap=0)
+    assert torch.isfinite(tiled).all() and tiled.shape == (1, 3, 80, 80)
+
+
+def test_non_finite_output_is_refused():
+    """Case 6: a NaN/inf output was clamped and written as a black PNG."""
+    model = tiny()
+    with torch.no_grad():
+        model.tail.bias[0] = float("inf")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        up.upscale_tensor(model, torch.rand(1, 3, 12, 12))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        up.upscale_array(model, np.zeros((12, 12, 3), np.uint8), tile=None)
+
+
+def test_upscale_image_checks_rgb_and_alpha():
+    """Case 10: an alpha of the wrong shape was accepted, a float alpha of 0.5 became 0."""
+    model, rgb = tiny(), np.zeros((12, 14, 3), np.uint8)
+    with pytest.raises(ValueError, match="alpha: expected an"):
+        up.upscale_image(model, rgb, np.zeros((14, 12), np.uint8))
+    with pytest.raises(ValueError, match=r"alpha: expected uint8.*float64"):
+        up.upscale_image(model, rgb, np.full((12, 14), 0.5))
+    with pytest.raises(ValueError, match="rgb: expected"):
+        up.upscale_image(model, np.zeros((12, 14, 4), np.uint8))
+    with pytest.raises(ValueError, match="rgb: expected"):
+        up.upscale_image(model, rgb.astype(np.float32))
+    sr, alpha = up.upscale_image(model, rgb, np.full((12, 14), 128, np.uint8))
+    assert sr.shape == (48, 56, 3) and alpha.shape == (48, 56) and (alpha == 128).all()
+
+
+def test_upscale_file_limit_and_multi_frame(tmp_path):
+    frames = [Image.fromarray(np.full((16, 20, 3), v, np.uint8)) for v in (10, 200)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    with pytest.raises(ValueError, match=r"anim.gif: 20x16 is 0.0 megapixels, above the limit of 0.0001"):
+        up.upscale_file(tiny(), tmp_path / "anim.gif", tmp_path / "o.png", max_megapixels=1e-4)
+    assert not (tmp_path / "o.png").exists()
+    with pytest.warns(UserWarning, match="anim.gif: has 2 frames"):
+        up.upscale_file(tiny(), tmp_path / "anim.gif", tmp_path / "o.png")
+    with Image.open(tmp_path / "o.png") as im:
+        assert im.size == (80, 64)
+
+
+def test_checkpoint_config_is_checked_against_its_tensors(tmp_path):
+    """Case 5 for training checkpoints: a damaged config never builds a model of its own size."""
+    model = tiny()
+    for cfg, fragment in (({"scale": None, "n_blocks": 2, "channels": 8}, "scale=None"),
+                          ({"scale": 4, "n_blocks": 100_000, "channels": 8}, "n_blocks=100000"),
+                          ({"scale": 4, "n_blocks": 2, "channels": [8]}, "channels=[8]")):
+        path = save_checkpoint({"config": cfg, "generator": model.state_dict()}, tmp_path / "bad.pt")
+        with pytest.raises(ValueError, match="bad.pt") as info:
+            up.load_model(path)
+        assert fragment in str(info.value)

@@ -93,3 +93,60 @@ def test_make_card_measure_refreshes_the_metrics(tmp_path: Path, shared_datasets
         assert new["metrics"][f"SRGAN-MSE|Set5|{r['flavour']}"]["psnr"] == pytest.approx(r["psnr"], abs=1e-9)
     assert new["metrics"]["SRResNet|Set5|paper"] == card["metrics"]["SRResNet|Set5|paper"]  # the started-from rows stay
     assert all(v["psnr"] > 20 for k, v in new["metrics"].items())
+
+
+# -- the fault probe of issue 17: weight files are checked before anything is built ------------------------
+
+
+def _tiny_tensors():
+    import torch
+
+    from srgan_lib.models import SRResNet
+
+    torch.manual_seed(0)
+    return {k: v.contiguous() for k, v in SRResNet(scale=4, n_blocks=1, channels=8).state_dict().items()}
+
+
+@pytest.mark.parametrize("meta, fragment", [
+    ({"scale": "null"}, "scale=None is not a whole number"),
+    ({"scale": "[4]"}, "scale=[4] is not a whole number"),
+    ({"scale": "0"}, "metadata says scale=0, but the tensors are for scale=4"),
+    ({"scale": "3"}, "metadata says scale=3"),
+    ({"n_blocks": "100000"}, "metadata says n_blocks=100000, but the tensors are for n_blocks=1"),
+    ({"channels": "true"}, "channels=True is not a whole number"),
+])
+def test_metadata_is_checked_against_the_tensors_before_building(tmp_path: Path, monkeypatch, meta, fragment) -> None:
+    """Case 5: `scale: null` gave a traceback, `n_blocks: 100000` in a 6 MB file built a ~60 GB model before
+    the tensors were checked, `scale: 0|3` named no file. Here no model may be built at all."""
+    from safetensors.torch import save_file
+
+    path = tmp_path / "damaged.safetensors"
+    save_file(_tiny_tensors(), path, metadata=meta)
+    monkeypatch.setattr(weights, "SRResNet", lambda *a, **k: pytest.fail(f"a model was built: {a} {k}"))
+    with pytest.raises(ValueError, match="damaged.safetensors") as info:
+        weights.load_generator(path)
+    assert fragment in str(info.value)
+
+
+def test_non_finite_weights_are_refused(tmp_path: Path) -> None:
+    """Case 6: NaN/inf weights gave exit 0 and a black image."""
+    from safetensors.torch import save_file
+
+    for bad in (float("nan"), float("inf")):
+        tensors = _tiny_tensors()
+        tensors["blocks.0.body.0.weight"][0, 0, 0, 0] = bad
+        save_file(tensors, tmp_path / "broken.safetensors", metadata={"scale": "4"})
+        with pytest.raises(ValueError, match=r"broken.safetensors: 1 tensor\(s\) hold NaN or infinite values"):
+            weights.load_generator(tmp_path / "broken.safetensors")
+    save_file(_tiny_tensors(), tmp_path / "fine.safetensors", metadata={"scale": "4", "n_blocks": "1"})
+    model = weights.load_generator(tmp_path / "fine.safetensors")
+    assert model.config() == {"scale": 4, "n_blocks": 1, "channels": 8}
+
+
+def test_bundled_weights_pass_the_checks() -> None:
+    from srgan_lib.checkpoint import read_weights
+
+    assert weights.available(), "no bundled weights to check"
+    for name in weights.available():
+        tensors, meta = read_weights(weights.resolve(name))
+        assert weights.generator_config(tensors, meta, name) == {k: meta[k] for k in ("scale", "n_blocks", "channels")}
