@@ -80,6 +80,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.validate()
+        if isinstance(self.init_generator, os.PathLike):  # stored as text: checkpoints load with weights_only=True
+            self.init_generator = os.fspath(self.init_generator)
 
     def validate(self) -> None:
         """Check every field (type and range) at once; ``ValueError`` names the first bad option, its

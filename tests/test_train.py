@@ -428,3 +428,15 @@ def test_run_lock_refuses_a_second_holder_and_dies_with_it(tmp_path):
                 pass
     with run_lock(tmp_path / "run"):  # free again
         pass
+
+
+def test_init_generator_path_is_kept_as_text(tmp_path, one_thread):
+    """A Path in init_generator is stored as a string, so the checkpoint still loads with weights_only=True."""
+    from srgan_lib.weights import resolve
+
+    config = preset("srresnet", "quick", steps=1, init_generator=resolve("srresnet_x4"), warmup_steps=1)
+    assert isinstance(config.init_generator, str)
+    data = PatchDataset([np.zeros((64, 64, 3), np.uint8) + 90], crop=config.crop, seed=0)
+    trainer = Trainer(config, data, tmp_path, device="cpu", progress=False)
+    trainer.save()
+    torch.load(tmp_path / "last.pt", weights_only=True)  # raises if a Path object was pickled
