@@ -332,8 +332,8 @@ class MappedImages(Sequence):
     Image ``k`` is a read-only ``(H, W, 3)`` view into the file: nothing is decoded or copied until a
     crop is taken, so a random 96 x 96 crop of a 2K image costs a strided copy of 96 rows instead of
     a PNG decode (tens of milliseconds). The operating system's page cache holds the pages in use and
-    shares them between DataLoader workers; the process itself keeps almost nothing. The file is
-    opened lazily, and a pickled copy (a ``spawn``-ed worker) re-opens it instead of carrying the data.
+    shares them between DataLoader workers; the process itself keeps almost nothing. A pickled copy
+    (a ``spawn``-ed worker) re-opens the file instead of carrying the data.
     """
 
     def __init__(self, data_file: str | Path, paths: Sequence[str | Path], sizes: Sequence[tuple[int, int]],
@@ -345,6 +345,7 @@ class MappedImages(Sequence):
         self.sizes = [(int(h), int(w)) for h, w in sizes]
         self.offsets = [int(o) for o in offsets]
         self._data: np.ndarray | None = None
+        self._array()  # mapped now: the mapping stays valid even if a newer preparation deletes the file
 
     def _array(self) -> np.ndarray:
         if self._data is None:
@@ -360,8 +361,10 @@ class MappedImages(Sequence):
 
     def subset(self, keep: Sequence[int]) -> "MappedImages":
         """The images at indices ``keep`` (same file)."""
-        return MappedImages(self.data_file, [self.paths[k] for k in keep], [self.sizes[k] for k in keep],
-                            [self.offsets[k] for k in keep])
+        part = MappedImages.__new__(MappedImages)
+        part.__dict__.update(self.__dict__, paths=[self.paths[k] for k in keep], sizes=[self.sizes[k] for k in keep],
+                             offsets=[self.offsets[k] for k in keep])  # same mapping
+        return part
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)

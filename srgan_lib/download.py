@@ -291,6 +291,13 @@ def offline_instructions(name: str, root: str | os.PathLike[str] | None = None) 
 _REPO = Path(__file__).resolve().parent.parent
 
 
+def repository_datasets() -> Path | None:
+    """``../shared/datasets`` beside this repository checkout (the maintainers' benchmark copies), or
+    ``None`` where it is absent (a user's clone, Colab, a pip install)."""
+    shared = _REPO.parent / "shared" / "datasets"
+    return shared if (_REPO / "pyproject.toml").is_file() and shared.is_dir() else None
+
+
 def data_roots(root: str | os.PathLike[str] | None = None) -> list[Path]:
     """The folders searched for named datasets, in order (see :func:`find_dataset`).
 
@@ -305,8 +312,8 @@ def data_roots(root: str | os.PathLike[str] | None = None) -> list[Path]:
     if env:
         roots.append(Path(env).expanduser())
     roots.append(Path("~/.cache/srgan").expanduser())
-    shared = _REPO.parent / "shared" / "datasets"
-    if (_REPO / "pyproject.toml").is_file() and shared.is_dir():
+    shared = repository_datasets()
+    if shared is not None:
         roots.append(shared)
     unique: list[Path] = []
     for r in roots:
