@@ -309,7 +309,9 @@ def _add_train(parser: argparse.ArgumentParser) -> None:
         "torchrun --nproc_per_node=4 -m srgan_lib train --preset paper --data ~/DIV2K   (several GPUs)",
         "Ctrl-C saves last.pt; the same command again resumes from it.")
     parser.add_argument("--preset", required=True, help="quick, cpu, colab or paper (see srgan_lib.train.PRESETS)")
-    parser.add_argument("--data", required=True, help="folder of HR training images (searched recursively)")
+    parser.add_argument("--data", help="folder of HR training images (searched recursively); default "
+                        "$SRGAN_TRAIN_DATA, else DIV2K (found in the data roots, or downloaded for --preset colab "
+                        "or paper when online), else the two bundled photographs (a toy run)")
     parser.add_argument("--mode", default="srresnet", choices=("srresnet", "srgan"), help="default srresnet")
     parser.add_argument("--out", help="run folder: last.pt, generator.safetensors (default runs/MODE-PRESET)")
     parser.add_argument("--steps", type=int, help="total steps (default: the preset's)")
@@ -351,9 +353,10 @@ def _parse_overrides(pairs) -> dict:
 
 
 def _run_train(args: argparse.Namespace) -> int:
+    import warnings
     from pathlib import Path
 
-    from .data import PatchDataset, load_eval_set
+    from .data import ToyDataWarning, load_eval_set, training_images
     from .train import Trainer, preset
 
     overrides = _parse_overrides(args.set)
@@ -369,7 +372,11 @@ def _run_train(args: argparse.Namespace) -> int:
     out = Path(args.out or f"runs/{args.mode}-{args.preset}")
     if out.exists() and not out.is_dir():
         raise CommandError(f"{out}: exists and is not a folder; choose another --out")
-    data = PatchDataset.from_folder(args.data, crop=config.crop, scale=config.scale, seed=config.seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ToyDataWarning)  # images.source says it in the run's summary below
+        images = training_images(args.data, download=None if args.preset in ("colab", "paper") else False,
+                                 progress=not args.quiet)
+    data = images.patch_dataset(config.crop, config.scale, config.seed, progress=not args.quiet)
     val = load_eval_set(args.val, config.scale, args.root).tensors() if args.val else ()
     resumed = (out / "last.pt").is_file()
     trainer = Trainer(config, data, out, val_pairs=val, device=None if args.device == "auto" else args.device,
@@ -379,6 +386,7 @@ def _run_train(args: argparse.Namespace) -> int:
         procs = f" x {trainer.world} processes (DDP)" if trainer.world > 1 else ""
         print(f"{config.mode} / {args.preset}: {what}, {config.steps} steps of batch {config.batch_size}{procs}, "
               f"{len(data.names)} training images, loss: {trainer.loss_label}", flush=True)
+        print(f"training data: {images.source}", flush=True)
     trainer.fit()
     if trainer.rank == 0:
         path = trainer.export_generator(out / "generator.safetensors", preset=args.preset)
