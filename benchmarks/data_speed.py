@@ -265,15 +265,28 @@ def step_flops(batch: int = 16, crop: int = 96) -> dict[str, float]:
             "VGG19 to phi54 forward": count(lambda: vgg(hr)), "srresnet": count(srresnet), "srgan": count(srgan)}
 
 
-def _peak_rss_of(code: str) -> float:
-    """Peak resident memory (MiB) of a fresh Python running ``code`` (with this repository importable)."""
+def _peak_rss_of(setup: str, code: str) -> tuple[float, float, float]:
+    """Resident memory (MiB) of a fresh Python (this repository importable) that runs ``setup`` then
+    ``code``: ``(RSS after setup, peak RSS while running code, seconds code took)``; the kernel's high-water mark is reset
+    after ``setup`` (``/proc/self/clear_refs``, Linux), so the import of torch does not hide the peak."""
     import subprocess
     import sys
 
-    probe = code + "\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    probe = "\n".join([
+        setup,
+        "def status():",
+        "    return {k: int(v.split()[0]) for k, v in (line.split(':', 1) for line in open('/proc/self/status'))",
+        "            if k in ('VmRSS', 'VmHWM')}",
+        "open('/proc/self/clear_refs', 'w').write('5')  # reset VmHWM to the current RSS",
+        "before = status()['VmRSS']",
+        "import time; t0 = time.perf_counter()",
+        code,
+        "print(before, status()['VmHWM'], time.perf_counter() - t0)",
+    ])
     out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
-    return int(out.stdout.split()[-1]) / 1024  # ru_maxrss is in KiB on Linux
+    before, peak, seconds = (float(v) for v in out.stdout.split()[-3:])
+    return before / 1024, peak / 1024, seconds  # KiB -> MiB
 
 
 def _loader_rate(loader, seconds: float, repeats: int, warm: int) -> float:
@@ -304,22 +317,20 @@ def folder_benchmark(folder: Path, args: argparse.Namespace) -> None:
     files = find_images(folder)
     sizes = [PatchDataset.from_files(files[:1], prepare=False, crop=c).sizes[0]] if files else []
     cache = Path(tempfile.mkdtemp(prefix="srgan-prepared-"))
-    code = (f"from srgan_lib.data import find_images, prepare_images\n"
-            f"files = find_images({str(folder)!r})\n")
-    base_rss = _peak_rss_of(code)
+    setup = f"from srgan_lib.data import find_images, prepare_images\nfiles = find_images({str(folder)!r})"
     few = len(files) // 4
-    t0 = time.perf_counter()
-    rss_few = _peak_rss_of(code + f"prepare_images(files[:{few}], {str(cache / 'few')!r}, progress=False)")
-    t_few = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    rss_all = _peak_rss_of(code + f"prepare_images(files, {str(cache / 'all')!r}, progress=False)")
-    t_all = time.perf_counter() - t0
+    _, rss_few, _ = _peak_rss_of(setup, f"prepare_images(files[:{few}], {str(cache / 'few')!r}, progress=False)")
+    before, rss_all, t_all = _peak_rss_of(setup, f"prepare_images(files, {str(cache / 'all')!r}, progress=False)")
     mapped = prepare_images(files, cache / "all", progress=False)  # re-used: nothing decoded
     total = sum(h * ww * 3 for h, ww in mapped.sizes)
-    per_image = (t_all - t_few) / (len(files) - few)  # start-up cost cancels out
+    per_image = t_all / len(files)
     print(f"{len(files)} images of {sizes[0][1]}x{sizes[0][0]} in {folder.name}/: decoded {total / 2**30:.2f} GiB; "
-          f"preparation {t_all:.1f} s ({per_image:.2f} s per image), peak RSS {rss_all:.0f} MiB "
-          f"(import alone {base_rss:.0f} MiB; {few} images: {rss_few:.0f} MiB)", flush=True)
+          f"preparation {t_all:.1f} s ({per_image:.2f} s per image: decode + write)", flush=True)
+    print(f"RSS: {before:.0f} MiB before preparing (torch and srgan_lib imported); peak while preparing "
+          f"{rss_all:.0f} MiB for {len(files)} images (+{rss_all - before:.0f} MiB), {rss_few:.0f} MiB for {few}")
+    print(f"extrapolated to DIV2K's 800 images of this size: {800 * total / len(files) / 2**30:.2f} GiB on disk, "
+          f"{800 * per_image / 60:.1f} min to prepare at this rate, peak RSS unchanged (one image at a time)",
+          flush=True)
 
     datasets = [
         ("decode per patch (LazyImages, 1 cached image per worker)",
