@@ -14,12 +14,17 @@ Bundled samples (:func:`load_sample`)
 
 Training patches (:class:`PatchDataset`, section 3.2)
     "We trained all networks ... with 16 random 96 x 96 HR sub images of distinct training images"
-    and LR made by bicubic downsampling with r = 4. A pair is a random HR crop (uint8 in memory, so
+    and LR made by bicubic downsampling with r = 4. A pair is a random HR crop (uint8 in memory, or
+    in a memory-mapped file prepared once for large sets such as DIV2K (:func:`prepare_images`), so
     every file is decoded once) and its LR made on the fly with torch's antialiased bicubic (the
     fast training path of :mod:`srgan_lib.resize`), in float, never rounded; a DataLoader batch is
     degraded at once (:func:`downscale_patches`). Item ``i`` depends only on ``(seed, i)``, so it is
     the same whatever the worker count, batch composition or resume point. :func:`make_loader`
     builds a suitable DataLoader; the training engine builds its own the same way.
+
+Training images for a run (:func:`training_images`)
+    A folder you give (or ``$SRGAN_TRAIN_DATA``), else DIV2K found in a data root or downloaded, else
+    the bundled samples with a :class:`ToyDataWarning`.
 
 Evaluation pairs (:func:`load_eval_set`, section 3.1)
     Set5, Set14, BSD100 (and Urban100, DIV2K validation, Kodak24, or any folder) as
@@ -27,8 +32,9 @@ Evaluation pairs (:func:`load_eval_set`, section 3.1)
     LR made with the MATLAB-era bicubic :func:`srgan_lib.resize.imresize_matlab`, exactly as the
     paper's bicubic inputs (from SelfExSR) were made.
 
-Where datasets live: an explicit ``root`` argument, else the ``SRGAN_DATA`` environment variable,
-else ``~/.cache/srgan`` (see :mod:`srgan_lib.download`, which fetches them).
+Where datasets live: an explicit ``root`` argument, else the first complete copy in ``$SRGAN_DATA``,
+``~/.cache/srgan`` or ``../shared/datasets`` beside a repository checkout (see
+:func:`srgan_lib.download.find_dataset`; :mod:`srgan_lib.download` also fetches them).
 """
 
 from __future__ import annotations
@@ -274,13 +280,14 @@ def default_memory_limit() -> int:
 class LazyImages(Sequence):
     """Image files decoded on demand, the last ``cache_images`` decoded ones kept (LRU).
 
-    Used by :meth:`PatchDataset.from_folder` when the decoded images would not fit in the memory
-    limit. Every DataLoader worker has its own cache (of ``cache_images`` images), so memory grows
-    with the worker count. Random crops from many images mostly miss the cache, so each patch then
-    costs a full image decode: this mode trades speed for memory (about 10 to 100 times slower for
-    2K images); prefer in-memory data, more RAM, or smaller (pre-cropped) training files. Only the
-    headers are read up front, so a file with truncated pixel data fails when it is first decoded
-    (with a ``ValueError`` naming it), not when the dataset is built.
+    Used by :meth:`PatchDataset.from_files` with ``prepare=False`` when the decoded images would not fit
+    in the memory limit. Every DataLoader worker has its own cache (of ``cache_images`` images), so
+    memory grows with the worker count. Random crops from many images mostly miss the cache, so each
+    patch then costs a full image decode: for 2K images about 16 pairs per CPU-second against about
+    12,000 from memory or from a prepared memory-mapped file (:func:`prepare_images`, the default for
+    large sets; ``benchmarks/data_speed.txt``). Only the headers are read up front, so a file with
+    truncated pixel data fails when it is first decoded (with a ``ValueError`` naming it), not when the
+    dataset is built.
     """
 
     def __init__(self, paths: Sequence[str | Path], sizes: Sequence[tuple[int, int]] | None = None,
