@@ -267,8 +267,9 @@ def step_flops(batch: int = 16, crop: int = 96) -> dict[str, float]:
 
 def _peak_rss_of(setup: str, code: str) -> tuple[float, float, float]:
     """Resident memory (MiB) of a fresh Python (this repository importable) that runs ``setup`` then
-    ``code``: ``(RSS after setup, peak RSS while running code, seconds code took)``; the kernel's high-water mark is reset
-    after ``setup`` (``/proc/self/clear_refs``, Linux), so the import of torch does not hide the peak."""
+    ``code``: ``(RSS after setup, peak RSS while running code, seconds code took)``; the kernel's
+    high-water mark is reset after ``setup`` (``/proc/self/clear_refs``, Linux), so the import of torch
+    does not hide the peak."""
     import subprocess
     import sys
 

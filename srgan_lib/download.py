@@ -343,7 +343,6 @@ def find_dataset(name: str, root: str | os.PathLike[str] | None = None, *, downl
     for base in searched:
         if is_downloaded(canonical, base):
             return base / canonical
-    target = dataset_path(canonical, root)
     if download:
         from . import download as this_module  # the parameter shadows the function of the same name
 
@@ -355,7 +354,7 @@ def find_dataset(name: str, root: str | os.PathLike[str] | None = None, *, downl
         head = f"{partial[0]}: incomplete {canonical} ({found} of {spec.image_count} images)."
     else:
         head = f"{canonical} not found: looked in {', '.join(str(b / canonical) for b in searched)}."
-    raise DatasetNotFound(head + "\n" + offline_instructions(canonical, root) + f"\n(a download goes to {target})")
+    raise DatasetNotFound(head + "\n" + offline_instructions(canonical, root))
 
 
 def ensure_dataset(name: str, root: str | os.PathLike[str] | None = None, *, download: bool = False,
@@ -682,8 +681,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list or not args.names:
         for spec in REGISTRY.values():
             size = f"{spec.approx_bytes / 1e6:,.0f} MB" if spec.approx_bytes else "size unknown"
-            state = "present" if is_downloaded(spec.name, args.root) else "missing"
-            where = dataset_path(spec.name, args.root)
+            found = [base / spec.name for base in data_roots(args.root) if is_downloaded(spec.name, base)]
+            state = "present" if found else "missing"
+            where = found[0] if found else dataset_path(spec.name, args.root)
             print(f"{spec.name:12s} {spec.image_count:4d} images  {size:>12s}  {state:8s} {where}")
         return 0
     try:
