@@ -904,7 +904,8 @@ def training_images(
        images, section 3.1) when a complete copy is in a data root (:func:`srgan_lib.download.find_dataset`);
     3. DIV2K downloaded (3.5 GB zip, size and SHA-256 checked, progress bar, installed atomically
        into ``root``, else ``$SRGAN_DATA``, else ``~/.cache/srgan``) when ``download`` is true, or when
-       ``download`` is ``None`` and the DIV2K server answers within ``timeout`` seconds
+       ``download`` is ``None``, this is not a quick run (``SRGAN_QUICK``, which promises to download
+       nothing) and the DIV2K server answers within ``timeout`` seconds
        (:func:`srgan_lib.download.is_online`). ``download=False`` never touches the network. A failed
        automatic download warns and falls through; a failed requested one raises;
     4. the bundled samples :data:`TRAINING_SAMPLES` (two photographs), with a :class:`ToyDataWarning`
@@ -923,6 +924,7 @@ def training_images(
         srgan_lib.download.DownloadError: ``download=True`` and the download failed.
     """
     from . import download as dl
+    from .runtime import quick_mode
 
     origin = "given"
     if folder is None and os.environ.get(TRAIN_ENV, "").strip():
@@ -935,9 +937,13 @@ def training_images(
     try:
         div2k = dl.find_dataset("DIV2K-train", root)
     except dl.DatasetNotFound:
-        online = download if download is not None else dl.is_online(dl.REGISTRY["DIV2K-train"].files[0].urls[0],
-                                                                     timeout)
-        why = "offline" if download is None and not online else why
+        if download is None and quick_mode():
+            online, why = False, "a quick run (SRGAN_QUICK=1) downloads nothing"
+        elif download is None:
+            online = dl.is_online(dl.REGISTRY["DIV2K-train"].files[0].urls[0], timeout)
+            why = "offline" if not online else why
+        else:
+            online = download
         if online:
             try:
                 div2k = dl.download("DIV2K-train", root, progress=progress)

@@ -617,6 +617,10 @@ def test_training_images_finds_or_downloads_div2k(tmp_path: Path, monkeypatch) -
         return folder
 
     monkeypatch.setattr(dl, "download", fake_download)
+    monkeypatch.setattr(dl, "is_online", lambda *a, **k: pytest.fail("probed in a quick run"))
+    with pytest.warns(data.ToyDataWarning, match="quick run"):  # conftest sets SRGAN_QUICK=1
+        assert data.training_images(root=tmp_path).toy
+    monkeypatch.setenv("SRGAN_QUICK", "0")
     # offline (the probe says so): bundled samples, and the warning says why
     monkeypatch.setattr(dl, "is_online", lambda *a, **k: False)
     with pytest.warns(data.ToyDataWarning, match="offline"):
@@ -642,6 +646,7 @@ def test_training_images_failed_download(tmp_path: Path, monkeypatch) -> None:
 
     monkeypatch.setattr(dl, "download", broken)
     monkeypatch.setattr(dl, "is_online", lambda *a, **k: True)
+    monkeypatch.setenv("SRGAN_QUICK", "0")
     with pytest.warns(data.ToyDataWarning, match="the DIV2K download failed: could not download"):
         assert data.training_images(root=tmp_path).toy  # automatic: falls back
     with pytest.raises(dl.DownloadError, match="could not download"):
