@@ -447,8 +447,8 @@ def prepare_images(
     preparation (and the old one of the same folder is deleted).
 
     Memory: images are decoded and written one at a time, so the process holds one decoded image
-    (about 8 MB for 2K) whatever the number of files. Disk: the decoded size (800 DIV2K images:
-    about 6.7 GB; see ``benchmarks/data_speed.txt``).
+    (about 8 MB for 2K) whatever the number of files. Disk: the decoded size (800 images of 2040 x 1356:
+    6.2 GiB; see ``benchmarks/data_speed.txt``).
 
     Atomic: the data file is written under a temporary name and renamed, then the index is written the
     same way (:func:`srgan_lib.checkpoint.atomic_write`); an index is only trusted when its key matches
