@@ -20,8 +20,6 @@ import pytest
 
 os.environ.setdefault("SRGAN_QUICK", "1")
 
-ROOT = Path(__file__).resolve().parent
-SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
 SHARED_SKIP_REASON = (
     "../shared/datasets not found: maintainers' benchmark images exist only in the project workplace"
 )
@@ -37,10 +35,14 @@ except ImportError:  # hypothesis is a dev dependency; without it only the tests
 
 @pytest.fixture(scope="session")
 def shared_datasets() -> Path:
-    """Path of ``../shared/datasets``; skips the test (with the reason) where it does not exist."""
-    if not SHARED_DATASETS.is_dir():
+    """Path of ``../shared/datasets`` (:func:`srgan_lib.download.repository_datasets`, also searched by the
+    library's dataset lookup); skips the test (with the reason) where it does not exist."""
+    from srgan_lib.download import repository_datasets
+
+    shared = repository_datasets()
+    if shared is None:
         pytest.skip(SHARED_SKIP_REASON)
-    return SHARED_DATASETS
+    return shared
 
 
 @pytest.fixture(scope="session")

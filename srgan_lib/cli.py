@@ -432,13 +432,15 @@ def _add_train(parser: argparse.ArgumentParser) -> None:
         "torchrun --nproc_per_node=4 -m srgan_lib train --preset paper --data ~/DIV2K   (several GPUs)",
         "Ctrl-C saves last.pt; the same command again resumes from it.")
     parser.add_argument("--preset", required=True, help="quick, cpu, colab or paper (see srgan_lib.train.PRESETS)")
-    parser.add_argument("--data", required=True, help="folder of HR training images (searched recursively)")
+    parser.add_argument("--data", help="folder of HR training images (searched recursively); default "
+                        "$SRGAN_TRAIN_DATA, else DIV2K (found in the data roots, or downloaded for --preset colab "
+                        "or paper when online), else the two bundled photographs (a toy run)")
     parser.add_argument("--mode", default="srresnet", choices=("srresnet", "srgan"), help="default srresnet")
     parser.add_argument("--out", help="run folder: last.pt, generator.safetensors (default runs/MODE-PRESET)")
     parser.add_argument("--steps", type=int, help="total steps (default: the preset's)")
     parser.add_argument("--init-generator", help="SRGAN: SRResNet weights to start from (.safetensors)")
     parser.add_argument("--val", help="validation set name or folder, e.g. Set5 (default: none)")
-    parser.add_argument("--root", help="datasets root for --val (default $SRGAN_DATA, else ~/.cache/srgan)")
+    parser.add_argument("--root", help="datasets root for --val (default: search $SRGAN_DATA, ~/.cache/srgan, a checkout's ../shared/datasets)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="any other TrainConfig field, e.g. --set batch_size=8 --set n_blocks=4 (repeatable)")
     parser.add_argument("--overwrite", action="store_true",
@@ -501,11 +503,12 @@ def _warn_changed_options(last, config) -> None:
 
 
 def _run_train(args: argparse.Namespace) -> int:
+    import warnings
     from contextlib import nullcontext
     from pathlib import Path
 
     from .checkpoint import run_lock
-    from .data import PatchDataset, load_eval_set
+    from .data import ToyDataWarning, load_eval_set, training_images
     from .train import Trainer, preset
 
     _check_device(args.device)
@@ -522,9 +525,13 @@ def _run_train(args: argparse.Namespace) -> int:
     out = Path(args.out or f"runs/{args.mode}-{args.preset}")
     if out.exists() and not out.is_dir():
         raise CommandError(f"{out}: exists and is not a folder; choose another --out")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ToyDataWarning)  # images.source says it in the run's summary below
+        images = training_images(args.data, download=None if args.preset in ("colab", "paper") else False,
+                                 progress=not args.quiet)
     try:
-        data = PatchDataset.from_folder(args.data, crop=config.crop, scale=config.scale, seed=config.seed,
-                                        skip_small=args.skip_small)
+        data = images.patch_dataset(config.crop, config.scale, config.seed, skip_small=args.skip_small,
+                                    progress=not args.quiet)
     except ValueError as exc:  # the library's advice names its keyword; the command's is a flag
         raise CommandError(str(exc).replace("pass skip_small=True", "pass --skip-small")) from exc
     val = load_eval_set(args.val, config.scale, args.root).tensors() if args.val else ()
@@ -544,6 +551,7 @@ def _run_train(args: argparse.Namespace) -> int:
             procs = f" x {trainer.world} processes (DDP)" if trainer.world > 1 else ""
             print(f"{config.mode} / {args.preset}: {what}, {config.steps} steps of batch {config.batch_size}{procs}, "
                   f"{len(data.names)} training images, loss: {trainer.loss_label}", flush=True)
+            print(f"training data: {images.source}", flush=True)
         trainer.fit()
         if trainer.rank == 0:
             path = trainer.export_generator(generator, preset=args.preset)
@@ -563,7 +571,8 @@ def _add_evaluate(parser: argparse.ArgumentParser) -> None:
                         help="bundled names or paths (default: every bundled weight present)")
     parser.add_argument("--sets", nargs="+", default=["Set5", "Set14", "BSD100"], metavar="SET",
                         help="dataset names or folders of HR images (default Set5 Set14 BSD100)")
-    parser.add_argument("--root", help="datasets root (default $SRGAN_DATA, else ~/.cache/srgan)")
+    parser.add_argument("--root", help="datasets root, searched alone (default: $SRGAN_DATA, ~/.cache/srgan, a "
+                        "checkout's ../shared/datasets, in that order; downloads go to the first of the two)")
     parser.add_argument("--format", default="text", choices=("text", "csv", "json"), help="default text")
     parser.add_argument("--flavour", default="both", choices=("paper", "standard", "both"),
                         help="metric protocol: the paper's (Table 2) or the VDSR/EDSR-era one (default both)")

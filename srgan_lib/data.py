@@ -14,12 +14,17 @@ Bundled samples (:func:`load_sample`)
 
 Training patches (:class:`PatchDataset`, section 3.2)
     "We trained all networks ... with 16 random 96 x 96 HR sub images of distinct training images"
-    and LR made by bicubic downsampling with r = 4. A pair is a random HR crop (uint8 in memory, so
+    and LR made by bicubic downsampling with r = 4. A pair is a random HR crop (uint8 in memory, or
+    in a memory-mapped file prepared once for large sets such as DIV2K (:func:`prepare_images`), so
     every file is decoded once) and its LR made on the fly with torch's antialiased bicubic (the
     fast training path of :mod:`srgan_lib.resize`), in float, never rounded; a DataLoader batch is
     degraded at once (:func:`downscale_patches`). Item ``i`` depends only on ``(seed, i)``, so it is
     the same whatever the worker count, batch composition or resume point. :func:`make_loader`
     builds a suitable DataLoader; the training engine builds its own the same way.
+
+Training images for a run (:func:`training_images`)
+    A folder you give (or ``$SRGAN_TRAIN_DATA``), else DIV2K found in a data root or downloaded, else
+    the bundled samples with a :class:`ToyDataWarning`.
 
 Evaluation pairs (:func:`load_eval_set`, section 3.1)
     Set5, Set14, BSD100 (and Urban100, DIV2K validation, Kodak24, or any folder) as
@@ -27,8 +32,9 @@ Evaluation pairs (:func:`load_eval_set`, section 3.1)
     LR made with the MATLAB-era bicubic :func:`srgan_lib.resize.imresize_matlab`, exactly as the
     paper's bicubic inputs (from SelfExSR) were made.
 
-Where datasets live: an explicit ``root`` argument, else the ``SRGAN_DATA`` environment variable,
-else ``~/.cache/srgan`` (see :mod:`srgan_lib.download`, which fetches them).
+Where datasets live: an explicit ``root`` argument, else the first complete copy in ``$SRGAN_DATA``,
+``~/.cache/srgan`` or ``../shared/datasets`` beside a repository checkout (see
+:func:`srgan_lib.download.find_dataset`; :mod:`srgan_lib.download` also fetches them).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import functools
 import os
 import warnings
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -273,13 +280,14 @@ def default_memory_limit() -> int:
 class LazyImages(Sequence):
     """Image files decoded on demand, the last ``cache_images`` decoded ones kept (LRU).
 
-    Used by :meth:`PatchDataset.from_folder` when the decoded images would not fit in the memory
-    limit. Every DataLoader worker has its own cache (of ``cache_images`` images), so memory grows
-    with the worker count. Random crops from many images mostly miss the cache, so each patch then
-    costs a full image decode: this mode trades speed for memory (about 10 to 100 times slower for
-    2K images); prefer in-memory data, more RAM, or smaller (pre-cropped) training files. Only the
-    headers are read up front, so a file with truncated pixel data fails when it is first decoded
-    (with a ``ValueError`` naming it), not when the dataset is built.
+    Used by :meth:`PatchDataset.from_files` with ``prepare=False`` when the decoded images would not fit
+    in the memory limit. Every DataLoader worker has its own cache (of ``cache_images`` images), so
+    memory grows with the worker count. Random crops from many images mostly miss the cache, so each
+    patch then costs a full image decode: for 2K images about 16 pairs per CPU-second against about
+    12,000 from memory or from a prepared memory-mapped file (:func:`prepare_images`, the default for
+    large sets; ``benchmarks/data_speed.txt``). Only the headers are read up front, so a file with
+    truncated pixel data fails when it is first decoded (with a ``ValueError`` naming it), not when the
+    dataset is built.
     """
 
     def __init__(self, paths: Sequence[str | Path], sizes: Sequence[tuple[int, int]] | None = None,
@@ -316,6 +324,186 @@ class LazyImages(Sequence):
         state = dict(self.__dict__)
         state["_cache"] = OrderedDict()  # workers start with an empty cache
         return state
+
+
+#: :meth:`PatchDataset.from_files` (``prepare=None``) prepares a memory-mapped file (:func:`prepare_images`)
+#: when the decoded images need more than this many bytes; smaller sets are decoded into memory.
+PREPARE_ABOVE_BYTES = 256 * 2**20
+_PREPARED_VERSION = 1  # bump when the file layout changes: older files are then prepared again
+_STALE_TEMP_SECONDS = 600  # a temporary file untouched this long belongs to a killed preparation
+
+
+class MappedImages(Sequence):
+    """Decoded uint8 images in one memory-mapped ``.npy`` file, made by :func:`prepare_images`.
+
+    Image ``k`` is a read-only ``(H, W, 3)`` view into the file: nothing is decoded or copied until a
+    crop is taken, so a random 96 x 96 crop of a 2K image costs a strided copy of 96 rows instead of
+    a PNG decode (tens of milliseconds). The operating system's page cache holds the pages in use and
+    shares them between DataLoader workers; the process itself keeps almost nothing. A pickled copy
+    (a ``spawn``-ed worker) re-opens the file instead of carrying the data.
+    """
+
+    def __init__(self, data_file: str | Path, paths: Sequence[str | Path], sizes: Sequence[tuple[int, int]],
+                 offsets: Sequence[int]) -> None:
+        if not len(paths) == len(sizes) == len(offsets):
+            raise ValueError("MappedImages: one size and one offset per path are needed")
+        self.data_file = Path(data_file)
+        self.paths = [Path(p) for p in paths]
+        self.sizes = [(int(h), int(w)) for h, w in sizes]
+        self.offsets = [int(o) for o in offsets]
+        self._data: np.ndarray | None = None
+        self._array()  # mapped now: the mapping stays valid even if a newer preparation deletes the file
+
+    def _array(self) -> np.ndarray:
+        if self._data is None:
+            self._data = np.load(self.data_file, mmap_mode="r")  # (total_bytes,) uint8, read-only
+        return self._data
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, k: int) -> np.ndarray:  # type: ignore[override]
+        (h, w), start = self.sizes[k], self.offsets[k]
+        return self._array()[start : start + h * w * 3].reshape(h, w, 3)  # a view, no copy
+
+    def subset(self, keep: Sequence[int]) -> "MappedImages":
+        """The images at indices ``keep`` (same file)."""
+        part = MappedImages.__new__(MappedImages)
+        part.__dict__.update(self.__dict__, paths=[self.paths[k] for k in keep], sizes=[self.sizes[k] for k in keep],
+                             offsets=[self.offsets[k] for k in keep])  # same mapping
+        return part
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_data"] = None  # re-opened where it is unpickled, never copied
+        return state
+
+
+def _prepared_key(paths: Sequence[Path]) -> tuple[str, list[dict]]:
+    """A digest of the files' resolved paths, byte sizes and modification times, and those entries."""
+    import hashlib
+    import json
+
+    entries = []
+    for p in paths:
+        st = p.stat()
+        entries.append({"path": str(p.resolve()), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns})
+    blob = json.dumps([_PREPARED_VERSION, entries], sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:20], entries
+
+
+def _load_prepared(index_file: Path, key: str, paths: Sequence[Path]) -> MappedImages | None:
+    """The prepared images recorded in ``index_file`` when it matches ``key`` and its data file is complete."""
+    import json
+
+    try:
+        index = json.loads(index_file.read_text())
+        if index.get("version") != _PREPARED_VERSION or index.get("key") != key:
+            return None
+        data_file = index_file.with_suffix(".npy")
+        data = np.load(data_file, mmap_mode="r")
+        if data.dtype != np.uint8 or data.shape != (int(index["total_bytes"]),):
+            return None
+        files = index["files"]
+        return MappedImages(data_file, paths, [(f["height"], f["width"]) for f in files], [f["offset"] for f in files])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # missing, truncated or foreign: prepare again
+
+
+def _remove_stale(cache_dir: Path, source: str, keep_key: str) -> None:
+    """Delete older preparations of the same ``source`` folder and temporary files of killed preparations."""
+    import json
+    import time
+
+    for index_file in cache_dir.glob("*.json"):
+        try:
+            index = json.loads(index_file.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(index, dict) and index.get("source") == source and index.get("key") != keep_key:
+            index_file.unlink(missing_ok=True)  # the index first: a data file without one is never used
+            index_file.with_suffix(".npy").unlink(missing_ok=True)
+    for tmp in cache_dir.glob(".*.npy.*.tmp"):
+        try:
+            if time.time() - tmp.stat().st_mtime > _STALE_TEMP_SECONDS:
+                tmp.unlink()
+        except OSError:
+            pass
+
+
+def prepare_images(
+    paths: Sequence[str | Path],
+    cache_dir: str | Path | None = None,
+    *,
+    progress: bool = True,
+) -> MappedImages:
+    """Decode image files once into one memory-mapped uint8 file, or re-use the file made earlier.
+
+    Training draws its 96 x 96 crops from this file (:class:`MappedImages`) instead of decoding a 2K PNG
+    per patch. Layout: ``<cache_dir>/<folder>-<key>.npy`` holds every image's ``H * W * 3`` bytes
+    (:func:`read_rgb` pixels, row-major) one after the other; ``<folder>-<key>.json`` (the index) holds
+    each file's offset, size, byte count and modification time. ``key`` digests the files' paths,
+    byte sizes and modification times, so adding, removing, replacing or touching a file makes a new
+    preparation (and the old one of the same folder is deleted).
+
+    Memory: images are decoded and written one at a time, so the process holds one decoded image
+    (about 8 MB for 2K) whatever the number of files. Disk: the decoded size (800 images of 2040 x 1356:
+    6.2 GiB; see ``benchmarks/data_speed.txt``).
+
+    Atomic: the data file is written under a temporary name and renamed, then the index is written the
+    same way (:func:`srgan_lib.checkpoint.atomic_write`); an index is only trusted when its key matches
+    and its data file has the recorded length, so an interrupted or killed preparation is never used
+    (its temporary file is deleted on an exception, or by a later preparation once it is 10 minutes old).
+
+    Args:
+        paths: the image files, in the order the dataset will index them.
+        cache_dir: where the files go; default ``<data root>/prepared`` (``$SRGAN_DATA``, else
+            ``~/.cache/srgan``). Keep it on a local disk: random reads from a network drive (Google
+            Drive on Colab) are slow.
+        progress: show a progress bar while decoding.
+
+    Raises:
+        ValueError: a file is not a readable image (the message names it).
+    """
+    import json
+
+    from tqdm.auto import tqdm
+
+    from .checkpoint import atomic_write
+    from .download import data_root
+
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise ValueError("prepare_images: no image files given")
+    cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else data_root() / "prepared"
+    key, entries = _prepared_key(paths)
+    source = os.path.commonpath([str(Path(e["path"]).parent) for e in entries])
+    index_file = cache_dir / f"{Path(source).name or 'images'}-{key}.json"
+    found = _load_prepared(index_file, key, paths)
+    if found is not None:
+        return found
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale(cache_dir, source, key)
+    sizes = [image_size(p) for p in paths]  # headers only: a bad file fails here, by name
+    offsets = np.concatenate([[0], np.cumsum([h * w * 3 for h, w in sizes])]).tolist()
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
+            np.lib.format.write_array_header_1_0(fh, {"descr": "|u1", "fortran_order": False,
+                                                      "shape": (offsets[-1],)})
+            for p, size in tqdm(list(zip(paths, sizes)), desc="preparing training images", unit="image",
+                                disable=not progress, leave=False):
+                img = read_rgb(p)  # (H, W, 3) uint8: the only decoded image held
+                if img.shape[:2] != size:
+                    raise ValueError(f"{p}: decoded size {img.shape[1]}x{img.shape[0]} differs from its "
+                                     f"header ({size[1]}x{size[0]}); was the file changed?")
+                fh.write(img.data)
+
+    atomic_write(index_file.with_suffix(".npy"), write)
+    files = [{**e, "height": h, "width": w, "offset": o} for e, (h, w), o in zip(entries, sizes, offsets)]
+    record = {"version": _PREPARED_VERSION, "key": key, "source": source, "total_bytes": offsets[-1], "files": files}
+    atomic_write(index_file, lambda tmp: Path(tmp).write_text(json.dumps(record, indent=1) + "\n"))
+    return MappedImages(index_file.with_suffix(".npy"), paths, sizes, offsets[:-1])
 
 
 def _as_rgb_uint8(img: np.ndarray, name: str) -> np.ndarray:
@@ -422,7 +610,9 @@ class PatchDataset(Dataset):
 
     Args:
         images: ``(H, W, 3)`` uint8 arrays (``(H, W)`` gray and ``(H, W, 4)`` are accepted; alpha is
-            dropped), or a :class:`LazyImages` (files decoded on demand).
+            dropped), a :class:`LazyImages` (files decoded on demand), or a :class:`MappedImages`
+            (decoded once into a memory-mapped file by :func:`prepare_images`; the fast path for
+            large images such as DIV2K's).
         crop: HR patch side (96 in the paper), a multiple of ``scale``.
         scale: downscaling factor (4 in the paper).
         augment: random flips/rotations at all.
@@ -450,10 +640,11 @@ class PatchDataset(Dataset):
     ) -> None:
         if crop % scale:
             raise ValueError(f"crop {crop} must be a multiple of the scale {scale}")
-        if isinstance(images, LazyImages):
+        if isinstance(images, (LazyImages, MappedImages)):
             names = list(names) if names is not None else [str(p) for p in images.paths]
             keep = _keep_large_enough(names, images.sizes, crop, skip_small)
-            store: Sequence[np.ndarray] | LazyImages = images if len(keep) == len(images) else images.subset(keep)
+            store: Sequence[np.ndarray] | LazyImages | MappedImages = (
+                images if len(keep) == len(images) else images.subset(keep))
             sizes = [images.sizes[k] for k in keep]
         else:
             images = list(images)
@@ -479,37 +670,60 @@ class PatchDataset(Dataset):
         """True when images are decoded on demand (:class:`LazyImages`) rather than held in memory."""
         return isinstance(self.images, LazyImages)
 
+    @property
+    def prepared(self) -> bool:
+        """True when crops come from a memory-mapped file made by :func:`prepare_images`."""
+        return isinstance(self.images, MappedImages)
+
     @classmethod
-    def from_folder(
+    def from_files(
         cls,
-        folder: str | Path,
+        files: Sequence[str | Path],
         *,
+        prepare: bool | None = None,
+        cache_dir: str | Path | None = None,
+        progress: bool = True,
         max_memory_bytes: int | None = None,
         cache_images: int = 16,
         skip_small: bool = False,
         **kwargs,
     ) -> "PatchDataset":
-        """All images below ``folder`` (recursively, see :func:`find_images`).
+        """A dataset of the image files ``files``, stored the fastest way that fits.
 
-        Sizes are read from the file headers first (a bad file fails here, by name). If the decoded
-        images need at most ``max_memory_bytes`` (default :func:`default_memory_limit`: half the
-        physical memory), they are all decoded now and kept as uint8; otherwise they are decoded on
-        demand through a :class:`LazyImages` cache of ``cache_images`` images (per worker).
-        Other keyword arguments go to :class:`PatchDataset`.
+        Sizes are read from the file headers first (a bad file fails here, by name). Then:
+
+        - ``prepare=True``, or ``None`` (default) with more than :data:`PREPARE_ABOVE_BYTES` of decoded
+          pixels: decoded once into a memory-mapped file in ``cache_dir`` (:func:`prepare_images`),
+          re-used by later runs while the files are unchanged;
+        - otherwise, decoded now and kept in memory when they need at most ``max_memory_bytes``
+          (default :func:`default_memory_limit`: half the physical memory), else decoded on demand
+          through a :class:`LazyImages` cache of ``cache_images`` images per worker (slow for 2K images).
+
+        The storage never changes the patches: item ``i`` is the same crop whichever is used (tested).
+        Other keyword arguments (``crop``, ``scale``, ``seed``, ...) go to :class:`PatchDataset`.
         """
-        files = find_images(folder)
+        files = [Path(f) for f in files]
         names = [str(f) for f in files]
         sizes = [image_size(f) for f in files]
         crop = kwargs.get("crop", HR_CROP)
         keep = _keep_large_enough(names, sizes, crop, skip_small)
         if not keep:
-            raise ValueError(f"{folder}: no image at least {crop}x{crop}")
+            where = os.path.commonpath([str(f.parent) for f in files]) if files else "from_files"
+            raise ValueError(f"{where}: no image at least {crop}x{crop} (of {len(files)} files)")
         files, names, sizes = [files[k] for k in keep], [names[k] for k in keep], [sizes[k] for k in keep]
-        limit = default_memory_limit() if max_memory_bytes is None else int(max_memory_bytes)
         need = sum(h * w * 3 for h, w in sizes)
+        if prepare or (prepare is None and need > PREPARE_ABOVE_BYTES):
+            return cls(prepare_images(files, cache_dir, progress=progress), names=names, **kwargs)
+        limit = default_memory_limit() if max_memory_bytes is None else int(max_memory_bytes)
         if need <= limit:
             return cls([read_rgb(f) for f in files], names=names, **kwargs)
         return cls(LazyImages(files, sizes, cache_images), names=names, **kwargs)
+
+    @classmethod
+    def from_folder(cls, folder: str | Path, **kwargs) -> "PatchDataset":
+        """All images below ``folder`` (recursively, see :func:`find_images`), through :meth:`from_files`
+        (which takes the same keyword arguments)."""
+        return cls.from_files(find_images(folder), **kwargs)
 
     def __len__(self) -> int:
         return self.length
@@ -639,6 +853,116 @@ def make_loader(
 
 
 # ------------------------------------------------------------------------------------------------
+# Training images for a run
+# ------------------------------------------------------------------------------------------------
+
+#: Environment variable naming a folder of HR training images (searched recursively).
+TRAIN_ENV = "SRGAN_TRAIN_DATA"
+
+
+class ToyDataWarning(UserWarning):
+    """Training falls back to the two bundled photographs: results will be toy-sized."""
+
+
+@dataclass(frozen=True)
+class TrainingImages:
+    """The HR training images a run uses, and where they came from (see :func:`training_images`).
+
+    Attributes:
+        paths: the image files, sorted.
+        source: one line for a reader: which images and why (``print`` it in a notebook).
+        toy: True for the bundled samples: enough to run the code, not to train a useful model.
+        folder: the folder the images were found in (``None`` for the bundled samples).
+    """
+
+    paths: tuple[Path, ...]
+    source: str
+    toy: bool
+    folder: Path | None = None
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def patch_dataset(self, crop: int = HR_CROP, scale: int = SCALE, seed: int = 0, **kwargs) -> "PatchDataset":
+        """A :class:`PatchDataset` of these images (:meth:`PatchDataset.from_files`: large sets such as
+        DIV2K are decoded once into a memory-mapped file; keyword arguments as there)."""
+        return PatchDataset.from_files(self.paths, crop=crop, scale=scale, seed=seed, **kwargs)
+
+
+def training_images(
+    folder: str | Path | None = None,
+    *,
+    download: bool | None = None,
+    root: str | Path | None = None,
+    progress: bool = True,
+    timeout: float = 3.0,
+) -> TrainingImages:
+    """Decide which HR images a run trains on; the first that applies wins.
+
+    1. ``folder`` (searched recursively), else the folder named by ``$SRGAN_TRAIN_DATA``;
+    2. DIV2K's 800 training images (the tutorial's stand-in for the paper's 350 thousand ImageNet
+       images, section 3.1) when a complete copy is in a data root (:func:`srgan_lib.download.find_dataset`);
+    3. DIV2K downloaded (3.5 GB zip, size and SHA-256 checked, progress bar, installed atomically
+       into ``root``, else ``$SRGAN_DATA``, else ``~/.cache/srgan``) when ``download`` is true, or when
+       ``download`` is ``None``, this is not a quick run (``SRGAN_QUICK``, which promises to download
+       nothing) and the DIV2K server answers within ``timeout`` seconds
+       (:func:`srgan_lib.download.is_online`). ``download=False`` never touches the network. A failed
+       automatic download warns and falls through; a failed requested one raises;
+    4. the bundled samples :data:`TRAINING_SAMPLES` (two photographs), with a :class:`ToyDataWarning`
+       and ``toy=True``: the code runs, but a model trained on two pictures is a toy.
+
+    Args:
+        folder: a folder of HR training images, e.g. your own DIV2K copy.
+        download: see step 3.
+        root: the data root to search and download into (e.g. a Google Drive folder on Colab, so the
+            download survives a recycled runtime); default :func:`srgan_lib.download.data_roots`.
+        progress: progress bar while downloading.
+        timeout: seconds the online probe may take.
+
+    Raises:
+        FileNotFoundError: ``folder`` (or ``$SRGAN_TRAIN_DATA``) is not a folder or holds no images.
+        srgan_lib.download.DownloadError: ``download=True`` and the download failed.
+    """
+    from . import download as dl
+    from .runtime import quick_mode
+
+    origin = "given"
+    if folder is None and os.environ.get(TRAIN_ENV, "").strip():
+        folder, origin = os.environ[TRAIN_ENV].strip(), f"${TRAIN_ENV}"
+    if folder is not None:
+        folder = Path(folder).expanduser()
+        paths = find_images(folder)
+        return TrainingImages(tuple(paths), f"{len(paths)} training images from {folder} ({origin})", False, folder)
+    div2k, why = None, "download=False"
+    try:
+        div2k = dl.find_dataset("DIV2K-train", root)
+    except dl.DatasetNotFound:
+        if download is None and quick_mode():
+            online, why = False, "a quick run (SRGAN_QUICK=1) downloads nothing"
+        elif download is None:
+            online = dl.is_online(dl.REGISTRY["DIV2K-train"].files[0].urls[0], timeout)
+            why = "offline" if not online else why
+        else:
+            online = download
+        if online:
+            try:
+                div2k = dl.download("DIV2K-train", root, progress=progress)
+            except dl.DownloadError as exc:
+                if download:
+                    raise
+                why = f"the DIV2K download failed: {str(exc).splitlines()[0]}"
+    if div2k is not None:
+        paths = find_images(div2k)
+        return TrainingImages(tuple(paths), f"DIV2K training set: {len(paths)} 2K images from {div2k}", False, div2k)
+    paths = tuple(sample_path(n) for n in TRAINING_SAMPLES)
+    note = (f"no training folder given and no DIV2K ({why}): training on the {len(paths)} bundled photographs "
+            f"({', '.join(TRAINING_SAMPLES)}). Results will be toy-sized; pass a folder, set ${TRAIN_ENV}, "
+            "or allow the DIV2K download (download=True).")
+    warnings.warn(note, ToyDataWarning, stacklevel=2)
+    return TrainingImages(paths, "toy: " + note, True, None)
+
+
+# ------------------------------------------------------------------------------------------------
 # Evaluation pairs (section 3.1)
 # ------------------------------------------------------------------------------------------------
 
@@ -710,8 +1034,11 @@ def load_eval_set(
             ``Set5``, ``Set14``, ``BSD100``, ``Urban100``, ``DIV2K-valid``, ``Kodak24`` (any case;
             ``B100`` works too), looked up in ``root``.
         scale: 2, 3, 4 or 8.
-        root: folder holding the named datasets; default ``$SRGAN_DATA``, else ``~/.cache/srgan``.
-        download: fetch a named dataset that is missing (:func:`srgan_lib.download.download`);
+        root: folder holding the named datasets; default: the first complete copy in
+            :func:`srgan_lib.download.data_roots` (``$SRGAN_DATA``, ``~/.cache/srgan``,
+            ``../shared/datasets`` beside a repository checkout); see :func:`srgan_lib.download.find_dataset`.
+        download: fetch a named dataset that is missing (:func:`srgan_lib.download.download`, into
+            ``root``, else ``$SRGAN_DATA``, else ``~/.cache/srgan``);
             without it a missing dataset raises :class:`srgan_lib.download.DatasetNotFound`, whose
             message says what to download, from where, and where to put it.
         limit: only the first ``limit`` images (sorted by file name).
@@ -729,7 +1056,7 @@ def load_eval_set(
         folder, set_name = candidate, candidate.name
     elif isinstance(name_or_folder, str) and dl.is_known(name_or_folder):
         set_name = dl.resolve_name(name_or_folder)
-        folder = dl.ensure_dataset(set_name, root, download=download)
+        folder = dl.find_dataset(set_name, root, download=download)
     elif isinstance(name_or_folder, Path) or os.sep in str(name_or_folder):
         raise FileNotFoundError(f"{name_or_folder}: evaluation folder not found")
     else:

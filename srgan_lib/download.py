@@ -9,6 +9,11 @@ else ``~/.cache/srgan``. Dataset ``NAME`` lives in ``<root>/NAME/`` as a flat fo
 (plus ``.srgan-source.json``, recording where it came from). A folder you fill by hand works the
 same way, so ``SRGAN_DATA=../shared/datasets`` uses the maintainers' copies.
 
+Where data is *found* (:func:`find_dataset`, used by :func:`srgan_lib.data.load_eval_set` and
+:func:`srgan_lib.data.training_images`): the ``root`` argument alone if given, else every folder of
+:func:`data_roots` in turn: ``$SRGAN_DATA``, ``~/.cache/srgan`` (where downloads go by default), and
+``../shared/datasets`` beside a repository checkout (the maintainers' copies, where present).
+
 What a download does, so that an interruption never leaves half a dataset:
 
 1. stream each file into a fresh temporary folder ``<root>/.srgan-tmp-*`` (a progress bar shows it),
@@ -24,7 +29,7 @@ What a download does, so that an interruption never leaves half a dataset:
 
 Resuming works within one call (dropped connections); a failed call leaves nothing to resume from.
 
-Offline: :func:`ensure_dataset` (used by :func:`srgan_lib.data.load_eval_set`) raises
+Offline: :func:`find_dataset` (used by :func:`srgan_lib.data.load_eval_set`) raises
 :class:`DatasetNotFound` with what to download, from where, and where to put it; and any folder of
 images can be passed to ``load_eval_set`` or ``PatchDataset.from_folder`` directly.
 
@@ -282,29 +287,106 @@ def offline_instructions(name: str, root: str | os.PathLike[str] | None = None) 
     return "\n".join(lines)
 
 
-def ensure_dataset(name: str, root: str | os.PathLike[str] | None = None, *, download: bool = False,
-                   progress: bool = True) -> Path:
-    """The folder of dataset ``name``: downloaded first when missing and ``download`` is true.
+#: The repository checkout this module sits in (meaningful only when ``pyproject.toml`` is beside it).
+_REPO = Path(__file__).resolve().parent.parent
+
+
+def repository_datasets() -> Path | None:
+    """``../shared/datasets`` beside this repository checkout (the maintainers' benchmark copies), or
+    ``None`` where it is absent (a user's clone, Colab, a pip install)."""
+    shared = _REPO.parent / "shared" / "datasets"
+    return shared if (_REPO / "pyproject.toml").is_file() and shared.is_dir() else None
+
+
+def data_roots(root: str | os.PathLike[str] | None = None) -> list[Path]:
+    """The folders searched for named datasets, in order (see :func:`find_dataset`).
+
+    ``root`` alone when given; otherwise ``$SRGAN_DATA`` (when set), ``~/.cache/srgan`` (where
+    :func:`download` puts datasets by default), and ``../shared/datasets`` beside the repository
+    (the maintainers' benchmark copies; only when this is a repository checkout and the folder exists).
+    """
+    if root is not None:
+        return [Path(root).expanduser()]
+    roots = []
+    env = os.environ.get(DATA_ENV, "").strip()
+    if env:
+        roots.append(Path(env).expanduser())
+    roots.append(Path("~/.cache/srgan").expanduser())
+    shared = repository_datasets()
+    if shared is not None:
+        roots.append(shared)
+    unique: list[Path] = []
+    for r in roots:
+        if all(r.resolve() != u.resolve() for u in unique):
+            unique.append(r)
+    return unique
+
+
+def find_dataset(name: str, root: str | os.PathLike[str] | None = None, *, download: bool = False,
+                 progress: bool = True) -> Path:
+    """The folder of dataset ``name``: the first complete copy in :func:`data_roots`, else downloaded.
+
+    Args:
+        name: a registry name (any case; aliases such as ``B100``).
+        root: look only here (and download here); default: every folder of :func:`data_roots`,
+            downloading into :func:`data_root` (``$SRGAN_DATA``, else ``~/.cache/srgan``).
+        download: fetch the dataset (verified, atomic: :func:`download`) when no complete copy exists.
+        progress: progress bar while downloading.
 
     Raises:
-        DatasetNotFound: missing (or incomplete) and ``download`` is false; the message says what to
-            download, from where and where to put it.
+        DatasetNotFound: no complete copy and ``download`` is false; the message lists the folders
+            searched and says what to download, from where and where to put it.
+        DownloadError: the download failed (nothing was installed).
     """
     canonical = resolve_name(name)
-    folder = dataset_path(canonical, root)
-    if is_downloaded(canonical, root):
-        return folder
+    searched = data_roots(root)
+    for base in searched:
+        if is_downloaded(canonical, base):
+            return base / canonical
     if download:
         from . import download as this_module  # the parameter shadows the function of the same name
 
         return this_module.download(canonical, root, progress=progress)
     spec = REGISTRY[canonical]
-    if folder.is_dir():
-        found = len(_image_files(folder))
-        head = f"{folder}: incomplete {canonical} ({found} of {spec.image_count} images)."
+    partial = [b / canonical for b in searched if (b / canonical).is_dir()]
+    if partial:
+        found = len(_image_files(partial[0]))
+        head = f"{partial[0]}: incomplete {canonical} ({found} of {spec.image_count} images)."
     else:
-        head = f"{canonical} not found: {folder} does not exist."
+        head = f"{canonical} not found: looked in {', '.join(str(b / canonical) for b in searched)}."
     raise DatasetNotFound(head + "\n" + offline_instructions(canonical, root))
+
+
+def ensure_dataset(name: str, root: str | os.PathLike[str] | None = None, *, download: bool = False,
+                   progress: bool = True) -> Path:
+    """The folder of dataset ``name``: :func:`find_dataset` (the name existing callers use)."""
+    return find_dataset(name, root, download=download, progress=progress)
+
+
+def is_online(url: str = "https://data.vision.ee.ethz.ch/", timeout: float = 3.0) -> bool:
+    """True when a TCP connection to ``url``'s host opens within ``timeout`` seconds.
+
+    The probe (name lookup included) runs in a daemon thread and is abandoned after ``timeout``, so an
+    offline machine with a slow or broken name server never hangs the caller. No HTTP request is made.
+    """
+    import threading
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    result: list[bool] = []
+
+    def probe() -> None:
+        try:
+            socket.create_connection((parts.hostname, port), timeout=timeout).close()
+            result.append(True)
+        except (OSError, ValueError):
+            result.append(False)
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(result and result[0])
 
 
 # -- fetching -------------------------------------------------------------------------------------
@@ -599,8 +681,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list or not args.names:
         for spec in REGISTRY.values():
             size = f"{spec.approx_bytes / 1e6:,.0f} MB" if spec.approx_bytes else "size unknown"
-            state = "present" if is_downloaded(spec.name, args.root) else "missing"
-            where = dataset_path(spec.name, args.root)
+            found = [base / spec.name for base in data_roots(args.root) if is_downloaded(spec.name, base)]
+            state = "present" if found else "missing"
+            where = found[0] if found else dataset_path(spec.name, args.root)
             print(f"{spec.name:12s} {spec.image_count:4d} images  {size:>12s}  {state:8s} {where}")
         return 0
     try:

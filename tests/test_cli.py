@@ -470,7 +470,7 @@ def test_evaluate_formats(capsys, tmp_path, weights, fmt):
 
 def test_evaluate_bad_inputs(capsys, tmp_path, weights, monkeypatch):
     monkeypatch.setenv("SRGAN_DATA", str(tmp_path / "empty-root"))
-    code, _, err = run_cli(capsys, "evaluate", "--weights", weights, "--sets", "Set5")
+    code, _, err = run_cli(capsys, "evaluate", "--weights", weights, "--sets", "Set5", "--root", tmp_path / "empty-root")
     assert_one_line_error(code, err, "Set5")
     code, _, err = run_cli(capsys, "evaluate", "--weights", weights, "--sets", "NoSuchSet")
     assert_one_line_error(code, err, "NoSuchSet")

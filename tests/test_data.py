@@ -435,6 +435,224 @@ def test_from_folder_bad_and_small_files(tmp_path: Path) -> None:
     assert len(ds.images) == 3
 
 
+# ------------------------------------------------------------------------------------------------
+# Prepared (memory-mapped) training images
+# ------------------------------------------------------------------------------------------------
+
+
+def _same_patches(a: PatchDataset, b: PatchDataset, n: int = 40) -> None:
+    for i in range(n):
+        (la, ha), (lb, hb) = a[i], b[i]
+        assert torch.equal(ha, hb) and torch.equal(la, lb), i
+    ia, ib = list(range(100, 116)), list(range(100, 116))
+    assert all(torch.equal(x, y) for x, y in zip(a.batch(ia), b.batch(ib)))
+
+
+def _cache_files(cache: Path) -> list[str]:
+    return sorted(p.name for p in cache.iterdir()) if cache.exists() else []
+
+
+def test_prepared_images_give_the_same_patches_and_are_reused(tmp_path: Path, monkeypatch) -> None:
+    import pickle
+
+    expected = _write_folder(tmp_path / "imgs")
+    cache = tmp_path / "cache"
+    decoded = PatchDataset.from_folder(tmp_path / "imgs", crop=32, seed=5, prepare=False)
+    mapped = PatchDataset.from_folder(tmp_path / "imgs", crop=32, seed=5, prepare=True, cache_dir=cache,
+                                      progress=False)
+    assert mapped.prepared and not decoded.prepared and isinstance(mapped.images, data.MappedImages)
+    assert mapped.names == decoded.names and mapped.sizes == decoded.sizes
+    for got, want in zip(mapped.images, expected):
+        assert np.array_equal(got, want)  # the file holds read_rgb's pixels (gray replicated, alpha dropped)
+    _same_patches(decoded, mapped)
+    files = _cache_files(cache)
+    assert len(files) == 2 and files[0].endswith(".json") and files[1].endswith(".npy")
+    assert files[0].startswith("imgs-")
+    # a pickled copy (a spawned worker) re-opens the file instead of carrying the pixels
+    blob = pickle.dumps(mapped)
+    assert len(blob) < 20_000 and torch.equal(pickle.loads(blob)[7][1], decoded[7][1])
+    # a second preparation of the unchanged folder decodes nothing
+    monkeypatch.setattr(data, "read_rgb", lambda p: pytest.fail(f"decoded {p} again"))
+    again = PatchDataset.from_folder(tmp_path / "imgs", crop=32, seed=5, prepare=True, cache_dir=cache)
+    _same_patches(decoded, again, n=5)
+    # prepare=None prepares only above PREPARE_ABOVE_BYTES (tiny images: decoded in memory)
+    monkeypatch.undo()
+    assert not PatchDataset.from_folder(tmp_path / "imgs", crop=32, cache_dir=cache).prepared
+    monkeypatch.setattr(data, "PREPARE_ABOVE_BYTES", 100)
+    assert PatchDataset.from_folder(tmp_path / "imgs", crop=32, cache_dir=cache, progress=False).prepared
+
+
+def test_prepared_images_follow_changes_to_the_folder(tmp_path: Path) -> None:
+    _write_folder(tmp_path / "imgs")
+    cache = tmp_path / "cache"
+    kw = dict(crop=32, seed=1, prepare=True, cache_dir=cache, progress=False)
+    first = PatchDataset.from_folder(tmp_path / "imgs", **kw)
+    old_files = _cache_files(cache)
+    # replace a file's pixels (same size and name): the preparation is redone, the old one deleted
+    Image.fromarray(_rgb(60, 80, 99)).save(tmp_path / "imgs" / "a.png")
+    os.utime(tmp_path / "imgs" / "a.png", ns=(1, 1))  # even a file restored with an old mtime is seen
+    changed = PatchDataset.from_folder(tmp_path / "imgs", **kw)
+    assert np.array_equal(changed.images[0], _rgb(60, 80, 99)) and not np.array_equal(first.images[0], changed.images[0])
+    new_files = _cache_files(cache)
+    assert len(new_files) == 2 and not set(new_files) & set(old_files)
+    _same_patches(PatchDataset.from_folder(tmp_path / "imgs", crop=32, seed=1, prepare=False), changed)
+    # a new file changes the set
+    Image.fromarray(_rgb(50, 50, 7)).save(tmp_path / "imgs" / "d.png")
+    grown = PatchDataset.from_folder(tmp_path / "imgs", **kw)
+    assert len(grown.names) == 4 and len(_cache_files(cache)) == 2
+
+
+def test_interrupted_or_killed_preparation_is_never_used(tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    _write_folder(tmp_path / "imgs")
+    files = find_images(tmp_path / "imgs")
+    cache = tmp_path / "cache"
+    real_read = data.read_rgb
+    calls = []
+
+    def dies_on_second(path):
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # Ctrl-C half-way through
+        return real_read(path)
+
+    monkeypatch.setattr(data, "read_rgb", dies_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        data.prepare_images(files, cache, progress=False)
+    assert _cache_files(cache) == []  # no data file, no index, no temporary file
+    monkeypatch.undo()
+
+    # A kill -9 leaves what atomic_write could not clean up: simulate the worst cases one at a time.
+    good = data.prepare_images(files, cache, progress=False)
+    index_file = good.data_file.with_suffix(".json")
+    want = [np.array(im) for im in good]
+    # (1) the data file renamed but no index yet: the data file alone is ignored, prepared again
+    index_file.unlink()
+    good.data_file.write_bytes(good.data_file.read_bytes()[:-10])
+    again = data.prepare_images(files, cache, progress=False)
+    assert all(np.array_equal(a, b) for a, b in zip(again, want))
+    # (2) an index whose data file is short (e.g. an old index beside a half-copied file)
+    good.data_file.write_bytes(good.data_file.read_bytes()[:-10])
+    assert json.loads(index_file.read_text())["total_bytes"] == sum(a.size for a in want)
+    again = data.prepare_images(files, cache, progress=False)
+    assert all(np.array_equal(a, b) for a, b in zip(again, want))
+    # (3) a stale temporary file of a killed preparation is removed by the next preparation; a fresh one is kept
+    stale, fresh = cache / f".{good.data_file.name}.abc.tmp", cache / f".{good.data_file.name}.def.tmp"
+    stale.write_bytes(b"x" * 100)
+    fresh.write_bytes(b"x" * 100)
+    os.utime(stale, (1, 1))
+    Image.fromarray(_rgb(50, 50, 8)).save(tmp_path / "imgs" / "e.png")
+    data.prepare_images(find_images(tmp_path / "imgs"), cache, progress=False)
+    assert not stale.exists() and fresh.exists()
+
+
+def test_prepared_dataset_through_a_worker_loader(tmp_path: Path) -> None:
+    _write_folder(tmp_path / "imgs")
+    kw = dict(crop=32, seed=3)
+    mapped = PatchDataset.from_folder(tmp_path / "imgs", prepare=True, cache_dir=tmp_path / "c", progress=False, **kw)
+    decoded = PatchDataset.from_folder(tmp_path / "imgs", prepare=False, **kw)
+    got = list(make_loader(mapped, batch_size=4, num_workers=1, steps=3))
+    want = list(make_loader(decoded, batch_size=4, num_workers=0, steps=3))
+    for (la, ha), (lb, hb) in zip(got, want):
+        assert torch.equal(la, lb) and torch.equal(ha, hb)
+
+
+# ------------------------------------------------------------------------------------------------
+# training_images: which images a run trains on
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def no_network(monkeypatch):
+    """Any network use by srgan_lib.download fails the test."""
+    from srgan_lib import download as dl
+
+    monkeypatch.setattr(dl, "is_online", lambda *a, **k: pytest.fail("is_online called"))
+    monkeypatch.setattr(dl, "download", lambda *a, **k: pytest.fail("download called"))
+    monkeypatch.delenv(data.TRAIN_ENV, raising=False)
+    return dl
+
+
+def test_training_images_from_a_folder_or_the_environment(tmp_path: Path, monkeypatch, no_network) -> None:
+    _write_folder(tmp_path / "mine")
+    got = data.training_images(tmp_path / "mine")
+    assert not got.toy and got.folder == tmp_path / "mine" and list(got.paths) == find_images(tmp_path / "mine")
+    assert "3 training images" in got.source and "(given)" in got.source
+    monkeypatch.setenv(data.TRAIN_ENV, str(tmp_path / "mine"))
+    env = data.training_images(download=False)
+    assert env.paths == got.paths and "$SRGAN_TRAIN_DATA" in env.source
+    ds = env.patch_dataset(crop=32, seed=0)
+    _same_patches(ds, PatchDataset.from_folder(tmp_path / "mine", crop=32, seed=0), n=5)
+    monkeypatch.setenv(data.TRAIN_ENV, str(tmp_path / "nowhere"))
+    with pytest.raises(FileNotFoundError, match="nowhere: not a folder"):
+        data.training_images()
+
+
+def test_training_images_offline_falls_back_to_the_samples_with_a_warning(tmp_path: Path, no_network) -> None:
+    with pytest.warns(data.ToyDataWarning, match=r"no DIV2K \(download=False\).*toy-sized"):
+        got = data.training_images(download=False, root=tmp_path)
+    assert got.toy and got.folder is None
+    assert [p.stem for p in got.paths] == list(data.TRAINING_SAMPLES)
+    assert "toy" in got.source and "chelsea" in got.source
+    ds = got.patch_dataset(crop=96)
+    assert not ds.prepared and [im.shape for im in ds.images] == [load_sample(n).shape for n in data.TRAINING_SAMPLES]
+
+
+def test_training_images_finds_or_downloads_div2k(tmp_path: Path, monkeypatch) -> None:
+    import dataclasses
+
+    from srgan_lib import download as dl
+
+    monkeypatch.delenv(data.TRAIN_ENV, raising=False)
+    monkeypatch.setitem(dl.REGISTRY, "DIV2K-train", dataclasses.replace(dl.REGISTRY["DIV2K-train"], image_count=3))
+    calls = []
+
+    def fake_download(name, root=None, **kw):  # stands in for the 3.5 GB download (tested in test_download.py)
+        calls.append((name, root))
+        folder = Path(root) / "DIV2K-train"
+        folder.mkdir()
+        for k in range(3):  # a flat folder, as the real download installs
+            Image.fromarray(_rgb(40, 50, k)).save(folder / f"{k + 1:04d}.png")
+        return folder
+
+    monkeypatch.setattr(dl, "download", fake_download)
+    monkeypatch.setattr(dl, "is_online", lambda *a, **k: pytest.fail("probed in a quick run"))
+    with pytest.warns(data.ToyDataWarning, match="quick run"):  # conftest sets SRGAN_QUICK=1
+        assert data.training_images(root=tmp_path).toy
+    monkeypatch.setenv("SRGAN_QUICK", "0")
+    # offline (the probe says so): bundled samples, and the warning says why
+    monkeypatch.setattr(dl, "is_online", lambda *a, **k: False)
+    with pytest.warns(data.ToyDataWarning, match="offline"):
+        assert data.training_images(root=tmp_path).toy
+    assert calls == []
+    # online: downloaded once into the root ...
+    monkeypatch.setattr(dl, "is_online", lambda *a, **k: True)
+    got = data.training_images(root=tmp_path)
+    assert not got.toy and got.folder == tmp_path / "DIV2K-train" and len(got) == 3 and "DIV2K" in got.source
+    assert calls == [("DIV2K-train", tmp_path)]
+    # ... and found there afterwards without the network, even with download=False
+    monkeypatch.setattr(dl, "is_online", lambda *a, **k: pytest.fail("probed although DIV2K is present"))
+    assert data.training_images(root=tmp_path, download=False).paths == got.paths and len(calls) == 1
+
+
+def test_training_images_failed_download(tmp_path: Path, monkeypatch) -> None:
+    from srgan_lib import download as dl
+
+    monkeypatch.delenv(data.TRAIN_ENV, raising=False)
+
+    def broken(name, root=None, **kw):
+        raise dl.DownloadError("could not download DIV2K_train_HR.zip\nmore")
+
+    monkeypatch.setattr(dl, "download", broken)
+    monkeypatch.setattr(dl, "is_online", lambda *a, **k: True)
+    monkeypatch.setenv("SRGAN_QUICK", "0")
+    with pytest.warns(data.ToyDataWarning, match="the DIV2K download failed: could not download"):
+        assert data.training_images(root=tmp_path).toy  # automatic: falls back
+    with pytest.raises(dl.DownloadError, match="could not download"):
+        data.training_images(root=tmp_path, download=True)  # asked for: raises
+
+
 def test_make_loader_batches_are_deterministic_and_resumable() -> None:
     ds = PatchDataset(_images(), crop=32, scale=4, seed=4)
     batches = list(make_loader(ds, batch_size=4, num_workers=0, steps=3))
@@ -501,7 +719,7 @@ def test_eval_set_by_name_root_env_and_missing(tmp_path: Path, monkeypatch: pyte
     from srgan_lib.download import DatasetNotFound
 
     with pytest.raises(DatasetNotFound) as info:
-        load_eval_set("B100")
+        load_eval_set("B100", root=tmp_path)  # root alone: a checkout's ../shared/datasets is not searched
     msg = str(info.value)
     assert str(tmp_path / "BSD100") in msg and "huggingface.co" in msg and "load_eval_set(" in msg
     with pytest.raises(ValueError, match="unknown evaluation set 'Set6'"):

@@ -342,3 +342,89 @@ def test_command_line_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "BSD100" in out and "missing" in out and str(tmp_path) in out
     assert dl.main(["Set6", "--root", str(tmp_path)]) == 1
     assert "unknown dataset" in capsys.readouterr().err
+
+
+# -- finding datasets in the data roots --------------------------------------------------------------
+
+
+def _fill(folder: Path, names=("baby.png", "bird.png", "butterfly.png", "head.png", "woman.png")) -> Path:
+    folder.mkdir(parents=True)
+    for k, n in enumerate(names):
+        (folder / n).write_bytes(_png(k))
+    return folder
+
+
+@pytest.fixture()
+def roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """An isolated set of data roots: $SRGAN_DATA, a home whose ~/.cache/srgan is searched, and a fake
+    repository checkout with ../shared/datasets beside it."""
+    paths = {"env": tmp_path / "env", "cache": tmp_path / "home" / ".cache" / "srgan",
+             "shared": tmp_path / "work" / "shared" / "datasets"}
+    (tmp_path / "work" / "repo").mkdir(parents=True)
+    (tmp_path / "work" / "repo" / "pyproject.toml").write_text("")
+    paths["shared"].mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(dl.DATA_ENV, str(paths["env"]))
+    monkeypatch.setattr(dl, "_REPO", tmp_path / "work" / "repo")
+    return paths
+
+
+def test_data_roots_order(roots: dict[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert dl.data_roots() == [roots["env"], roots["cache"], roots["shared"]]
+    assert dl.repository_datasets() == roots["shared"]
+    assert dl.data_roots(tmp_path / "only") == [tmp_path / "only"]
+    monkeypatch.delenv(dl.DATA_ENV)
+    assert dl.data_roots() == [roots["cache"], roots["shared"]]
+    (tmp_path / "work" / "repo" / "pyproject.toml").unlink()  # not a checkout (a pip install): no shared
+    assert dl.data_roots() == [roots["cache"]] and dl.repository_datasets() is None
+
+
+def test_find_dataset_searches_every_root_in_order(roots: dict[str, Path]) -> None:
+    from srgan_lib.data import load_eval_set
+
+    with pytest.raises(dl.DatasetNotFound) as info:
+        dl.find_dataset("Set5")
+    msg = str(info.value)
+    assert all(str(roots[k] / "Set5") in msg for k in roots) and "python -m srgan_lib.download Set5" in msg
+    _fill(roots["shared"] / "Set5")
+    assert dl.find_dataset("set5") == roots["shared"] / "Set5"
+    assert load_eval_set("Set5").folder == roots["shared"] / "Set5"  # load_eval_set goes through it
+    _fill(roots["cache"] / "Set5")  # where `srgan download` puts it comes first
+    assert dl.find_dataset("Set5") == roots["cache"] / "Set5"
+    _fill(roots["env"] / "Set5", names=("a.png", "b.png"))  # incomplete: skipped
+    assert dl.find_dataset("Set5") == roots["cache"] / "Set5"
+    assert dl.ensure_dataset("Set5") == roots["cache"] / "Set5"
+    with pytest.raises(dl.DatasetNotFound, match="incomplete Set5"):
+        dl.find_dataset("Set5", roots["env"])  # an explicit root is the only place looked
+
+
+def test_find_dataset_downloads_into_the_data_root(roots: dict[str, Path], server: _Server,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    spec = dataclasses.replace(_spec(server, _targz(), name="Set5"), image_count=3, expected_files=NAMES)
+    monkeypatch.setitem(dl.REGISTRY, "Set5", spec)
+    folder = dl.find_dataset("Set5", download=True, progress=False)
+    assert folder == roots["env"] / "Set5" and sorted(p.name for p in folder.glob("*.png")) == list(NAMES)
+    n_requests = len(server.log)
+    assert dl.find_dataset("Set5", download=True) == folder and len(server.log) == n_requests  # found, not fetched
+
+
+def test_is_online_probe(server: _Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+    import time
+
+    assert dl.is_online(server.url("/"), timeout=5)
+    with socket.socket() as s:  # a port that nothing listens on: refused at once
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    assert not dl.is_online(f"http://127.0.0.1:{closed}/", timeout=5)
+
+    def hangs(*args, **kwargs):  # a name server or route that never answers
+        time.sleep(3)
+        raise OSError("too late")
+
+    monkeypatch.setattr(dl.socket, "create_connection", hangs)
+    t0 = time.perf_counter()
+    assert not dl.is_online("https://example.invalid/", timeout=0.2)
+    assert time.perf_counter() - t0 < 1.5
