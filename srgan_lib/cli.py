@@ -71,12 +71,14 @@ def _run_info(args: argparse.Namespace) -> int:
 
     import torch
 
-    from .runtime import describe_device, pick_device, quick_mode
+    from .runtime import amp_dtype_for, describe_device, describe_precision, pick_device, quick_mode
 
-    device = describe_device(pick_device(args.device))  # fails before printing anything
+    picked = pick_device(args.device)  # fails before printing anything
+    device = describe_device(picked)
     print(f"srgan-tutorial {__version__}")
     print(f"python {platform.python_version()}, torch {torch.__version__}")
     print(f"device: {device}")
+    print(f"training precision: {describe_precision(picked, amp_dtype_for(picked))}")
     print(f"quick run (SRGAN_QUICK): {quick_mode()}")
     return EXIT_OK
 
@@ -354,6 +356,7 @@ def _run_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .data import PatchDataset, load_eval_set
+    from .runtime import describe_device
     from .train import Trainer, preset
 
     overrides = _parse_overrides(args.set)
@@ -379,6 +382,7 @@ def _run_train(args: argparse.Namespace) -> int:
         procs = f" x {trainer.world} processes (DDP)" if trainer.world > 1 else ""
         print(f"{config.mode} / {args.preset}: {what}, {config.steps} steps of batch {config.batch_size}{procs}, "
               f"{len(data.names)} training images, loss: {trainer.loss_label}", flush=True)
+        print(f"device: {describe_device(trainer.device)}; precision: {trainer.precision}", flush=True)
     trainer.fit()
     if trainer.rank == 0:
         path = trainer.export_generator(out / "generator.safetensors", preset=args.preset)

@@ -8,8 +8,8 @@
   then 1e-5 for the second half (``schedule="step_half"``). Content is ``mse``, ``vgg22`` or ``vgg54``
   (Table 1's SRGAN-MSE / -VGG22 / -VGG54).
 
-The engine also does what a long run needs: mixed precision on CUDA (bf16 where supported, otherwise
-fp16 with one GradScaler per network), channels_last, optional ``torch.compile``, distributed data
+The engine also does what a long run needs: mixed precision on CUDA (bf16 where the GPU has it natively,
+compute capability >= 8.0, otherwise fp16 with one GradScaler per network: :func:`~srgan_lib.runtime.amp_dtype_for`), channels_last, optional ``torch.compile``, distributed data
 parallel under ``torchrun``, atomic checkpoints with exact resume, a SIGINT handler that saves before
 stopping, and GAN health checks (non-finite losses, a discriminator stuck at 100 % or at chance).
 Notebooks, the command line and the tests all train through :class:`Trainer`.
@@ -256,7 +256,7 @@ class Trainer:
         progress: bool = True,
         vgg_extractor: VGGFeatures | None = None,
     ) -> None:
-        from .runtime import pick_device, seed_everything
+        from .runtime import amp_dtype_for, describe_precision, pick_device, seed_everything
 
         self.config, self.train_set, self.val_pairs = config, train_set, list(val_pairs)
         self._vgg_extractor = vgg_extractor  # an existing losses.VGGFeatures to reuse (optional)
@@ -268,10 +268,8 @@ class Trainer:
             torch.cuda.set_device(self.device)
         self.progress = progress and self.rank == 0
         seed_everything(config.seed)
-        cuda = self.device.type == "cuda"
-        self.amp_dtype = None
-        if config.amp and cuda:
-            self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        self.amp_dtype = amp_dtype_for(self.device, enabled=config.amp)  # bf16 only where native (sm_80+)
+        self.precision = describe_precision(self.device, self.amp_dtype)  # one line, printed at start
         self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
 
         self.generator = SRResNet(config.scale, config.n_blocks, config.channels)
