@@ -307,7 +307,8 @@ def _run_upscale(args: argparse.Namespace) -> int:
 def _add_train(parser: argparse.ArgumentParser) -> None:
     parser.epilog = _example(
         "srgan train --preset cpu --data ~/DIV2K --val Set5 --out runs/srresnet",
-        "srgan train --mode srgan --preset colab --data ~/DIV2K --init-generator runs/srresnet/generator.safetensors",
+        "srgan train --mode srgan --preset colab --data ~/DIV2K   (G starts from the bundled srresnet_x4)",
+        "srgan train --mode srgan --preset colab --data ~/DIV2K --init runs/srresnet/generator.safetensors",
         "torchrun --nproc_per_node=4 -m srgan_lib train --preset paper --data ~/DIV2K   (several GPUs)",
         "Ctrl-C saves last.pt; the same command again resumes from it.")
     parser.add_argument("--preset", required=True, help="quick, cpu, colab or paper (see srgan_lib.train.PRESETS)")
@@ -315,7 +316,9 @@ def _add_train(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", default="srresnet", choices=("srresnet", "srgan"), help="default srresnet")
     parser.add_argument("--out", help="run folder: last.pt, generator.safetensors (default runs/MODE-PRESET)")
     parser.add_argument("--steps", type=int, help="total steps (default: the preset's)")
-    parser.add_argument("--init-generator", help="SRGAN: SRResNet weights to start from (.safetensors)")
+    parser.add_argument("--init", "--init-generator", dest="init_generator", metavar="WEIGHTS",
+                        help="SRGAN: generator weights to start from, a bundled name or .safetensors (default "
+                             "srresnet_x4, as section 3.2 starts from the MSE SRResNet); none: random weights")
     parser.add_argument("--val", help="validation set name or folder, e.g. Set5 (default: none)")
     parser.add_argument("--root", help="datasets root for --val (default $SRGAN_DATA, else ~/.cache/srgan)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -352,6 +355,21 @@ def _parse_overrides(pairs) -> dict:
     return out
 
 
+DEFAULT_SRGAN_INIT = "srresnet_x4"  # what `srgan train --mode srgan` starts G from without --init
+
+
+def _check_default_init(config) -> None:
+    """The bundled SRResNet fits only the paper's generator; say how to start another one."""
+    from .checkpoint import read_weights
+
+    _, meta = read_weights(config.init_generator)
+    for key in ("scale", "n_blocks", "channels"):
+        if key in meta and meta[key] != getattr(config, key):
+            raise CommandError(f"--mode srgan starts from the bundled {DEFAULT_SRGAN_INIT} ({key}={meta[key]}), but this "
+                               f"run has {key}={getattr(config, key)}; pass --init WEIGHTS that fit, or --init none "
+                               "for random weights")
+
+
 def _run_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -362,13 +380,21 @@ def _run_train(args: argparse.Namespace) -> int:
     overrides = _parse_overrides(args.set)
     if args.steps is not None:
         overrides["steps"] = args.steps
-    if args.init_generator:
+    init = args.init_generator
+    default_init = init is None and args.mode == "srgan" and "init_generator" not in overrides
+    if default_init:
+        init = DEFAULT_SRGAN_INIT  # section 3.2: SRGAN starts from the MSE-trained SRResNet
+    if init is not None and init.strip().lower() == "none":
+        overrides["init_generator"] = None  # the explicit way to start from random weights
+    elif init is not None:
         if args.mode != "srgan":
-            raise CommandError("--init-generator is for --mode srgan (SRGAN starts from SRResNet weights)")
+            raise CommandError("--init is for --mode srgan (SRGAN starts from SRResNet weights)")
         from .weights import resolve
 
-        overrides["init_generator"] = str(resolve(args.init_generator))
+        overrides["init_generator"] = str(resolve(init))
     config = preset(args.mode, args.preset, **overrides)
+    if default_init:
+        _check_default_init(config)
     out = Path(args.out or f"runs/{args.mode}-{args.preset}")
     if out.exists() and not out.is_dir():
         raise CommandError(f"{out}: exists and is not a folder; choose another --out")
@@ -377,6 +403,10 @@ def _run_train(args: argparse.Namespace) -> int:
     resumed = (out / "last.pt").is_file()
     trainer = Trainer(config, data, out, val_pairs=val, device=None if args.device == "auto" else args.device,
                       progress=not args.quiet)
+    if trainer.rank == 0 and config.mode == "srgan" and not resumed:
+        start = (f"the bundled {DEFAULT_SRGAN_INIT} (section 3.2; --init none for random weights)" if default_init
+                 else Path(config.init_generator).name if config.init_generator else "random weights (--init none)")
+        print(f"generator starts from {start}", flush=True)
     if trainer.rank == 0:
         what = f"resuming {out / 'last.pt'} at step {trainer.step}" if resumed else f"new run in {out}"
         procs = f" x {trainer.world} processes (DDP)" if trainer.world > 1 else ""

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .losses import VGGFeatures
 
 ADAM_BETAS = (0.9, 0.999)  # section 3.2: Adam with beta1 = 0.9
+RESCALE_BATCHES = 4  # vgg_rescale="auto": measured on the first 4 training batches (64 patches at batch 16)
 
 
 @dataclass
@@ -64,6 +65,8 @@ class TrainConfig:
     content: str = "mse"  # content loss, both modes: "mse", "vgg22", "vgg54" (srresnet + vgg: Table 1's SRResNet-VGG)
     adversarial_weight: float = 1e-3  # section 2.2
     vgg_weights: str = "imagenet"  # or "random" (quick runs only; loudly labelled)
+    vgg_rescale: float | str = "paper"  # VGG feature factor: "paper" (1/12.75, section 3.2), a number, or "auto":
+    # measured at start by the paper's criterion for the VGG19 in use (losses.vgg_rescale_for), kept in checkpoints
     init_generator: str | None = None  # generator weights (.safetensors or bundled name) to start from
     seed: int = 0
     num_workers: int = 0
@@ -113,9 +116,13 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # without a warm-up, -0.10 dB with one; the paper's 10^5 steps recover from that dip, short runs don't.
         "cpu": dict(mode="srgan", steps=2000, batch_size=16, crop=64, lr=1e-4, schedule="step_half",
                     warmup_steps=100, content="mse", log_every=50, val_every=250, ckpt_every=250),
+        # colab's VGG rescale is measured (a stated deviation): 1/12.75 was chosen to put the Caffe VGG19's
+        # loss "on a scale comparable to the MSE loss" (section 3.2); torchvision's VGG19 takes ~58x smaller
+        # input, so with 1/12.75 its VGG54 loss is far below the MSE and D's 1e-3 term drives G almost
+        # alone. "auto" applies the paper's criterion to the VGG19 actually loaded (losses.measure_vgg_rescale).
         "colab": dict(mode="srgan", steps=20_000, batch_size=16, crop=96, lr=1e-4, schedule="step_half",
-                      warmup_steps=500, content="vgg54", num_workers=2, log_every=100, val_every=1000,
-                      ckpt_every=500),
+                      warmup_steps=500, content="vgg54", vgg_rescale="auto", num_workers=2, log_every=100,
+                      val_every=1000, ckpt_every=500),
         # Section 3.2: 10^5 iterations at 1e-4, then 10^5 at 1e-5.
         "paper": dict(mode="srgan", steps=200_000, batch_size=16, crop=96, lr=1e-4, schedule="step_half",
                       content="vgg54", num_workers=4, log_every=500, val_every=10_000, ckpt_every=5000),
@@ -284,6 +291,7 @@ class Trainer:
         self.scaler_g = torch.amp.GradScaler("cuda", enabled=fp16)
         self.discriminator = None
         self.perceptual = None
+        self.vgg_rescale: float | None = None  # the VGG feature factor in use (VGG content losses only)
         self.loss_label = "pixel MSE on [-1, 1] (section 2.2.1)"
         if config.mode == "srgan":
             self._build_gan(fp16)
@@ -297,6 +305,8 @@ class Trainer:
         self.samples: list[tuple[int, torch.Tensor]] = []
         if resume and (self.out_dir / "last.pt").is_file():
             self.load(self.out_dir / "last.pt")
+        if self.perceptual is not None and self.perceptual.content_loss is not None:
+            self._settle_vgg_rescale()  # "auto": measured now, unless the checkpoint holds the run's number
         if config.init_generator and not config.warmup_steps and self.step == 0:  # a resumed Adam is not fresh
             warnings.warn(
                 f"starting from trained weights ({config.init_generator}) with a fresh Adam and no warm-up: "
@@ -319,7 +329,7 @@ class Trainer:
         self._build_perceptual(self.config.adversarial_weight)
 
     def _build_perceptual(self, adversarial_weight: float) -> None:
-        from .losses import PerceptualLoss
+        from .losses import VGG_RESCALE, PerceptualLoss, resolve_vgg_rescale
 
         c = self.config
         if c.content not in ("mse", "vgg22", "vgg54"):
@@ -327,9 +337,34 @@ class Trainer:
         vgg = self._vgg_extractor
         if vgg is not None and vgg.weights != c.vgg_weights:
             raise ValueError(f"vgg_extractor has weights={vgg.weights!r}, the config says vgg_weights={c.vgg_weights!r}")
+        rescale = resolve_vgg_rescale(c.vgg_rescale)  # None: "auto", settled once resume is known
         self.perceptual = PerceptualLoss(c.content, adversarial_weight, vgg_weights=c.vgg_weights,
-                                         extractor=self._vgg_extractor).to(self.device)
+                                         extractor=self._vgg_extractor,
+                                         vgg_rescale=rescale or VGG_RESCALE).to(self.device)
         self.loss_label = self.perceptual.label  # says "RANDOM weights" whenever VGG is not pretrained
+
+    def _settle_vgg_rescale(self) -> None:
+        """``vgg_rescale="auto"``: measure the factor on the first training batches with the initial
+        generator (section 3.2's criterion; :func:`~srgan_lib.losses.vgg_rescale_for`), print it, and use it."""
+        from .losses import resolve_vgg_rescale, vgg_rescale_for
+
+        if self.vgg_rescale is None:  # not resumed from a checkpoint that holds the measured factor
+            self.vgg_rescale = resolve_vgg_rescale(self.config.vgg_rescale)
+        if self.vgg_rescale is None:
+            vgg = self.perceptual.content_loss.vgg
+            value = vgg_rescale_for(vgg, self.generator, self._batches(0, RESCALE_BATCHES))
+            if self.world > 1:  # every process measured its own batches: all use their mean
+                t = torch.tensor(value, dtype=torch.float64, device=self.device)
+                dist.all_reduce(t)
+                value = float(t) / self.world
+            self.vgg_rescale = value
+            if self.rank == 0:
+                init = self.config.init_generator
+                start = Path(init).name if init else "an UNTRAINED generator (the criterion assumes a trained SRResNet)"
+                print(f"VGG rescale (auto): {value:.4g}, measured on {RESCALE_BATCHES} batches from {start}; "
+                      f"the paper's 1/12.75 = {1 / 12.75:.4g} | {vgg.label}", flush=True)
+        self.perceptual.content_loss.rescale = self.vgg_rescale
+        self.loss_label = self.perceptual.label
 
     def _wrap(self, model: nn.Module) -> nn.Module:
         if self.config.compile:
@@ -359,6 +394,8 @@ class Trainer:
         if self.discriminator is not None:
             state.update(discriminator=self.discriminator.state_dict(), opt_d=self.opt_d.state_dict(),
                          sched_d=self.sched_d.state_dict(), scaler_d=self.scaler_d.state_dict())
+        if self.vgg_rescale is not None:
+            state["vgg_rescale"] = self.vgg_rescale  # a measured ("auto") factor: a resume uses the same one
         return state
 
     def save(self, path: str | Path | None = None) -> Path | None:
@@ -384,6 +421,8 @@ class Trainer:
             self.opt_d.load_state_dict(state["opt_d"])
             self.sched_d.load_state_dict(state["sched_d"])
             self.scaler_d.load_state_dict(state["scaler_d"])
+        if "vgg_rescale" in state and str(self.config.vgg_rescale).strip().lower() == "auto":
+            self.vgg_rescale = float(state["vgg_rescale"])
         self.step = int(state["step"])
         self.history = list(state["history"])
         _set_rng_state(state["rng"])
