@@ -471,17 +471,18 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         s = load_eval_set(name, scale, args.root, download=args.download, limit=args.limit)
         sets[s.name] = s
     flavours = FLAVOURS if args.flavour == "both" else (args.flavour,)
-    rows = evaluate(upscalers, sets, flavours=flavours)
+    rows = evaluate(upscalers, sets, flavours=flavours, period=scale)  # grid: at the pixel-shuffle period
     if args.format == "text":
         print(format_table(rows))
     elif args.format == "json":
         print(json.dumps([{**r, "paper": list(r["paper"]) if r["paper"] else None} for r in rows], indent=2))
     else:
         writer = csv.writer(sys.stdout)
-        writer.writerow(["method", "dataset", "flavour", "psnr", "ssim", "paper_psnr", "paper_ssim"])
+        writer.writerow(["method", "dataset", "flavour", "psnr", "ssim", "grid", "paper_psnr", "paper_ssim"])
         for r in rows:
             p = r["paper"] or ("", "")
-            writer.writerow([r["method"], r["dataset"], r["flavour"], f"{r['psnr']:.4f}", f"{r['ssim']:.6f}", p[0], p[1]])
+            writer.writerow([r["method"], r["dataset"], r["flavour"], f"{r['psnr']:.4f}", f"{r['ssim']:.6f}",
+                             f"{r['grid']:.4f}", p[0], p[1]])
     return EXIT_OK
 
 
