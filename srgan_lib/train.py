@@ -59,6 +59,7 @@ class TrainConfig:
     batch_size: int = 16  # per process
     steps: int = 1000
     lr: float = 1e-4
+    lr_d: float | None = None  # SRGAN: the discriminator's learning rate (None: lr, as in the paper)
     schedule: str = "constant"  # "constant", "step_half" (x0.1 at half: SRGAN) or "cosine"
     warmup_steps: int = 0
     min_lr: float = 0.0  # floor of the cosine schedule
@@ -322,7 +323,8 @@ class Trainer:
     def _build_gan(self, fp16: bool) -> None:
         c = self.config
         self.discriminator = Discriminator().to(self.device, memory_format=self.memory_format)
-        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=c.lr, betas=ADAM_BETAS)
+        lr_d = c.lr if c.lr_d is None else float(c.lr_d)  # same multiplier schedule as G (warm-up, step_half)
+        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=lr_d, betas=ADAM_BETAS)
         self.sched_d = torch.optim.lr_scheduler.LambdaLR(self.opt_d, lr_lambda(c))
         self.scaler_d = torch.amp.GradScaler("cuda", enabled=fp16)  # one scaler per network
         # l_SR = content + 1e-3 * adversarial (+ 2e-8 * TV with VGG22), equation (3)

@@ -468,3 +468,14 @@ def test_cli_srgan_default_start_that_does_not_fit_says_what_to_do(tmp_path, cap
     code, out, err = _train_cli(capsys, monkeypatch, image_folder, tmp_path / "r", "--set", "n_blocks=2",
                                 "--init", "none")
     assert code == 0, err
+
+
+def test_lr_d_sets_the_discriminators_learning_rate(tmp_path):
+    same = Trainer(tiny_config(mode="srgan", content="mse", lr=1e-4), [], tmp_path / "a", device="cpu", progress=False)
+    assert same.opt_d.param_groups[0]["lr"] == same.opt_g.param_groups[0]["lr"] == pytest.approx(1e-4)
+    slow = Trainer(tiny_config(mode="srgan", content="mse", lr=1e-4, lr_d="1e-5", schedule="step_half", steps=4),
+                   [], tmp_path / "b", device="cpu", progress=False)  # a string, as `--set lr_d=1e-5` gives it
+    assert slow.opt_d.param_groups[0]["lr"] == pytest.approx(1e-5)
+    for _ in range(2):
+        slow.sched_d.step()
+    assert slow.opt_d.param_groups[0]["lr"] == pytest.approx(1e-6)  # x0.1 at half, like G
