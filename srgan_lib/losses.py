@@ -661,8 +661,12 @@ def gradient_shares(loss: PerceptualLoss, discriminator: nn.Module, sr: torch.Te
     (content loss, plus the TV term where it has a weight) and of the weighted adversarial loss
     (``w = loss.adversarial_weight``, 1e-3 in the paper), the discriminator's logits taken on ``sr`` as in
     the generator step. A ratio above 1 means the discriminator, not the content loss, decides where the
-    pixels move. Print it for the first steps of a run (notebooks 03 and 05), e.g. with
-    ``sr = trainer.generator(lr)`` and ``hr`` in [-1, 1].
+    pixels move. For the first steps of a run (notebooks 03 and 05), between ``trainer.fit(steps=k)`` calls::
+
+        lr, hr = torch.utils.data.default_collate([data[i] for i in range(16)])  # a PatchDataset batch
+        with torch.no_grad():
+            sr = trainer.generator.eval()(lr)
+        gradient_shares(trainer.perceptual, trainer.discriminator, sr, unit_to_model(hr))
 
     Nothing is trained: no parameter receives a gradient, and the discriminator's BN running statistics
     are restored after its forward pass (it runs in whatever mode it is in, train mode during training).

@@ -9,7 +9,8 @@
   (Table 1's SRGAN-MSE / -VGG22 / -VGG54).
 
 The engine also does what a long run needs: mixed precision on CUDA (bf16 where the GPU has it natively,
-compute capability >= 8.0, otherwise fp16 with one GradScaler per network: :func:`~srgan_lib.runtime.amp_dtype_for`), channels_last, optional ``torch.compile``, distributed data
+compute capability >= 8.0, otherwise fp16 with one GradScaler per network; see
+:func:`~srgan_lib.runtime.amp_dtype_for`), channels_last, optional ``torch.compile``, distributed data
 parallel under ``torchrun``, atomic checkpoints with exact resume, a SIGINT handler that saves before
 stopping, and GAN health checks (non-finite losses, a discriminator stuck at 100 % or at chance).
 Notebooks, the command line and the tests all train through :class:`Trainer`.
