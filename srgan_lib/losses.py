@@ -601,7 +601,9 @@ def measure_vgg_rescale(extractor: nn.Module, sr: torch.Tensor, hr: torch.Tensor
     about 58x smaller on torchvision's input, and a content loss about 58^2 = 3,300x smaller. The two
     releases were trained separately, so their feature scales need not differ by exactly that; this
     function measures instead of assuming. With 1/12.75 on top, torchvision's VGG54 loss is far below
-    the pixel MSE and the 1e-3 adversarial term drives the generator almost alone.
+    the pixel MSE and the 1e-3 adversarial term drives the generator almost alone. The paper says
+    "comparable", not "equal": this function makes the two equal on the images given, which is our
+    reading; how close 1/12.75 came to equality for the Caffe VGG19 we cannot check (no Caffe weights here).
 
     ``extractor`` is any module ``(N, 3, H, W) in [-1, 1] -> features`` (a :class:`VGGFeatures`; with
     random weights the number is about a random network and must carry its ``label``).
