@@ -477,5 +477,6 @@ def test_lr_d_sets_the_discriminators_learning_rate(tmp_path):
                    [], tmp_path / "b", device="cpu", progress=False)  # a string, as `--set lr_d=1e-5` gives it
     assert slow.opt_d.param_groups[0]["lr"] == pytest.approx(1e-5)
     for _ in range(2):
+        slow.opt_d.step()  # no gradients, so nothing moves; keeps torch's optimiser-then-scheduler order
         slow.sched_d.step()
     assert slow.opt_d.param_groups[0]["lr"] == pytest.approx(1e-6)  # x0.1 at half, like G
