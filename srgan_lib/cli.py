@@ -72,12 +72,14 @@ def _run_info(args: argparse.Namespace) -> int:
 
     import torch
 
-    from .runtime import describe_device, quick_mode
+    from .runtime import amp_dtype_for, describe_device, describe_precision, quick_mode
 
-    device = describe_device(_device(args.device))  # fails before printing anything
+    picked = _device(args.device)  # fails before printing anything
+    device = describe_device(picked)
     print(f"srgan-tutorial {__version__}")
     print(f"python {platform.python_version()}, torch {torch.__version__}")
     print(f"device: {device}")
+    print(f"training precision: {describe_precision(picked, amp_dtype_for(picked))}")
     print(f"quick run (SRGAN_QUICK): {quick_mode()}")
     return EXIT_OK
 
@@ -428,7 +430,8 @@ def _run_upscale(args: argparse.Namespace) -> int:
 def _add_train(parser: argparse.ArgumentParser) -> None:
     parser.epilog = _example(
         "srgan train --preset cpu --data ~/DIV2K --val Set5 --out runs/srresnet",
-        "srgan train --mode srgan --preset colab --data ~/DIV2K --init-generator runs/srresnet/generator.safetensors",
+        "srgan train --mode srgan --preset colab --data ~/DIV2K   (G starts from the bundled srresnet_x4)",
+        "srgan train --mode srgan --preset colab --data ~/DIV2K --init runs/srresnet/generator.safetensors",
         "torchrun --nproc_per_node=4 -m srgan_lib train --preset paper --data ~/DIV2K   (several GPUs)",
         "Ctrl-C saves last.pt; the same command again resumes from it.")
     parser.add_argument("--preset", required=True, help="quick, cpu, colab or paper (see srgan_lib.train.PRESETS)")
@@ -438,7 +441,9 @@ def _add_train(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", default="srresnet", choices=("srresnet", "srgan"), help="default srresnet")
     parser.add_argument("--out", help="run folder: last.pt, generator.safetensors (default runs/MODE-PRESET)")
     parser.add_argument("--steps", type=int, help="total steps (default: the preset's)")
-    parser.add_argument("--init-generator", help="SRGAN: SRResNet weights to start from (.safetensors)")
+    parser.add_argument("--init", "--init-generator", dest="init_generator", metavar="WEIGHTS",
+                        help="SRGAN: generator weights to start from, a bundled name or .safetensors (default "
+                             "srresnet_x4, as section 3.2 starts from the MSE SRResNet); none: random weights")
     parser.add_argument("--val", help="validation set name or folder, e.g. Set5 (default: none)")
     parser.add_argument("--root", help="datasets root for --val (default: search $SRGAN_DATA, ~/.cache/srgan, a checkout's ../shared/datasets)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -449,6 +454,9 @@ def _add_train(parser: argparse.ArgumentParser) -> None:
                         "(default: refuse them)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, mps")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+_NUMBER_OR_WORD = ("lr_d", "vgg_rescale")  # training options whose value is a number or a word
 
 
 def _parse_overrides(pairs) -> dict:
@@ -474,8 +482,15 @@ def _parse_overrides(pairs) -> dict:
                 out[key] = value.lower() in ("1", "true", "yes", "on")
             elif kind in (int, float):
                 out[key] = kind(value)
+            elif value.lower() == "none":
+                out[key] = None
+            elif key in _NUMBER_OR_WORD:  # lr_d=1e-5, vgg_rescale=0.02 | auto | paper
+                try:
+                    out[key] = float(value)
+                except ValueError:
+                    out[key] = value
             else:
-                out[key] = None if value.lower() == "none" else value
+                out[key] = value
         except ValueError:
             raise CommandError(f"--set {pair!r}: {key} needs a {kind.__name__}") from None
     return out
@@ -502,6 +517,21 @@ def _warn_changed_options(last, config) -> None:
                       "use another --out to start a new run")
 
 
+DEFAULT_SRGAN_INIT = "srresnet_x4"  # what `srgan train --mode srgan` starts G from without --init
+
+
+def _check_default_init(config) -> None:
+    """The bundled SRResNet fits only the paper's generator; say how to start another one."""
+    from .checkpoint import read_weights
+
+    _, meta = read_weights(config.init_generator)
+    for key in ("scale", "n_blocks", "channels"):
+        if key in meta and meta[key] != getattr(config, key):
+            raise CommandError(f"--mode srgan starts from the bundled {DEFAULT_SRGAN_INIT} ({key}={meta[key]}), but this "
+                               f"run has {key}={getattr(config, key)}; pass --init WEIGHTS that fit, or --init none "
+                               "for random weights")
+
+
 def _run_train(args: argparse.Namespace) -> int:
     import warnings
     from contextlib import nullcontext
@@ -509,19 +539,28 @@ def _run_train(args: argparse.Namespace) -> int:
 
     from .checkpoint import run_lock
     from .data import ToyDataWarning, load_eval_set, training_images
+    from .runtime import describe_device
     from .train import Trainer, preset
 
     _check_device(args.device)
     overrides = _parse_overrides(args.set)
     if args.steps is not None:
         overrides["steps"] = args.steps
-    if args.init_generator:
+    init = args.init_generator
+    default_init = init is None and args.mode == "srgan" and "init_generator" not in overrides
+    if default_init:
+        init = DEFAULT_SRGAN_INIT  # section 3.2: SRGAN starts from the MSE-trained SRResNet
+    if init is not None and init.strip().lower() == "none":
+        overrides["init_generator"] = None  # the explicit way to start from random weights
+    elif init is not None:
         if args.mode != "srgan":
-            raise CommandError("--init-generator is for --mode srgan (SRGAN starts from SRResNet weights)")
+            raise CommandError("--init is for --mode srgan (SRGAN starts from SRResNet weights)")
         from .weights import resolve
 
-        overrides["init_generator"] = str(resolve(args.init_generator))
+        overrides["init_generator"] = str(resolve(init))
     config = preset(args.mode, args.preset, **overrides)
+    if default_init:
+        _check_default_init(config)
     out = Path(args.out or f"runs/{args.mode}-{args.preset}")
     if out.exists() and not out.is_dir():
         raise CommandError(f"{out}: exists and is not a folder; choose another --out")
@@ -546,12 +585,17 @@ def _run_train(args: argparse.Namespace) -> int:
             _warn_changed_options(out / "last.pt", config)
         trainer = Trainer(config, data, out, val_pairs=val, device=None if args.device == "auto" else args.device,
                           progress=not args.quiet)
+        if trainer.rank == 0 and config.mode == "srgan" and not resumed:
+            start = (f"the bundled {DEFAULT_SRGAN_INIT} (section 3.2; --init none for random weights)" if default_init
+                     else Path(config.init_generator).name if config.init_generator else "random weights (--init none)")
+            print(f"generator starts from {start}", flush=True)
         if trainer.rank == 0:
             what = f"resuming {out / 'last.pt'} at step {trainer.step}" if resumed else f"new run in {out}"
             procs = f" x {trainer.world} processes (DDP)" if trainer.world > 1 else ""
             print(f"{config.mode} / {args.preset}: {what}, {config.steps} steps of batch {config.batch_size}{procs}, "
                   f"{len(data.names)} training images, loss: {trainer.loss_label}", flush=True)
             print(f"training data: {images.source}", flush=True)
+            print(f"device: {describe_device(trainer.device)}; precision: {trainer.precision}", flush=True)
         trainer.fit()
         if trainer.rank == 0:
             path = trainer.export_generator(generator, preset=args.preset)
@@ -613,17 +657,18 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         s = load_eval_set(name, scale, args.root, download=args.download, limit=args.limit)
         sets[s.name] = s
     flavours = FLAVOURS if args.flavour == "both" else (args.flavour,)
-    rows = evaluate(upscalers, sets, flavours=flavours)
+    rows = evaluate(upscalers, sets, flavours=flavours, period=scale)  # grid: at the pixel-shuffle period
     if args.format == "text":
         print(format_table(rows))
     elif args.format == "json":
         print(json.dumps([{**r, "paper": list(r["paper"]) if r["paper"] else None} for r in rows], indent=2))
     else:
         writer = csv.writer(sys.stdout)
-        writer.writerow(["method", "dataset", "flavour", "psnr", "ssim", "paper_psnr", "paper_ssim"])
+        writer.writerow(["method", "dataset", "flavour", "psnr", "ssim", "grid", "paper_psnr", "paper_ssim"])
         for r in rows:
             p = r["paper"] or ("", "")
-            writer.writerow([r["method"], r["dataset"], r["flavour"], f"{r['psnr']:.4f}", f"{r['ssim']:.6f}", p[0], p[1]])
+            writer.writerow([r["method"], r["dataset"], r["flavour"], f"{r['psnr']:.4f}", f"{r['ssim']:.6f}",
+                             f"{r['grid']:.4f}", p[0], p[1]])
     return EXIT_OK
 
 

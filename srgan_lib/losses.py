@@ -10,6 +10,10 @@
   (:class:`srgan_lib.models.Discriminator` has no sigmoid): the sigmoid of Figure 4 lives inside the
   losses, written with ``softplus`` so that it never takes ``log(0)``.
 - :class:`PerceptualLoss` puts the terms together and returns every part (:class:`LossParts`).
+- Their balance: :func:`measure_vgg_rescale` / :func:`vgg_rescale_for` measure the VGG feature factor by
+  the paper's own criterion (section 3.2: VGG loss "comparable to the MSE loss") for the VGG19 actually
+  loaded, since 1/12.75 was tuned for the Caffe VGG19, not torchvision's; :func:`gradient_shares` reports
+  how hard the content and the 1e-3-weighted adversarial terms pull on the SR image.
 
 Value ranges (section 3.2): SR and HR images enter every loss here in [-1, 1]. The VGG extractor maps
 them to ImageNet normalisation itself (:func:`to_imagenet`), exactly once, so callers cannot forget it
@@ -46,11 +50,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.client
+import math
 import os
 import re
 import warnings
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Iterable, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -70,11 +75,15 @@ DEFAULT_PHI = (5, 4)  # SRGAN uses phi_{5,4} ("VGG54"), section 2.2.1 and Table 
 # 0.006. The loss is a squared distance, so scaling the features by 1/12.75 scales the loss by
 # 1/12.75^2 = 0.00615. Post-ReLU VGG activations are orders of magnitude larger than pixel differences
 # in [-1, 1], so without the factor the content term would swamp the 1e-3 adversarial term.
-# Caveat, stated: the authors' VGG19 was the Caffe model (BGR input in [0, 255] minus the mean);
-# torchvision's VGG19 was trained on std-normalised input, so its feature magnitudes, and hence the
-# balance the constant was tuned for, need not be identical. Notebook 04 prints the magnitudes.
+# The constant was tuned for the authors' VGG19, the Caffe model, not for torchvision's: see
+# measure_vgg_rescale below for why that matters and for the factor measured by the paper's own criterion.
 
 VGG19_WEIGHTS = VGG19_Weights.IMAGENET1K_V1  # torchvision's weights enum for the ImageNet VGG19
+#: Caffe's VGG19 input divided by torchvision's, per channel (R, G, B): Caffe feeds ``255 x - mean_BGR``
+#: (x in [0, 1], mean in [0, 255]), torchvision ``(x - mean) / std``; the means agree to 0.5 of 255, so
+#: Caffe's input is torchvision's times ``255 * std`` = (58.4, 57.1, 57.4), about 57.6 on average.
+CAFFE_INPUT_SCALE = tuple(255.0 * s for s in VGG19_WEIGHTS.transforms().std)
+CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)  # the mean the Caffe VGG19 release subtracts, in [0, 255]
 ADVERSARIAL_KINDS = ("non_saturating", "saturating")
 RANDOM_VGG_LABEL = "VGG19 with RANDOM weights (not pretrained): results are NOT the paper's"
 PRETRAINED_VGG_LABEL = "VGG19 ImageNet-pretrained (torchvision VGG19_Weights.IMAGENET1K_V1)"
@@ -390,8 +399,9 @@ def tv_loss(x: torch.Tensor) -> torch.Tensor:
 class ContentLoss(nn.Module):
     """The VGG loss l_VGG/i.j (equation 5): MSE between ``VGG_RESCALE * phi(SR)`` and ``VGG_RESCALE * phi(HR)``.
 
-    SR and HR are ``(N, 3, H, W)`` in [-1, 1]. The features are rescaled by 1/12.75 (section 3.2; see
-    :data:`VGG_RESCALE`), so the loss is ``mean((phi(SR) - phi(HR))^2) / 12.75^2``. Possible deviation,
+    SR and HR are ``(N, 3, H, W)`` in [-1, 1]. The features are rescaled by ``rescale``, 1/12.75 by default
+    (section 3.2; see :data:`VGG_RESCALE` and :func:`measure_vgg_rescale`), so the loss is
+    ``rescale^2 * mean((phi(SR) - phi(HR))^2)``. Possible deviation,
     stated: equation 5 normalises the summed squared distance by the map's W*H; we take the mean over
     channels too (like the pixel MSE), a further 1/C (C = 512 for VGG54, 128 for VGG22). Section 3.2's
     "comparable to the MSE loss" fits this reading, but the paper does not settle it.
@@ -483,6 +493,8 @@ class PerceptualLoss(nn.Module):
         vgg_weights: ``"imagenet"`` or ``"random"`` (see :class:`VGGFeatures`); unused for ``"mse"``.
         adversarial_kind: ``"non_saturating"`` (paper) or ``"saturating"``.
         extractor: reuse an existing :class:`VGGFeatures` instead of building one.
+        vgg_rescale: factor on the VGG feature maps; 1/12.75 in the paper (:data:`VGG_RESCALE`), or one
+            measured for the VGG19 in use by :func:`measure_vgg_rescale`. Unused for ``"mse"``.
 
     ``forward(sr, hr, fake_logits=None)``: ``fake_logits`` are the discriminator's logits on ``sr`` from
     a fresh forward pass (not the ones used for the discriminator step). Without them (SRResNet training)
@@ -492,7 +504,7 @@ class PerceptualLoss(nn.Module):
     def __init__(self, content: str = "vgg54", adversarial_weight: float = ADVERSARIAL_WEIGHT,
                  tv_weight: float | None = None, *, vgg_weights: str = "imagenet",
                  adversarial_kind: str = "non_saturating", extractor: VGGFeatures | None = None,
-                 **vgg_kwargs) -> None:
+                 vgg_rescale: float = VGG_RESCALE, **vgg_kwargs) -> None:
         super().__init__()
         if adversarial_kind not in ADVERSARIAL_KINDS:
             raise ValueError(f"adversarial_kind must be one of {ADVERSARIAL_KINDS}, got {adversarial_kind!r}")
@@ -503,7 +515,7 @@ class PerceptualLoss(nn.Module):
             i, j = parse_phi(content)
             self.content_name = f"VGG{i}{j}"
             self.content_loss = ContentLoss(self.content_name, weights=vgg_weights, extractor=extractor,
-                                            **vgg_kwargs)
+                                            rescale=vgg_rescale, **vgg_kwargs)
         self.adversarial_weight = float(adversarial_weight)
         if tv_weight is None:
             tv_weight = TV_WEIGHT if self.content_name == "VGG22" else 0.0
@@ -521,6 +533,8 @@ class PerceptualLoss(nn.Module):
         text = f"l_SR = {self.content_name} + {self.adversarial_weight:g} x adversarial ({self.adversarial_kind})"
         if self.tv_weight:
             text += f" + {self.tv_weight:g} x TV"
+        if self.content_loss is not None and self.content_loss.rescale != VGG_RESCALE:
+            text += f", VGG features x {self.content_loss.rescale:.4g} (paper: 1/12.75 = {VGG_RESCALE:.4g})"
         if self.content_loss is not None:
             text += f" | {self.content_loss.label}"
         return text
@@ -535,3 +549,142 @@ class PerceptualLoss(nn.Module):
         tv = tv_loss(sr) if self.tv_weight else zero
         total = content + self.adversarial_weight * adversarial + self.tv_weight * tv
         return LossParts(total=total, content=content, adversarial=adversarial, tv=tv, label=self.label)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The balance of the terms: the VGG rescale by the paper's criterion, and the gradients on the image
+# ---------------------------------------------------------------------------------------------------
+def _squared_errors(extractor: nn.Module, sr: torch.Tensor, hr: torch.Tensor,
+                    batch_size: int) -> tuple[float, int, float, int]:
+    """Sums and counts of squared pixel and feature differences, in chunks (no graph, float64 sums)."""
+    _check_pair(sr, hr)
+    pix = feat = 0.0
+    n_pix = n_feat = 0
+    for k in range(0, sr.shape[0], batch_size):
+        a, b = sr[k:k + batch_size].float(), hr[k:k + batch_size].float()  # (n, 3, H, W) in [-1, 1]
+        fa, fb = extractor(a), extractor(b)  # (n, C, h, w)
+        pix += float(((a - b).double() ** 2).sum())
+        feat += float(((fa - fb).double() ** 2).sum())
+        n_pix, n_feat = n_pix + a.numel(), n_feat + fa.numel()
+    return pix, n_pix, feat, n_feat
+
+
+def _rescale_from(pix: float, n_pix: int, feat: float, n_feat: int) -> float:
+    if n_pix == 0:
+        raise ValueError("measure_vgg_rescale: no images given")
+    if pix == 0 or feat == 0:
+        raise ValueError("measure_vgg_rescale: SR and HR are identical (in pixels or in VGG features), so "
+                         "no scale can be measured; use the outputs of a generator, not the targets")
+    return math.sqrt((pix / n_pix) / (feat / n_feat))
+
+
+@torch.no_grad()
+def measure_vgg_rescale(extractor: nn.Module, sr: torch.Tensor, hr: torch.Tensor, batch_size: int = 16) -> float:
+    """The factor on VGG feature maps that puts the VGG content loss on the scale of the pixel MSE.
+
+    Section 3.2 multiplies the VGG features by 1/12.75 "to obtain VGG losses of a scale that is comparable
+    to the MSE loss". This applies that criterion to the VGG19 actually loaded: for images ``sr`` (the
+    outputs of a trained SRResNet, the paper's starting point for SRGAN) and their targets ``hr``, both
+    ``(N, 3, H, W)`` in [-1, 1], it returns ``s`` such that
+
+        mean((s * phi(SR) - s * phi(HR))^2) == mean((SR - HR)^2),
+
+    i.e. ``ContentLoss(rescale=s)(sr, hr) == pixel_mse(sr, hr)``: ``s = sqrt(MSE_pixels / MSE_features)``
+    (means over all elements of all images, computed in chunks of ``batch_size``).
+
+    Why measure instead of using 1/12.75 (a stated deviation where a preset uses it): the paper's VGG19
+    was the Caffe release, fed BGR in [0, 255] minus the mean pixel (:data:`CAFFE_MEAN_BGR`); torchvision's
+    VGG19 is fed ``(x - mean) / std`` with x in [0, 1]. The means agree to half a grey level, so Caffe's
+    input is torchvision's times ``255 * std`` (:data:`CAFFE_INPUT_SCALE`: 58.4, 57.1, 57.4 for R, G, B,
+    about 255 x 0.226 = 57.6 on average). VGG is close to homogeneous in its input (convolutions, ReLU and
+    max-pooling are; only the biases are not), so a network with the same weights would give features
+    about 58x smaller on torchvision's input, and a content loss about 58^2 = 3,300x smaller. The two
+    releases were trained separately, so their feature scales need not differ by exactly that; this
+    function measures instead of assuming. With 1/12.75 on top, torchvision's VGG54 loss is far below
+    the pixel MSE and the 1e-3 adversarial term drives the generator almost alone. The paper says
+    "comparable", not "equal": this function makes the two equal on the images given, which is our
+    reading; how close 1/12.75 came to equality for the Caffe VGG19 we cannot check (no Caffe weights here).
+
+    ``extractor`` is any module ``(N, 3, H, W) in [-1, 1] -> features`` (a :class:`VGGFeatures`; with
+    random weights the number is about a random network and must carry its ``label``).
+    """
+    return _rescale_from(*_squared_errors(extractor, sr, hr, batch_size))
+
+
+@torch.no_grad()
+def vgg_rescale_for(extractor: nn.Module, generator: nn.Module,
+                    batches: Iterable[tuple[torch.Tensor, torch.Tensor]]) -> float:
+    """:func:`measure_vgg_rescale` over ``(lr, hr)`` batches with the generator's own outputs.
+
+    ``lr`` in [0, 1] and ``hr`` in [-1, 1] (as the training engine feeds them), on the generator's
+    device. The generator runs in eval mode (BN running statistics, as at test time) without autocast;
+    its mode is restored afterwards and nothing in it changes.
+    """
+    was_training = generator.training
+    generator.eval()
+    pix = feat = 0.0
+    n_pix = n_feat = 0
+    try:
+        for lr, hr in batches:
+            sr = generator(lr).float()  # (N, 3, sH, sW) in [-1, 1]
+            p, np_, f, nf = _squared_errors(extractor, sr, hr, batch_size=sr.shape[0])
+            pix, n_pix, feat, n_feat = pix + p, n_pix + np_, feat + f, n_feat + nf
+    finally:
+        generator.train(was_training)
+    return _rescale_from(pix, n_pix, feat, n_feat)
+
+
+def resolve_vgg_rescale(setting: float | str) -> float | None:
+    """A ``vgg_rescale`` setting -> the factor: ``"paper"`` -> 1/12.75 (section 3.2), a number (or its
+    text) -> that number, ``"auto"`` -> ``None`` (to be measured with :func:`vgg_rescale_for`)."""
+    if isinstance(setting, str):
+        key = setting.strip().lower()
+        if key == "paper":
+            return VGG_RESCALE
+        if key == "auto":
+            return None
+        try:
+            value = float(key)
+        except ValueError:
+            raise ValueError(f'vgg_rescale must be "paper", "auto" or a positive number, got {setting!r}') from None
+    else:
+        value = float(setting)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f'vgg_rescale must be "paper", "auto" or a positive number, got {setting!r}')
+    return value
+
+
+def gradient_shares(loss: PerceptualLoss, discriminator: nn.Module, sr: torch.Tensor,
+                    hr: torch.Tensor) -> dict[str, float]:
+    """How hard each term of equation (3) pulls on the SR image, for one batch.
+
+    Returns ``{"content": |d l_X / d SR|, "adversarial": |d (w l_Gen) / d SR|, "ratio": adversarial / content}``:
+    L2 norms over the whole batch of the gradients with respect to the SR pixels of the content side
+    (content loss, plus the TV term where it has a weight) and of the weighted adversarial loss
+    (``w = loss.adversarial_weight``, 1e-3 in the paper), the discriminator's logits taken on ``sr`` as in
+    the generator step. A ratio above 1 means the discriminator, not the content loss, decides where the
+    pixels move. For the first steps of a run (notebooks 03 and 05), between ``trainer.fit(steps=k)`` calls::
+
+        lr, hr = torch.utils.data.default_collate([data[i] for i in range(16)])  # a PatchDataset batch
+        with torch.no_grad():
+            sr = trainer.generator.eval()(lr)
+        gradient_shares(trainer.perceptual, trainer.discriminator, sr, unit_to_model(hr))
+
+    Nothing is trained: no parameter receives a gradient, and the discriminator's BN running statistics
+    are restored after its forward pass (it runs in whatever mode it is in, train mode during training).
+    """
+    sr = sr.detach().float().requires_grad_(True)
+    buffers = {k: v.clone() for k, v in discriminator.named_buffers()}
+    try:
+        parts = loss(sr, hr.float(), discriminator(sr).float())
+        content_side = parts.content + loss.tv_weight * parts.tv
+        adversarial_side = loss.adversarial_weight * parts.adversarial
+        g_content, = torch.autograd.grad(content_side, sr, retain_graph=True, allow_unused=True)
+        g_adversarial, = torch.autograd.grad(adversarial_side, sr, allow_unused=True)
+    finally:  # after the backward passes, which check that the saved buffers were not modified
+        with torch.no_grad():
+            for k, v in discriminator.named_buffers():
+                v.copy_(buffers[k])
+    norms = [0.0 if g is None else float(g.double().norm()) for g in (g_content, g_adversarial)]
+    ratio = norms[1] / norms[0] if norms[0] > 0 else math.inf
+    return {"content": norms[0], "adversarial": norms[1], "ratio": ratio}

@@ -1,4 +1,4 @@
-"""Where the code runs: the quick-run switch, device choice, Colab detection and seeding.
+"""Where the code runs: the quick-run switch, device choice, mixed precision, Colab detection and seeding.
 
 Every notebook reads :func:`quick_mode` once, in its cell tagged ``parameters``. The quick run
 (``SRGAN_QUICK=1``, set by the test configuration) shrinks sizes and step counts; it never skips a
@@ -50,6 +50,40 @@ def describe_device(device: torch.device) -> str:
     if device.type == "cpu":
         return f"cpu: {torch.get_num_threads()} threads"
     return device.type
+
+
+#: The first CUDA compute capability with bf16 arithmetic in hardware (Ampere, sm_80).
+NATIVE_BF16_CAPABILITY = (8, 0)
+
+
+def amp_dtype_for(device: torch.device | str, enabled: bool = True) -> torch.dtype | None:
+    """The autocast dtype for training on ``device``: bf16, fp16 or ``None`` (float32, no autocast).
+
+    - CUDA with native bf16 (compute capability >= 8.0: A100, L4, H100, RTX 30xx and later): bf16. It has
+      float32's exponent range, so no loss scaling is needed.
+    - Older CUDA GPUs (Colab's free T4 is sm_75, V100 sm_70): fp16, which the engine pairs with one
+      ``GradScaler`` per network. We test the capability ourselves: ``torch.cuda.is_bf16_supported()``
+      answers True on a T4 too (its default ``including_emulation=True`` counts bf16 emulated in float32
+      arithmetic), which would take the slow emulated path instead of the T4's fp16 tensor cores.
+    - CPU, MPS, or ``enabled=False``: ``None``; the engine trains in float32 there.
+    """
+    device = torch.device(device)
+    if not enabled or device.type != "cuda":
+        return None
+    major_minor = torch.cuda.get_device_capability(device)
+    return torch.bfloat16 if tuple(major_minor) >= NATIVE_BF16_CAPABILITY else torch.float16
+
+
+def describe_precision(device: torch.device | str, dtype: torch.dtype | None) -> str:
+    """One line saying which precision a run uses and why, e.g. ``fp16 autocast + GradScaler (cuda sm_75:
+    no native bf16)``; for the start of a training run."""
+    device = torch.device(device)
+    if dtype is None:
+        return f"float32 (no autocast on {device.type})" if device.type != "cuda" else "float32 (amp off)"
+    major, minor = torch.cuda.get_device_capability(device)
+    if dtype == torch.bfloat16:
+        return f"bf16 autocast (cuda sm_{major}{minor}: native bf16)"
+    return f"fp16 autocast + GradScaler (cuda sm_{major}{minor}: no native bf16)"
 
 
 def seed_everything(seed: int) -> None:

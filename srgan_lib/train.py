@@ -8,8 +8,9 @@
   then 1e-5 for the second half (``schedule="step_half"``). Content is ``mse``, ``vgg22`` or ``vgg54``
   (Table 1's SRGAN-MSE / -VGG22 / -VGG54).
 
-The engine also does what a long run needs: mixed precision on CUDA (bf16 where supported, otherwise
-fp16 with one GradScaler per network), channels_last, optional ``torch.compile``, distributed data
+The engine also does what a long run needs: mixed precision on CUDA (bf16 where the GPU has it natively,
+compute capability >= 8.0, otherwise fp16 with one GradScaler per network; see
+:func:`~srgan_lib.runtime.amp_dtype_for`), channels_last, optional ``torch.compile``, distributed data
 parallel under ``torchrun``, atomic checkpoints with exact resume, a SIGINT handler that saves before
 stopping, and GAN health checks (non-finite losses, a discriminator stuck at 100 % or at chance).
 Notebooks, the command line and the tests all train through :class:`Trainer`.
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from .losses import VGGFeatures
 
 ADAM_BETAS = (0.9, 0.999)  # section 3.2: Adam with beta1 = 0.9
+RESCALE_BATCHES = 4  # vgg_rescale="auto": measured on the first 4 training batches (64 patches at batch 16)
 
 
 @dataclass
@@ -58,12 +60,15 @@ class TrainConfig:
     batch_size: int = 16  # per process
     steps: int = 1000
     lr: float = 1e-4
+    lr_d: float | None = None  # SRGAN: the discriminator's learning rate (None: lr, as in the paper)
     schedule: str = "constant"  # "constant", "step_half" (x0.1 at half: SRGAN) or "cosine"
     warmup_steps: int = 0
     min_lr: float = 0.0  # floor of the cosine schedule
     content: str = "mse"  # content loss, both modes: "mse", "vgg22", "vgg54" (srresnet + vgg: Table 1's SRResNet-VGG)
     adversarial_weight: float = 1e-3  # section 2.2
     vgg_weights: str = "imagenet"  # or "random" (quick runs only; loudly labelled)
+    vgg_rescale: float | str = "paper"  # VGG feature factor: "paper" (1/12.75, section 3.2), a number, or "auto":
+    # measured at start by the paper's criterion for the VGG19 in use (losses.vgg_rescale_for), kept in checkpoints
     init_generator: str | None = None  # generator weights (.safetensors or bundled name) to start from
     seed: int = 0
     num_workers: int = 0
@@ -124,6 +129,20 @@ def _real(positive: bool) -> tuple[type, Callable[[Any], bool], str]:
 
 _FLAG = (bool, lambda v: True, "true or false")
 
+
+def _rescale_ok(v: Any) -> bool:
+    """A valid ``vgg_rescale``: "paper", "auto", or a finite number > 0 (also as text, as ``--set`` gives it)."""
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, str):
+        if v.strip().lower() in ("paper", "auto"):
+            return True
+        try:
+            v = float(v)
+        except ValueError:
+            return False
+    return isinstance(v, (int, float)) and math.isfinite(v) and v > 0
+
 #: Type, check and valid range of every :class:`TrainConfig` field (used by :meth:`TrainConfig.validate`).
 _RULES: dict[str, tuple[type, Callable[[Any], bool], str]] = {
     "mode": _choice("srresnet", "srgan"),
@@ -153,6 +172,10 @@ _RULES: dict[str, tuple[type, Callable[[Any], bool], str]] = {
     "compile": _FLAG,
     "collapse_window": _whole(0),
     "freeze_bn": _FLAG,
+    "lr_d": (object, lambda v: v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)
+                                             and math.isfinite(v) and v > 0),
+             "none (the generator's learning rate) or a finite number > 0"),
+    "vgg_rescale": (object, lambda v: _rescale_ok(v), '"paper" (1/12.75), "auto" (measured) or a finite number > 0'),
 }
 
 
@@ -182,9 +205,13 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # without a warm-up, -0.10 dB with one; the paper's 10^5 steps recover from that dip, short runs don't.
         "cpu": dict(mode="srgan", steps=2000, batch_size=16, crop=64, lr=1e-4, schedule="step_half",
                     warmup_steps=100, content="mse", log_every=50, val_every=250, ckpt_every=250),
+        # colab's VGG rescale is measured (a stated deviation): 1/12.75 was chosen to put the Caffe VGG19's
+        # loss "on a scale comparable to the MSE loss" (section 3.2); torchvision's VGG19 takes ~58x smaller
+        # input, so with 1/12.75 its VGG54 loss is far below the MSE and D's 1e-3 term drives G almost
+        # alone. "auto" applies the paper's criterion to the VGG19 actually loaded (losses.measure_vgg_rescale).
         "colab": dict(mode="srgan", steps=20_000, batch_size=16, crop=96, lr=1e-4, schedule="step_half",
-                      warmup_steps=500, content="vgg54", num_workers=2, log_every=100, val_every=1000,
-                      ckpt_every=500),
+                      warmup_steps=500, content="vgg54", vgg_rescale="auto", num_workers=2, log_every=100,
+                      val_every=1000, ckpt_every=500),
         # Section 3.2: 10^5 iterations at 1e-4, then 10^5 at 1e-5.
         "paper": dict(mode="srgan", steps=200_000, batch_size=16, crop=96, lr=1e-4, schedule="step_half",
                       content="vgg54", num_workers=4, log_every=500, val_every=10_000, ckpt_every=5000),
@@ -325,7 +352,7 @@ class Trainer:
         progress: bool = True,
         vgg_extractor: VGGFeatures | None = None,
     ) -> None:
-        from .runtime import pick_device, seed_everything
+        from .runtime import amp_dtype_for, describe_precision, pick_device, seed_everything
 
         self.config, self.train_set, self.val_pairs = config, train_set, list(val_pairs)
         self._vgg_extractor = vgg_extractor  # an existing losses.VGGFeatures to reuse (optional)
@@ -337,10 +364,8 @@ class Trainer:
             torch.cuda.set_device(self.device)
         self.progress = progress and self.rank == 0
         seed_everything(config.seed)
-        cuda = self.device.type == "cuda"
-        self.amp_dtype = None
-        if config.amp and cuda:
-            self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        self.amp_dtype = amp_dtype_for(self.device, enabled=config.amp)  # bf16 only where native (sm_80+)
+        self.precision = describe_precision(self.device, self.amp_dtype)  # one line, printed at start
         self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
 
         self.generator = SRResNet(config.scale, config.n_blocks, config.channels)
@@ -355,6 +380,7 @@ class Trainer:
         self.scaler_g = torch.amp.GradScaler("cuda", enabled=fp16)
         self.discriminator = None
         self.perceptual = None
+        self.vgg_rescale: float | None = None  # the VGG feature factor in use (VGG content losses only)
         self.loss_label = "pixel MSE on [-1, 1] (section 2.2.1)"
         if config.mode == "srgan":
             self._build_gan(fp16)
@@ -368,6 +394,8 @@ class Trainer:
         self.samples: list[tuple[int, torch.Tensor]] = []
         if resume and (self.out_dir / "last.pt").is_file():
             self.load(self.out_dir / "last.pt")
+        if self.perceptual is not None and self.perceptual.content_loss is not None:
+            self._settle_vgg_rescale()  # "auto": measured now, unless the checkpoint holds the run's number
         if config.init_generator and not config.warmup_steps and self.step == 0:  # a resumed Adam is not fresh
             warnings.warn(
                 f"starting from trained weights ({config.init_generator}) with a fresh Adam and no warm-up: "
@@ -383,14 +411,15 @@ class Trainer:
     def _build_gan(self, fp16: bool) -> None:
         c = self.config
         self.discriminator = Discriminator().to(self.device, memory_format=self.memory_format)
-        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=c.lr, betas=ADAM_BETAS)
+        lr_d = c.lr if c.lr_d is None else float(c.lr_d)  # same multiplier schedule as G (warm-up, step_half)
+        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=lr_d, betas=ADAM_BETAS)
         self.sched_d = torch.optim.lr_scheduler.LambdaLR(self.opt_d, lr_lambda(c))
         self.scaler_d = torch.amp.GradScaler("cuda", enabled=fp16)  # one scaler per network
         # l_SR = content + 1e-3 * adversarial (+ 2e-8 * TV with VGG22), equation (3)
         self._build_perceptual(self.config.adversarial_weight)
 
     def _build_perceptual(self, adversarial_weight: float) -> None:
-        from .losses import PerceptualLoss
+        from .losses import VGG_RESCALE, PerceptualLoss, resolve_vgg_rescale
 
         c = self.config
         if c.content not in ("mse", "vgg22", "vgg54"):
@@ -398,9 +427,34 @@ class Trainer:
         vgg = self._vgg_extractor
         if vgg is not None and vgg.weights != c.vgg_weights:
             raise ValueError(f"vgg_extractor has weights={vgg.weights!r}, the config says vgg_weights={c.vgg_weights!r}")
+        rescale = resolve_vgg_rescale(c.vgg_rescale)  # None: "auto", settled once resume is known
         self.perceptual = PerceptualLoss(c.content, adversarial_weight, vgg_weights=c.vgg_weights,
-                                         extractor=self._vgg_extractor).to(self.device)
+                                         extractor=self._vgg_extractor,
+                                         vgg_rescale=rescale or VGG_RESCALE).to(self.device)
         self.loss_label = self.perceptual.label  # says "RANDOM weights" whenever VGG is not pretrained
+
+    def _settle_vgg_rescale(self) -> None:
+        """``vgg_rescale="auto"``: measure the factor on the first training batches with the initial
+        generator (section 3.2's criterion; :func:`~srgan_lib.losses.vgg_rescale_for`), print it, and use it."""
+        from .losses import resolve_vgg_rescale, vgg_rescale_for
+
+        if self.vgg_rescale is None:  # not resumed from a checkpoint that holds the measured factor
+            self.vgg_rescale = resolve_vgg_rescale(self.config.vgg_rescale)
+        if self.vgg_rescale is None:
+            vgg = self.perceptual.content_loss.vgg
+            value = vgg_rescale_for(vgg, self.generator, self._batches(0, RESCALE_BATCHES))
+            if self.world > 1:  # every process measured its own batches: all use their mean
+                t = torch.tensor(value, dtype=torch.float64, device=self.device)
+                dist.all_reduce(t)
+                value = float(t) / self.world
+            self.vgg_rescale = value
+            if self.rank == 0:
+                init = self.config.init_generator
+                start = Path(init).name if init else "an UNTRAINED generator (the criterion assumes a trained SRResNet)"
+                print(f"VGG rescale (auto): {value:.4g}, measured on {RESCALE_BATCHES} batches from {start}; "
+                      f"the paper's 1/12.75 = {1 / 12.75:.4g} | {vgg.label}", flush=True)
+        self.perceptual.content_loss.rescale = self.vgg_rescale
+        self.loss_label = self.perceptual.label
 
     def _wrap(self, model: nn.Module) -> nn.Module:
         if self.config.compile:
@@ -430,6 +484,8 @@ class Trainer:
         if self.discriminator is not None:
             state.update(discriminator=self.discriminator.state_dict(), opt_d=self.opt_d.state_dict(),
                          sched_d=self.sched_d.state_dict(), scaler_d=self.scaler_d.state_dict())
+        if self.vgg_rescale is not None:
+            state["vgg_rescale"] = self.vgg_rescale  # a measured ("auto") factor: a resume uses the same one
         return state
 
     def save(self, path: str | Path | None = None) -> Path | None:
@@ -455,6 +511,8 @@ class Trainer:
             self.opt_d.load_state_dict(state["opt_d"])
             self.sched_d.load_state_dict(state["sched_d"])
             self.scaler_d.load_state_dict(state["scaler_d"])
+        if "vgg_rescale" in state and str(self.config.vgg_rescale).strip().lower() == "auto":
+            self.vgg_rescale = float(state["vgg_rescale"])
         self.step = int(state["step"])
         self.history = list(state["history"])
         _set_rng_state(state["rng"])

@@ -437,3 +437,158 @@ def test_extractor_reuse_must_match_the_requested_layer():
         L.ContentLoss("VGG54", extractor=vgg)
     with pytest.raises(ValueError, match="VGG22"):
         L.PerceptualLoss("vgg54", extractor=vgg)
+
+
+# --------------------------------------------------------------------------------------------------
+# The balance of the terms: the VGG rescale by section 3.2's criterion, the gradients on the image
+# --------------------------------------------------------------------------------------------------
+def test_caffe_vgg_input_is_about_58_times_torchvisions():
+    """The argument in measure_vgg_rescale's docstring, checked on pixels: Caffe's ``255 x - mean_BGR``
+    equals torchvision's ``(x - mean) / std`` times 255 * std, to within the 0.5-level mean mismatch."""
+    x = torch.rand(2, 3, 8, 8, generator=torch.Generator().manual_seed(0))  # RGB in [0, 1]
+    caffe_bgr = 255 * x.flip(1) - torch.tensor(L.CAFFE_MEAN_BGR).view(1, 3, 1, 1)
+    caffe_rgb = caffe_bgr.flip(1)
+    tv = torchvision.models.VGG19_Weights.IMAGENET1K_V1.transforms()
+    torchvision_in = (x - torch.tensor(tv.mean).view(1, 3, 1, 1)) / torch.tensor(tv.std).view(1, 3, 1, 1)
+    scale = torch.tensor(L.CAFFE_INPUT_SCALE).view(1, 3, 1, 1)
+    assert (caffe_rgb - scale * torchvision_in).abs().max() < 0.6  # grey levels
+    assert L.CAFFE_INPUT_SCALE == pytest.approx((58.4, 57.1, 57.4), abs=0.05)
+    assert sum(L.CAFFE_INPUT_SCALE) / 3 == pytest.approx(255 * 0.226, abs=0.05)  # "about 58x"
+
+
+class _Homogeneous(nn.Module):
+    """A VGG-like stack (conv, ReLU, max-pool; no biases) whose output is exactly k times that of k = 1:
+    the input is scaled by k before the (positively homogeneous) network."""
+
+    def __init__(self, k: float) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.k = k
+        self.net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.ReLU(), nn.MaxPool2d(2),
+                                 nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.ReLU()).double()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.double() * self.k)
+
+
+def test_measured_rescale_scales_as_one_over_the_feature_scale():
+    sr, hr = _images(3, 16, seed=1), _images(3, 16)
+    base = L.measure_vgg_rescale(_Homogeneous(1.0), sr, hr)
+    for k in (0.1, 57.63, 1000.0):
+        assert L.measure_vgg_rescale(_Homogeneous(k), sr, hr) * k == pytest.approx(base, rel=1e-9)
+    # by hand, and the same whatever the chunking
+    with torch.no_grad():
+        f = _Homogeneous(1.0)
+        by_hand = math.sqrt(F.mse_loss(sr.double(), hr.double()) / F.mse_loss(f(sr), f(hr)))
+    assert base == pytest.approx(by_hand, rel=1e-9)
+    assert L.measure_vgg_rescale(_Homogeneous(1.0), sr, hr, batch_size=1) == pytest.approx(base, rel=1e-9)
+    # the defining property: the rescaled content loss equals the pixel MSE
+    loss = L.ContentLoss(extractor=_Homogeneous(57.63).requires_grad_(False), rescale=base / 57.63)
+    assert float(loss(sr, hr)) == pytest.approx(float(L.pixel_mse(sr.double(), hr.double())), rel=1e-9)
+
+
+def test_measured_rescale_with_a_random_vgg19_is_labelled_and_exact():
+    """Random VGG19 (labelled as such): scaling conv1_1 by k scales every feature by k (torchvision's
+    initialisation has zero biases), and the measured factor by exactly 1/k."""
+    vgg = _random_vgg("VGG54")
+    assert vgg.is_random and "RANDOM" in vgg.label
+    torch.manual_seed(0)
+    gen = SRResNet(n_blocks=1, channels=8)
+    lr_img, hr = (_images(2, 4) + 1) / 2, _images(2, 16, seed=1)
+    s = L.vgg_rescale_for(vgg, gen, [(lr_img[:1], hr[:1]), (lr_img[1:], hr[1:])])
+    with torch.no_grad():
+        sr = gen.eval()(lr_img)
+    assert s == pytest.approx(L.measure_vgg_rescale(vgg, sr, hr), rel=1e-6)
+    assert float(L.ContentLoss(extractor=vgg, rescale=s)(sr, hr)) == pytest.approx(float(L.pixel_mse(sr, hr)),
+                                                                                    rel=1e-4)
+    with torch.no_grad():
+        vgg.features[0].weight.mul_(57.63)
+    assert L.measure_vgg_rescale(vgg, sr, hr) * 57.63 == pytest.approx(s, rel=1e-4)
+
+
+def test_vgg_rescale_for_restores_the_generator_and_changes_nothing():
+    gen = SRResNet(n_blocks=1, channels=8).train()
+    before = {k: v.clone() for k, v in gen.state_dict().items()}
+    L.vgg_rescale_for(_Homogeneous(1.0), gen, [((_images(2, 4) + 1) / 2, _images(2, 16))])
+    assert gen.training
+    assert all(torch.equal(v, before[k]) for k, v in gen.state_dict().items())  # BN statistics too
+
+
+def test_measure_vgg_rescale_refuses_identical_images():
+    hr = _images(2, 16)
+    with pytest.raises(ValueError, match="identical"):
+        L.measure_vgg_rescale(_Homogeneous(1.0), hr, hr.clone())
+    with pytest.raises(ValueError, match="same shape"):
+        L.measure_vgg_rescale(_Homogeneous(1.0), hr, hr[..., :8])
+
+
+@pytest.mark.parametrize("setting, want", [("paper", 1 / 12.75), ("auto", None), (0.25, 0.25), ("0.25", 0.25),
+                                           (" Paper ", 1 / 12.75), (1, 1.0)])
+def test_resolve_vgg_rescale(setting, want):
+    assert L.resolve_vgg_rescale(setting) == (None if want is None else pytest.approx(want))
+
+
+@pytest.mark.parametrize("bad", ["measured", "", 0, -1.0, float("nan"), "inf"])
+def test_resolve_vgg_rescale_rejects_bad_settings(bad):
+    with pytest.raises(ValueError, match="vgg_rescale"):
+        L.resolve_vgg_rescale(bad)
+
+
+def test_perceptual_loss_uses_and_shows_a_measured_rescale():
+    vgg = _random_vgg("VGG54")
+    sr, hr = _images(2, 16, seed=1), _images(2, 16)
+    loss = L.PerceptualLoss("vgg54", extractor=vgg, vgg_rescale=0.5)
+    torch.testing.assert_close(loss(sr, hr).content, L.ContentLoss(extractor=vgg, rescale=0.5)(sr, hr))
+    assert "x 0.5 (paper: 1/12.75" in loss.label
+    assert "paper: 1/12.75" not in L.PerceptualLoss("vgg54", extractor=vgg).label
+
+
+class _LinearD(nn.Module):
+    """logit_n = sum(w * x_n): its gradients are known in closed form."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(shape, generator=torch.Generator().manual_seed(2)) * 0.05)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x * self.w).flatten(1).sum(1)  # (N,)
+
+
+def test_gradient_shares_against_closed_forms():
+    sr, hr = _images(3, 16, seed=1), _images(3, 16)
+    d = _LinearD((3, 16, 16))
+    shares = L.gradient_shares(L.PerceptualLoss("mse"), d, sr, hr)
+    # d mean((sr - hr)^2) / d sr = 2 (sr - hr) / numel
+    assert shares["content"] == pytest.approx(float(2 * (sr - hr).norm() / sr.numel()), rel=1e-5)
+    # d 1e-3 mean(softplus(-logit)) / d sr_n = -1e-3 sigmoid(-logit_n) w / N
+    with torch.no_grad():
+        logits = d(sr)
+    want = 1e-3 * float(torch.sigmoid(-logits).norm() * d.w.detach().norm()) / sr.shape[0]
+    assert shares["adversarial"] == pytest.approx(want, rel=1e-5)
+    assert shares["ratio"] == pytest.approx(shares["adversarial"] / shares["content"])
+    assert d.w.grad is None  # nothing is trained
+
+
+def test_gradient_shares_split_the_generator_steps_gradient():
+    """Against plain autograd on the generator step's total loss (VGG22 + 1e-3 adversarial + TV): the two
+    shares are the parts of one gradient; the discriminator's BN statistics are left as they were."""
+    from srgan_lib.models import Discriminator
+
+    vgg = _random_vgg("VGG22")
+    loss = L.PerceptualLoss("vgg22", extractor=vgg)
+    torch.manual_seed(0)
+    d = Discriminator().train()
+    sr, hr = _images(2, 32, seed=1), _images(2, 32)
+    buffers = {k: v.clone() for k, v in d.state_dict().items()}
+    shares = L.gradient_shares(loss, d, sr, hr)
+    assert all(torch.equal(v, buffers[k]) for k, v in d.state_dict().items())
+    assert all(p.grad is None for p in d.parameters())
+
+    x = sr.clone().requires_grad_(True)
+    parts = loss(x, hr, d(x))
+    g_total, = torch.autograd.grad(parts.total, x, retain_graph=True)
+    g_adv, = torch.autograd.grad(1e-3 * parts.adversarial, x, retain_graph=True)
+    g_content, = torch.autograd.grad(parts.content + loss.tv_weight * parts.tv, x)
+    torch.testing.assert_close(g_content + g_adv, g_total)
+    assert shares["content"] == pytest.approx(float(g_content.norm()), rel=1e-5)
+    assert shares["adversarial"] == pytest.approx(float(g_adv.norm()), rel=1e-5)

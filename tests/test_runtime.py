@@ -1,4 +1,4 @@
-"""srgan_lib.runtime: the quick-run switch, device choice, Colab detection, seeding."""
+"""srgan_lib.runtime: the quick-run switch, device choice, training precision, Colab detection, seeding."""
 
 from __future__ import annotations
 
@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 import torch
 
-from srgan_lib.runtime import QUICK_ENV, describe_device, in_colab, pick_device, quick_mode, seed_everything
+from srgan_lib.runtime import (
+    QUICK_ENV,
+    amp_dtype_for,
+    describe_device,
+    describe_precision,
+    in_colab,
+    pick_device,
+    quick_mode,
+    seed_everything,
+)
 
 
 @pytest.mark.parametrize("value", ["1", "true", "TRUE", " yes ", "on"])
@@ -71,3 +80,56 @@ def test_seed_everything_repeats_python_numpy_and_torch():
     assert a[0] == b[0] and a[1] == b[1] and torch.equal(a[2], b[2])
     seed_everything(124)
     assert draw()[0] != a[0]
+
+
+# --- training precision by hardware (a CPU-only machine simulates the GPUs) ---------------------------------
+@pytest.mark.parametrize("capability, want", [
+    ((7, 5), torch.float16),   # Colab's free T4: no bf16 hardware
+    ((7, 0), torch.float16),   # V100
+    ((8, 0), torch.bfloat16),  # A100
+    ((8, 9), torch.bfloat16),  # L4
+    ((9, 0), torch.bfloat16),  # H100 / H200
+])
+def test_amp_dtype_follows_the_compute_capability(monkeypatch, capability, want):
+    asked = []
+
+    def capability_of(device=None):
+        asked.append(torch.device(device))
+        return capability
+
+    monkeypatch.setattr(torch.cuda, "get_device_capability", capability_of)
+    # torch's own check says yes on a T4 (it counts emulated bf16): it must not be what decides
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert amp_dtype_for(torch.device("cuda", 1)) == want
+    assert asked == [torch.device("cuda", 1)]  # the capability of the run's own GPU
+    assert amp_dtype_for("cuda", enabled=False) is None
+    line = describe_precision("cuda", want)
+    assert f"sm_{capability[0]}{capability[1]}" in line
+    assert line.startswith("bf16 autocast" if want == torch.bfloat16 else "fp16 autocast + GradScaler")
+
+
+def test_amp_dtype_is_none_off_cuda(monkeypatch):
+    def no_cuda(*a, **k):
+        raise AssertionError("the CUDA capability must not be asked for off CUDA")
+
+    monkeypatch.setattr(torch.cuda, "get_device_capability", no_cuda)
+    for device in ("cpu", "mps", torch.device("cpu")):
+        assert amp_dtype_for(device) is None
+    assert describe_precision("cpu", None) == "float32 (no autocast on cpu)"
+
+
+def test_trainer_uses_the_hardware_choice(monkeypatch, tmp_path):
+    """The engine takes its autocast dtype from amp_dtype_for and shows the same line it prints at start."""
+    from srgan_lib import runtime
+    from srgan_lib.train import TrainConfig, Trainer
+
+    seen = []
+
+    def fake(device, enabled=True):
+        seen.append((torch.device(device).type, enabled))
+        return None
+
+    monkeypatch.setattr(runtime, "amp_dtype_for", fake)
+    t = Trainer(TrainConfig(n_blocks=1, channels=8, crop=16, amp=False), [], tmp_path, device="cpu", progress=False)
+    assert seen == [("cpu", False)] and t.amp_dtype is None
+    assert t.precision == describe_precision("cpu", None)

@@ -354,7 +354,7 @@ BAD_VALUES = {
     "adversarial_weight": [-1e-3, float("inf")], "vgg_weights": ["none"], "init_generator": ["", 3],
     "seed": [-1, 2**32], "num_workers": [-1], "log_every": [0], "val_every": [0], "ckpt_every": [0],
     "keep_every": [-1], "amp": [1, "yes"], "channels_last": [0], "compile": ["no"], "collapse_window": [-5],
-    "freeze_bn": [None],
+    "freeze_bn": [None], "lr_d": [0.0, -1e-5, float("nan"), "1e-5"], "vgg_rescale": ["", "measured", "-1", -1.0, 0, True],
 }
 
 
@@ -440,3 +440,144 @@ def test_init_generator_path_is_kept_as_text(tmp_path, one_thread):
     trainer = Trainer(config, data, tmp_path, device="cpu", progress=False)
     trainer.save()
     torch.load(tmp_path / "last.pt", weights_only=True)  # raises if a Path object was pickled
+
+
+# --------------------------------------------------------------------------------------------------
+# vgg_rescale: "paper" (1/12.75), a number, or "auto" (section 3.2's criterion, measured at start)
+# --------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def random_vgg54():
+    from srgan_lib.losses import RandomVGGWarning, VGGFeatures
+
+    with pytest.warns(RandomVGGWarning):
+        return VGGFeatures(layer="VGG54", weights="random")
+
+
+def _vgg_config(**kw) -> TrainConfig:
+    return tiny_config(content="vgg54", vgg_weights="random", steps=2, lr=1e-4, **kw)
+
+
+def test_vgg_rescale_auto_is_measured_on_the_first_batches_printed_and_resumed(tmp_path, capsys, random_vgg54,
+                                                                               monkeypatch):
+    from srgan_lib import losses
+    from srgan_lib.images import unit_to_model
+    from srgan_lib.train import RESCALE_BATCHES
+
+    data = PatchDataset(tiny_images(), crop=16, scale=4, seed=5)
+    t = Trainer(_vgg_config(vgg_rescale="auto"), data, tmp_path, device="cpu", progress=False,
+                vgg_extractor=random_vgg54)
+    out = capsys.readouterr().out
+    # oracle: the same criterion on the first RESCALE_BATCHES batches, gathered by hand from the dataset
+    items = [data[i] for i in range(RESCALE_BATCHES * t.config.batch_size)]
+    lr = torch.stack([a for a, _ in items])
+    hr = unit_to_model(torch.stack([b for _, b in items]))
+    with torch.no_grad():
+        sr = t.generator.eval()(lr)
+    t.generator.train()
+    want = losses.measure_vgg_rescale(random_vgg54, sr, hr)
+    assert t.vgg_rescale == pytest.approx(want, rel=1e-5)
+    assert t.perceptual.content_loss.rescale == t.vgg_rescale
+    assert out.count("VGG rescale (auto)") == 1 and f"{t.vgg_rescale:.4g}" in out
+    assert "RANDOM" in out and "UNTRAINED generator" in out
+    assert f"x {t.vgg_rescale:.4g}" in t.loss_label
+    t.fit()
+    assert load_checkpoint(tmp_path / "last.pt")["vgg_rescale"] == t.vgg_rescale
+
+    def no_measuring(*a, **k):
+        raise AssertionError("a resumed run must reuse the stored factor, not measure again")
+
+    monkeypatch.setattr(losses, "vgg_rescale_for", no_measuring)
+    resumed = Trainer(_vgg_config(vgg_rescale="auto"), data, tmp_path, device="cpu", progress=False,
+                      vgg_extractor=random_vgg54)
+    assert resumed.step == 2 and resumed.vgg_rescale == t.vgg_rescale
+    assert resumed.perceptual.content_loss.rescale == t.vgg_rescale
+
+
+def test_vgg_rescale_paper_and_numbers_are_used_as_given(tmp_path, random_vgg54, monkeypatch):
+    from srgan_lib import losses
+
+    monkeypatch.setattr(losses, "vgg_rescale_for", lambda *a, **k: pytest.fail("measured without 'auto'"))
+    data = PatchDataset(tiny_images(), crop=16, scale=4)
+    paper = Trainer(_vgg_config(), data, tmp_path / "p", device="cpu", progress=False, vgg_extractor=random_vgg54)
+    assert paper.config.vgg_rescale == "paper" and paper.perceptual.content_loss.rescale == 1 / 12.75
+    given = Trainer(_vgg_config(vgg_rescale="0.3"), data, tmp_path / "n", device="cpu", progress=False,
+                    vgg_extractor=random_vgg54)  # as `--set vgg_rescale=0.3` passes it
+    assert given.perceptual.content_loss.rescale == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="vgg_rescale"):
+        Trainer(_vgg_config(vgg_rescale="measured"), data, tmp_path / "x", device="cpu", progress=False,
+                vgg_extractor=random_vgg54)
+    mse = Trainer(tiny_config(mode="srgan", content="mse", vgg_rescale="auto"), data, tmp_path / "m",
+                  device="cpu", progress=False)
+    assert mse.vgg_rescale is None  # no VGG, nothing to measure
+
+
+def test_colab_srgan_measures_the_vgg_rescale_and_paper_stays_literal():
+    assert preset("srgan", "colab").vgg_rescale == "auto"
+    assert preset("srgan", "paper").vgg_rescale == "paper"
+    assert TrainConfig().vgg_rescale == "paper"
+
+
+# --------------------------------------------------------------------------------------------------
+# `srgan train --mode srgan` starts G from the bundled srresnet_x4 (section 3.2) unless told otherwise
+# --------------------------------------------------------------------------------------------------
+@pytest.fixture
+def image_folder(tmp_path) -> Path:
+    from PIL import Image
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for k, img in enumerate(tiny_images(3, size=56)):
+        Image.fromarray(img).save(folder / f"{k}.png")
+    return folder
+
+
+def _train_cli(capsys, monkeypatch, image_folder, out, *extra) -> tuple[int, str, str]:
+    """`srgan train --mode srgan --preset quick` with fit() a no-op: the exported generator is the start."""
+    from srgan_lib import cli
+
+    monkeypatch.setattr(Trainer, "fit", lambda self, *a, **k: self.history)
+    code = cli.main(["train", "--mode", "srgan", "--preset", "quick", "--data", str(image_folder), "--out", str(out),
+                     "--device", "cpu", "-q", *extra])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_cli_srgan_starts_from_the_bundled_srresnet_by_default(tmp_path, capsys, monkeypatch, image_folder):
+    from srgan_lib.weights import resolve
+
+    bundled, _ = read_weights(resolve("srresnet_x4"))
+    code, out, err = _train_cli(capsys, monkeypatch, image_folder, tmp_path / "default")
+    assert code == 0, err
+    assert "generator starts from the bundled srresnet_x4" in out and "--init none" in out
+    start, _ = read_weights(tmp_path / "default" / "generator.safetensors")
+    assert all(torch.equal(start[k], v) for k, v in bundled.items())
+
+    code, out, err = _train_cli(capsys, monkeypatch, image_folder, tmp_path / "random", "--init", "none")
+    assert code == 0, err
+    assert "generator starts from random weights (--init none)" in out
+    start, _ = read_weights(tmp_path / "random" / "generator.safetensors")
+    assert not torch.equal(start["head.0.weight"], bundled["head.0.weight"])
+
+
+def test_cli_srgan_default_start_that_does_not_fit_says_what_to_do(tmp_path, capsys, monkeypatch, image_folder):
+    code, _, err = _train_cli(capsys, monkeypatch, image_folder, tmp_path / "r", "--set", "n_blocks=2")
+    assert code != 0
+    assert "srresnet_x4" in err and "n_blocks=2" in err and "--init none" in err
+    code, out, err = _train_cli(capsys, monkeypatch, image_folder, tmp_path / "r", "--set", "n_blocks=2",
+                                "--init", "none")
+    assert code == 0, err
+
+
+def test_lr_d_sets_the_discriminators_learning_rate(tmp_path):
+    same = Trainer(tiny_config(mode="srgan", content="mse", lr=1e-4), [], tmp_path / "a", device="cpu", progress=False)
+    assert same.opt_d.param_groups[0]["lr"] == same.opt_g.param_groups[0]["lr"] == pytest.approx(1e-4)
+    from srgan_lib.cli import _parse_overrides
+
+    assert _parse_overrides(["lr_d=1e-5", "vgg_rescale=auto"]) == {"lr_d": 1e-5, "vgg_rescale": "auto"}
+    slow = Trainer(tiny_config(mode="srgan", content="mse", lr=1e-4, lr_d=1e-5, schedule="step_half", steps=4),
+                   [], tmp_path / "b", device="cpu", progress=False)
+    assert slow.opt_d.param_groups[0]["lr"] == pytest.approx(1e-5)
+    for _ in range(2):
+        slow.opt_d.step()  # no gradients, so nothing moves; keeps torch's optimiser-then-scheduler order
+        slow.sched_d.step()
+    assert slow.opt_d.param_groups[0]["lr"] == pytest.approx(1e-6)  # x0.1 at half, like G
