@@ -883,6 +883,11 @@ class TrainingImages:
     def __len__(self) -> int:
         return len(self.paths)
 
+    @property
+    def summary(self) -> str:
+        """:attr:`source` with the folder named by its last part only (no machine path in a notebook's output)."""
+        return self.source.replace(str(self.folder), self.folder.name) if self.folder is not None else self.source
+
     def patch_dataset(self, crop: int = HR_CROP, scale: int = SCALE, seed: int = 0, **kwargs) -> "PatchDataset":
         """A :class:`PatchDataset` of these images (:meth:`PatchDataset.from_files`: large sets such as
         DIV2K are decoded once into a memory-mapped file; keyword arguments as there)."""

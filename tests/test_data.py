@@ -582,6 +582,7 @@ def test_training_images_from_a_folder_or_the_environment(tmp_path: Path, monkey
     monkeypatch.setenv(data.TRAIN_ENV, str(tmp_path / "mine"))
     env = data.training_images(download=False)
     assert env.paths == got.paths and "$SRGAN_TRAIN_DATA" in env.source
+    assert env.summary == "3 training images from mine ($SRGAN_TRAIN_DATA)" and str(tmp_path) not in env.summary
     ds = env.patch_dataset(crop=32, seed=0)
     _same_patches(ds, PatchDataset.from_folder(tmp_path / "mine", crop=32, seed=0), n=5)
     monkeypatch.setenv(data.TRAIN_ENV, str(tmp_path / "nowhere"))
@@ -594,7 +595,7 @@ def test_training_images_offline_falls_back_to_the_samples_with_a_warning(tmp_pa
         got = data.training_images(download=False, root=tmp_path)
     assert got.toy and got.folder is None
     assert [p.stem for p in got.paths] == list(data.TRAINING_SAMPLES)
-    assert "toy" in got.source and "chelsea" in got.source
+    assert "toy" in got.source and "chelsea" in got.source and got.summary == got.source
     ds = got.patch_dataset(crop=96)
     assert not ds.prepared and [im.shape for im in ds.images] == [load_sample(n).shape for n in data.TRAINING_SAMPLES]
 
