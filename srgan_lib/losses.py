@@ -202,9 +202,11 @@ def verify_file_hash(path: str) -> None:
 
 
 def _unavailable_message(path: str, cause: BaseException) -> str:
+    """The offline error: its first line is complete on its own (notebooks print just that line)."""
     return (
-        f"The pretrained VGG19 weights are not in the torch hub cache at\n    {path}\n"
-        f"and could not be downloaded ({type(cause).__name__}: {cause}).\n"
+        "The pretrained VGG19 weights are not in the torch hub cache and could not be downloaded "
+        f"({type(cause).__name__}: {cause}).\n"
+        f"    expected at: {path}\n"
         "To get them, either run this once on a machine with internet access (torchvision downloads them "
         f"to that path, 548 MB), or copy {os.path.basename(path)} (from {VGG19_WEIGHTS.url}) to that path "
         "(set TORCH_HOME or call torch.hub.set_dir to use another cache folder). "
@@ -225,6 +227,14 @@ def load_vgg19_state_dict(progress: bool = True, verify_hash: bool = False) -> d
     cached = os.path.exists(path)
     if cached and verify_hash:
         verify_file_hash(path)
+    if not cached:  # offline: say so at once, without torch.hub's "Downloading: ..." line on stderr first
+        from urllib.parse import urlsplit
+
+        from .download import is_online
+
+        if not is_online(VGG19_WEIGHTS.url):
+            cause = ConnectionError(f"no connection to {urlsplit(VGG19_WEIGHTS.url).netloc}")
+            raise VGGWeightsUnavailable(_unavailable_message(path, cause)) from cause
     try:
         return VGG19_WEIGHTS.get_state_dict(progress=progress, check_hash=True, weights_only=True,
                                             map_location="cpu")

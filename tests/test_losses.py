@@ -305,7 +305,10 @@ def test_pretrained_weights_load_from_the_hub_cache(cached_vgg19_file, monkeypat
     assert all(not p.requires_grad for p in vgg.parameters())
 
 
-def test_missing_weights_offline_raise_a_clear_error(empty_hub, no_download):
+def test_missing_weights_offline_raise_a_clear_error(empty_hub, no_download, monkeypatch):
+    from srgan_lib import download
+
+    monkeypatch.setattr(download, "is_online", lambda *a, **k: True)  # the host answers, the download fails
     with pytest.raises(L.VGGWeightsUnavailable) as err:
         L.VGGFeatures(layer="VGG54", progress=False)  # default: weights="imagenet"
     message = str(err.value)
@@ -318,6 +321,19 @@ def test_missing_weights_offline_raise_a_clear_error(empty_hub, no_download):
     assert not os.path.exists(path)
     with pytest.raises(L.VGGWeightsUnavailable):
         L.ContentLoss("VGG22", progress=False)  # the content loss has the same default
+
+
+def test_offline_fails_at_once_with_a_complete_first_line(empty_hub, no_download, monkeypatch, capfd):
+    """Offline, no download is attempted (torch.hub would print "Downloading: ..." to stderr first), and the
+    message's first line, which notebooks print alone, is a whole sentence naming the cause."""
+    from srgan_lib import download
+
+    monkeypatch.setattr(download, "is_online", lambda *a, **k: False)
+    with pytest.raises(L.VGGWeightsUnavailable) as err:
+        L.VGGFeatures(layer="VGG54", progress=False)
+    first = str(err.value).splitlines()[0]
+    assert first.endswith(").") and "could not be downloaded (ConnectionError: no connection to" in first
+    assert no_download == [] and capfd.readouterr().err == ""
 
 
 def test_corrupt_cached_file_error_names_the_file(empty_hub):
