@@ -551,11 +551,13 @@ class Trainer:
     def _srgan_step(self, lr: torch.Tensor, hr: torch.Tensor) -> dict[str, torch.Tensor]:
         from .losses import discriminator_loss
 
-        # Discriminator update: real HR -> 1, G(LR) -> 0 (section 2.2.2). G's output is detached.
+        # Discriminator update: real HR -> 1, G(LR) -> 0 (section 2.2.2). G's output is detached. One pass
+        # over both kinds, so D's batch norm normalises them with shared statistics, as its running statistics
+        # will (measured against one pass per kind in benchmarks/d_passes.txt: there G drifted below bicubic).
+        n = hr.shape[0]
         with self._autocast():
             sr = self._g(lr)  # (N, 3, 4h, 4w)
-            real_logits = self._d(hr)  # (N,)
-            fake_logits = self._d(sr.detach())  # (N,)
+            real_logits, fake_logits = self._d(torch.cat([hr, sr.detach()])).split(n)  # (N,), (N,)
         d_loss = discriminator_loss(real_logits.float(), fake_logits.float())
         self.opt_d.zero_grad(set_to_none=True)
         self.scaler_d.scale(d_loss).backward()
@@ -564,7 +566,7 @@ class Trainer:
         # Generator update: l_SR = content + 1e-3 * (-log D(G(LR))), with a fresh pass through the
         # just-updated D (no graph is reused across the D step, so no in-place autograd error).
         with self._autocast():
-            gen_logits = self._d(sr)  # (N,)
+            gen_logits = self._d(torch.cat([hr, sr]))[n:]  # (N,): the same mixed batch, gradient into G
             parts = self.perceptual(sr, hr, gen_logits.float())  # VGG runs in mixed precision too
         g_loss, content, adversarial = parts.total.float(), parts.content.float(), parts.adversarial.float()
         self.opt_g.zero_grad(set_to_none=True)
