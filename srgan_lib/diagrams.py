@@ -191,6 +191,10 @@ def _legend(ax, x: float, y: float, kinds: Sequence[str]) -> None:
         x += 0.55 + 0.11 * len(names[k])
 
 
+def _title(fig, text: str, y: float = 0.985) -> None:
+    fig.text(0.5, y, text, ha="center", va="top", fontsize=11, weight="bold")
+
+
 def _width_of(items: Sequence[Item], w: float = 0.5, gap: float = 0.28) -> float:
     return sum((1.25 if k == "data" else w) + gap for k, _ in items)
 
@@ -220,8 +224,7 @@ def generator_figure(model: SRResNet | None = None):
         _bracket(ax, p[a], p[a + len(up) - 1], 1.5, f"upsampling\nblock {k + 1}")
     _legend(ax, 0.3, 0.45, ["conv", "bn", "act", "shuffle"])
     ax.text(width - 0.2, 0.45, f"x{2 ** len(g['upsample'])} in all", ha="right", va="center", fontsize=9)
-    ax.set_title("", fontsize=1)
-    fig.text(0.5, 0.985, "Generator (SRResNet), Figure 4", ha="center", va="top", fontsize=11, weight="bold")
+    _title(fig, "Generator (SRResNet), Figure 4")
     return fig
 
 
@@ -244,8 +247,7 @@ def discriminator_figure(model: Discriminator | None = None):
     p[k].set_linestyle("--")  # the pooling is our addition (the identity on 96 x 96 crops)
     p[-2].set_linestyle("--")  # the sigmoid is applied inside the loss, not by the module
     _legend(ax, 0.3, 0.35, ["conv", "bn", "act", "pool", "dense"])
-    fig.text(0.5, 0.985, "Discriminator, Figure 4 (dashed: pooling added here; sigmoid inside the loss)",
-             ha="center", va="top", fontsize=11, weight="bold")
+    _title(fig, "Discriminator, Figure 4 (dashed: pooling added here; sigmoid inside the loss)")
     return fig
 
 
@@ -259,7 +261,7 @@ def residual_block_figure(block: ResidualBlock | None = None):
     p = _flow(ax, items, 0.3, 2.0, w=0.7, gap=0.45, fontsize=9)
     _skip(ax, p[0], p[-2], 3.85, "identity (skip connection)")
     _bracket(ax, p[1], p[-3], 0.4, "F(x): the residual the block learns")
-    fig.text(0.5, 0.985, "Residual block (Figure 4)", ha="center", va="top", fontsize=11, weight="bold")
+    _title(fig, "Residual block (Figure 4)")
     return fig
 
 
@@ -306,8 +308,7 @@ def subpixel_block_figure(block: SubPixelUpsample | None = None):
     ax.text(0.6, 2.85, f"For one output channel: {r * r} LR channels of {n} x {n} (positions a, b, c, d) become one "
             f"{r * n} x {r * n} channel;\nevery LR position turns into a {r} x {r} block holding one value of each "
             "channel (computed with srgan_lib.layers.pixel_shuffle).", fontsize=8.5, va="bottom")
-    fig.text(0.5, 0.985, f"Upsampling block (Figure 4): sub-pixel convolution, x{r}", ha="center", va="top",
-             fontsize=11, weight="bold")
+    _title(fig, f"Upsampling block (Figure 4): sub-pixel convolution, x{r}")
     return fig
 
 
@@ -321,8 +322,10 @@ def _weight_tex(w: float | None = None) -> str:
     return f"10^{{{int(round(e))}}}" if abs(e - round(e)) < 1e-9 else f"{w:g}"
 
 
-def _system(ax, with_d_loss: bool) -> None:
+def _system(with_d_loss: bool, title: str):
     """G, its output, VGG (content loss) and D (adversarial loss) feeding the perceptual loss."""
+    fig, ax = _canvas(16.8, 7.3)
+    _title(fig, title)
     i, j = DEFAULT_PHI
     w = _weight_tex()
     lr = _box(ax, 1.0, 4.0, "LR image\n$I^{LR}$", "data", w=1.4, h=1.0, fontsize=9)
@@ -350,26 +353,19 @@ def _system(ax, with_d_loss: bool) -> None:
         real = _box(ax, 5.6, 1.6, "HR image\n$I^{HR}$", "data", w=1.5, h=1.0, fontsize=9)
         _arrow(ax, real, disc)
         ax.text(8.4, 3.0, "real or generated?\n(D's own loss: eq. 2)", ha="center", va="bottom", fontsize=8)
+    return fig
 
 
 def perceptual_loss_figure():
     """Section 2.2's perceptual loss: G's output through VGG19's phi_{5,4} against the HR image's
     (content loss, eq. 5) and through D (adversarial loss, eq. 6), summed with the 10^-3 weight (eq. 3)."""
-    fig, ax = _canvas(16.8, 7.3)
-    _system(ax, with_d_loss=False)
-    fig.text(0.5, 0.985, "The perceptual loss (section 2.2): what the generator is trained on",
-             ha="center", va="top", fontsize=11, weight="bold")
-    return fig
+    return _system(False, "The perceptual loss (section 2.2): what the generator is trained on")
 
 
 def srgan_figure():
     """The whole SRGAN at a glance: generator G, discriminator D, the VGG19 content loss and the
     adversarial loss, combined into the perceptual loss; D learns real vs. generated images."""
-    fig, ax = _canvas(16.8, 7.3)
-    _system(ax, with_d_loss=True)
-    fig.text(0.5, 0.985, "SRGAN: a generator, a discriminator and the perceptual loss (sections 2.1-2.2)",
-             ha="center", va="top", fontsize=11, weight="bold")
-    return fig
+    return _system(True, "SRGAN: a generator, a discriminator and the perceptual loss (sections 2.1-2.2)")
 
 
 def training_step_figure():
@@ -412,8 +408,7 @@ def training_step_figure():
     ax.text(4.3, 3.75, "gradient, back through D\nand $G(I^{LR})$ into G", color=GRAD, fontsize=8, ha="center",
             va="center")
     _box(ax, 11.2, 0.95, "Adam step on G's weights only", "opt", w=4.4, h=0.6, fontsize=9)
-    fig.text(0.5, 0.995, "One SRGAN training step (section 3.2): D and G take turns", ha="center", va="top",
-             fontsize=11, weight="bold")
+    _title(fig, "One SRGAN training step (section 3.2): D and G take turns", y=0.995)
     return fig
 
 
