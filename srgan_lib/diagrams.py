@@ -312,6 +312,60 @@ def subpixel_block_figure(block: SubPixelUpsample | None = None):
     return fig
 
 
+def shuffle_map_figure(C: int, r: int, H: int, W: int, title: str | None = None):
+    """Where every value goes in a pixel shuffle (ESPCN; Figure 4's "PixelShuffler"): each of the C r^2
+    input channels of H x W gets a colour and each LR position a letter; the output panels show, for every
+    pixel, the channel and position it came from, computed with :func:`srgan_lib.layers.pixel_shuffle`.
+    With C = 3 the channels of colour c are shades of that colour, so the R, G, B panels look it."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import torch
+    from matplotlib.patches import Rectangle
+
+    from .layers import pixel_shuffle
+
+    k = C * r * r
+    channel = torch.arange(k).view(1, k, 1, 1).expand(1, k, H, W)  # (1, C*r^2, H, W): value = its channel
+    where = torch.arange(H * W).view(1, 1, H, W).expand(1, k, H, W)  # (1, C*r^2, H, W): value = its position
+    out_channel = pixel_shuffle(channel, r)[0]  # (C, rH, rW)
+    out_where = pixel_shuffle(where, r)[0]  # (C, rH, rW)
+    if C == 3:  # the r^2 channels of colour c in shades of that colour
+        shades = np.linspace(0.25, 0.6, r * r)
+        colours = np.array([plt.colormaps[m](s) for m in ("Reds", "Greens", "Blues") for s in shades])
+    else:
+        colours = plt.colormaps["tab20" if k > 10 else "tab10"](np.arange(k) % 20)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+
+    fig = plt.figure(figsize=(13, 5.2), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1, 2.2])
+    top.suptitle(f"input: {k} channels of {H} x {W} (H x W x r²C)", fontsize=11)
+    for ch, ax in enumerate(np.atleast_1d(top.subplots(1, k))):
+        ax.imshow(np.broadcast_to(colours[ch], (H, W, 4)))
+        for h in range(H):
+            for w in range(W):
+                ax.text(w, h, letters[h * W + w], ha="center", va="center", fontsize=9)
+        ax.set_title(f"ch {ch}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    bottom.suptitle(f"output after pixel_shuffle(r={r}): {C} channel(s) of {r * H} x {r * W} (rH x rW x C)",
+                    fontsize=11)
+    for c, ax in enumerate(np.atleast_1d(bottom.subplots(1, C))):
+        ax.imshow(colours[out_channel[c].numpy()])
+        for yy in range(r * H):
+            for xx in range(r * W):
+                label = f"{out_channel[c, yy, xx].item()}{letters[out_where[c, yy, xx].item()]}"
+                ax.text(xx, yy, label, ha="center", va="center", fontsize=8)
+        for h in range(H):
+            for w in range(W):  # one r x r block per LR position
+                ax.add_patch(Rectangle((w * r - 0.5, h * r - 0.5), r, r, fill=False, lw=2))
+        ax.set_title("RGB"[c] if C == 3 else f"output channel {c}", fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        fig.suptitle(title, fontsize=12, weight="bold")
+    return fig
+
+
 def _weight_tex(w: float | None = None) -> str:
     """The adversarial weight (default :data:`~srgan_lib.losses.ADVERSARIAL_WEIGHT`) for mathtext:
     ``1e-3`` -> ``10^{-3}``."""

@@ -168,3 +168,20 @@ def test_check_flags_a_stale_file(md, tmp_path, capsys):
     svg.write_bytes(svg.read_bytes().replace(b"Conv k3 n64 s1", b"Conv k5 n64 s1"))
     assert md.main(["residual_block", "--out", str(tmp_path), "--check"]) == 1
     assert "residual_block.svg" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("C, r", [(1, 3), (3, 2)])
+def test_shuffle_map_labels_follow_torch_and_rgb_panels_look_their_colour(C, r):
+    fig = diagrams.shuffle_map_figure(C=C, r=r, H=2, W=2)
+    out_axes = fig.axes[C * r * r :]  # the input channels first, then one panel per output channel
+    assert len(out_axes) == C
+    k = C * r * r
+    channel = F.pixel_shuffle(torch.arange(k).view(1, k, 1, 1).expand(1, k, 2, 2), r)[0]  # oracle: torch
+    where = F.pixel_shuffle(torch.arange(4).view(1, 1, 2, 2).expand(1, k, 2, 2), r)[0]
+    for c, ax in enumerate(out_axes):
+        labels = [t.get_text() for t in ax.texts]
+        assert labels == [f"{int(a)}{'abcd'[int(b)]}" for a, b in zip(channel[c].flatten(), where[c].flatten())]
+        if C == 3:
+            assert ax.get_title() == "RGB"[c]
+            rgb = ax.images[0].get_array()[..., :3].reshape(-1, 3)  # the colours of the panel's cells
+            assert (rgb.argmax(axis=1) == c).all(), f"panel {'RGB'[c]} is not {'RGB'[c]}"
