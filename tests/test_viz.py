@@ -64,23 +64,6 @@ def test_widget_has_its_controls_and_redraws():
     assert image.value != before
 
 
-def test_high_frequency_ratio():
-    rng = np.random.default_rng(0)
-    hr = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
-    assert viz.high_frequency_ratio(hr, hr) == pytest.approx(1.0)
-    flat = np.full_like(hr, 100)
-    assert viz.high_frequency_ratio(flat, hr) == pytest.approx(0.0)
-
-
-def test_perception_distortion_figure():
-    pts = [{"label": "bicubic", "psnr": 26.0, "perceptual": 0.3},
-           {"label": "step 10", "psnr": 28.0, "perceptual": 0.6, "group": "run"},
-           {"label": "step 20", "psnr": 27.5, "perceptual": 0.8, "group": "run"}]
-    fig = viz.perception_distortion_figure(pts, note="random VGG")
-    assert isinstance(fig, Figure)
-    assert len(fig.axes[0].lines) == 3  # bicubic, the run (one joined line), the target line
-
-
 # ------------------------------------------------------------------------------------------------
 # Integer magnification and the static snapshot of the widgets
 # ------------------------------------------------------------------------------------------------
@@ -147,3 +130,20 @@ def test_widget_pixels_are_the_split_view_magnified():
     expected = viz.split_view(imgs["bicubic"], imgs["original"], 0.5, 1, (20, 25))
     assert np.array_equal(shown[::k, ::k], expected)  # each k x k square is one source pixel
     assert np.array_equal(shown[k - 1 :: k, k - 1 :: k], expected)
+
+
+def test_high_frequency_ratio():
+    rng = np.random.default_rng(0)
+    hr = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    assert viz.high_frequency_ratio(hr, hr) == pytest.approx(1.0)
+    flat = np.full_like(hr, 100)
+    assert viz.high_frequency_ratio(flat, hr) == pytest.approx(0.0)
+
+
+def test_perception_distortion_figure():
+    pts = [{"label": "bicubic", "psnr": 26.0, "perceptual": 0.3},
+           {"label": "step 10", "psnr": 28.0, "perceptual": 0.6, "group": "run"},
+           {"label": "step 20", "psnr": 27.5, "perceptual": 0.8, "group": "run"}]
+    fig = viz.perception_distortion_figure(pts, note="random VGG")
+    assert isinstance(fig, Figure)
+    assert len(fig.axes[0].lines) == 3  # bicubic, the run (one joined line), the target line
