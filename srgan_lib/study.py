@@ -11,12 +11,14 @@ trials first), records scores, and tabulates mean MOS per method (count, std) be
 programmatically (a scripted demo rater in quick runs: label such results, they are not a human's).
 
 Deviations from the paper, stated: one rater instead of 26, a handful of images instead of the 100 of
-BSD100 per method, and the images are shown in a browser at whatever size the frontend picks.
+BSD100 per method, and the images are shown in a browser, magnified by an integer factor with
+nearest-neighbour pixels to fit about 800 px.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
@@ -154,11 +156,17 @@ class MOSStudy:
 
     # -- the interactive UI -------------------------------------------------------------------------
     def widget(self, on_done: Callable[["MOSStudy"], None] | None = None, dataset: str | None = None):
-        """An ipywidgets UI: the current image and five buttons (1 bad ... 5 excellent); calibration trials
-        say which score to give. When all trials are scored it shows :meth:`format_results`."""
+        """An ipywidgets UI: five buttons (1 bad ... 5 excellent) above the current image; calibration
+        trials say which score to give. When all trials are scored it shows :meth:`format_results`.
+
+        Images are shown at an integer magnification with nearest-neighbour pixels (the same for every
+        trial of one size, so no method looks sharper for being scaled differently), and the display
+        carries a PNG snapshot of the current trial for frontends without widgets
+        (:func:`srgan_lib.viz.snapshot_box`).
+        """
         import ipywidgets as W
 
-        from .viz import _png_bytes
+        from .viz import set_pixel_image, snapshot_box, snapshot_png
 
         header, view, table = W.HTML(), W.Image(format="png"), W.HTML()
         buttons = [W.Button(description=f"{s} {MOS_LABELS[s]}", layout=W.Layout(width="110px"))
@@ -179,7 +187,15 @@ class MOSStudy:
             hint = (f" &mdash; <b>calibration</b>: score this one {t.expected} "
                     f"({MOS_LABELS[t.expected]})" if t.calibration else "")
             header.value = f"Image {k} of {len(self.trials)}{hint}. How good is it, 1 (bad) to 5 (excellent)?"
-            view.value = _png_bytes(self.pixels(t))
+            set_pixel_image(view, self.pixels(t))
+
+        def snapshot() -> bytes:
+            t = self.next_trial()
+            if t is None:
+                return snapshot_png(np.full((8, 8, 3), 255, np.uint8), "MOS study done: results in the live widget")
+            buttons_line = "   ".join(f"[{s} {MOS_LABELS[s]}]" for s in range(MOS_MIN, MOS_MAX + 1))
+            text = re.sub(r"<[^>]+>", "", header.value).replace("&mdash;", "-")
+            return snapshot_png(self.pixels(t), f"{text}\n{buttons_line}  (static snapshot: rate in a live notebook)")
 
         def click(score: int) -> Callable:
             def handler(_b) -> None:
@@ -192,8 +208,8 @@ class MOSStudy:
         for s, b in zip(range(MOS_MIN, MOS_MAX + 1), buttons):
             b.on_click(click(s))
         show()
-        box = W.VBox([header, W.HBox(buttons), view, table])
-        box.buttons = buttons  # for tests
+        box = snapshot_box([header, W.HBox(buttons), view, table], snapshot)  # buttons above the image
+        box.buttons, box.view = buttons, view  # for tests
         return box
 
 

@@ -234,6 +234,87 @@ def _png_bytes(img: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+#: Widget images are magnified by the largest integer factor that fits this box (CSS pixels).
+DISPLAY_WIDTH, DISPLAY_HEIGHT = 800, 640
+_PIXELATED = "srgan-pixelated"  # CSS class of widget images: no browser smoothing when scaled (HiDPI screens)
+_PIXELATED_CSS = (f"<style>.{_PIXELATED}, .{_PIXELATED} img {{image-rendering: crisp-edges; "
+                  "image-rendering: pixelated;}</style>")
+
+
+def display_scale(shape: Sequence[int], width: int = DISPLAY_WIDTH, height: int = DISPLAY_HEIGHT) -> int:
+    """The integer magnification for showing an image of ``shape`` (H, W, ...): the largest k >= 1 with
+    k W <= ``width`` and k H <= ``height`` (1 for an image already that large; it is never shrunk).
+
+    An integer factor with nearest-neighbour pixels shows every pixel as a k x k square: no pixel is
+    drawn wider than its neighbour and nothing is smoothed, so blur and invented detail stay visible.
+    """
+    h, w = int(shape[0]), int(shape[1])
+    if h < 1 or w < 1:
+        raise ValueError(f"display_scale: empty image of shape {tuple(shape)}")
+    return max(1, min(width // w, height // h))
+
+
+def magnify(img: np.ndarray, k: int) -> np.ndarray:
+    """Nearest-neighbour magnification by the integer ``k``: (H, W, C) -> (k H, k W, C)."""
+    if k < 1 or int(k) != k:
+        raise ValueError(f"magnify: the factor must be a positive integer, got {k}")
+    return np.repeat(np.repeat(img, int(k), axis=0), int(k), axis=1) if k > 1 else img
+
+
+def set_pixel_image(view, img: np.ndarray, width: int = DISPLAY_WIDTH, height: int = DISPLAY_HEIGHT) -> int:
+    """Show ``img`` in the ipywidgets ``Image`` ``view`` at its :func:`display_scale`, as exactly that many
+    CSS pixels, with the ``image-rendering: pixelated`` class; returns the factor used."""
+    k = display_scale(img.shape, width, height)
+    big = magnify(img, k)
+    view.value = _png_bytes(big)
+    view.layout.width, view.layout.height = f"{big.shape[1]}px", f"{big.shape[0]}px"
+    view.layout.max_width = "none"  # the frontend must not shrink it to a non-integer factor
+    view.add_class(_PIXELATED)
+    return k
+
+
+def snapshot_png(img: np.ndarray, title: str = "", k: int | None = None) -> bytes:
+    """A static PNG of a widget's current view: ``img`` magnified by ``k`` (default :func:`display_scale`),
+    nearest neighbour, with ``title`` above it. It is what a notebook keeps where widgets cannot render."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    big = magnify(img, k or display_scale(img.shape))
+    h, w = big.shape[:2]
+    band = 0.2 * (title.count("\n") + 1) + 0.15 if title else 0.0  # inches above the image for the title
+    fig = Figure(figsize=(w / 100, h / 100 + band), dpi=100)
+    ax = fig.add_axes((0, 0, 1, h / 100 / (h / 100 + band)))
+    ax.imshow(big, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        fig.text(0.5, 1 - 0.05 / (h / 100 + band), title, ha="center", va="top", fontsize=9)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    return buf.getvalue()
+
+
+def snapshot_box(children: Sequence, snapshot):
+    """An ``ipywidgets.VBox`` of ``children`` whose display also carries ``image/png`` from ``snapshot()``.
+
+    Live, the frontend renders the widget; GitHub, nbconvert's HTML and an untrusted notebook (widgets
+    need a trusted one) render the PNG, so committed outputs show a picture, not ``VBox(children=(...``.
+    A ``<style>`` child turns off smoothing for :func:`set_pixel_image` images.
+    """
+    import base64
+
+    import ipywidgets as W
+
+    class SnapshotVBox(W.VBox):
+        def _repr_mimebundle_(self, **kwargs):
+            bundle = super()._repr_mimebundle_(**kwargs)
+            data = bundle[0] if isinstance(bundle, tuple) else bundle
+            data["image/png"] = base64.b64encode(snapshot()).decode("ascii")
+            return bundle
+
+    return SnapshotVBox([W.HTML(_PIXELATED_CSS), *children])
+
+
 def interactive_comparison(
     images: Mapping[str, np.ndarray],
     left: str | None = None,
@@ -247,9 +328,11 @@ def interactive_comparison(
     slider and a Dropdown of zoom centres (the :func:`pick_boxes` windows, or ``boxes``).
 
     Returns an ``ipywidgets.VBox`` when :func:`widgets_available` (or ``static=False``), otherwise the
-    static :func:`comparison_figure` of the same images (``static=True`` forces it). Rule used by the
-    notebooks: always display the static figure (it is what nbval, GitHub and exported HTML can show) and
-    display the widget as well when this function returns one.
+    static :func:`comparison_figure` of the same images (``static=True`` forces it). The view is shown at an
+    integer magnification (:func:`display_scale`, nearest neighbour, no browser smoothing) below the
+    controls, and the box's display carries a PNG snapshot too (:func:`snapshot_box`), which is what a
+    committed notebook shows. Rule used by the notebooks: always display the static figure, and display
+    the widget as well whenever this function returns one (in quick runs too).
     """
     names = list(images)
     if len(names) < 2:
@@ -282,21 +365,28 @@ def interactive_comparison(
     centre = W.Dropdown(options=list(centres), value=list(centres)[0], description="centre")
     view = W.Image(format="png")
     caption = W.HTML()
+    state: dict = {}
 
     def redraw(_change=None) -> None:
         img = split_view(images[dd_left.value], images[dd_right.value], split.value, zoom.value,
                          centres[centre.value])
-        view.value = _png_bytes(img)
-        caption.value = f"<b>{dd_left.value}</b> | <b>{dd_right.value}</b>" + (f" &mdash; {note}" if note else "")
+        state["img"], state["k"] = img, set_pixel_image(view, img)
+        caption.value = (f"<b>{dd_left.value}</b> | <b>{dd_right.value}</b>, zoom {zoom.value}, shown at "
+                         f"{state['k']}x (nearest neighbour)" + (f" &mdash; {note}" if note else ""))
+
+    def snapshot() -> bytes:
+        label = f"left: {dd_left.value}  |  right: {dd_right.value}  (zoom {zoom.value}, shown at {state['k']}x)"
+        return snapshot_png(state["img"], f"{title}\n{label}" if title else label, state["k"])
 
     for w in (dd_left, dd_right, split, zoom, centre):
         w.observe(redraw, names="value")
     redraw()
+    # the controls come first, the image is at most DISPLAY_WIDTH x DISPLAY_HEIGHT: both fit on one screen
     children = [W.HBox([dd_left, dd_right]), W.HBox([split, zoom, centre]), caption, view]
     if title:
         children.insert(0, W.HTML(f"<h4>{title}</h4>"))
-    box = W.VBox(children)
-    box.redraw = redraw  # for tests and for scripts that change the controls
+    box = snapshot_box(children, snapshot)
+    box.redraw, box.view, box.snapshot = redraw, view, snapshot  # for tests and scripts
     return box
 
 

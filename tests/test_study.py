@@ -106,3 +106,26 @@ def test_format_results_keeps_columns_aligned_for_long_method_names():
     assert len(ends) == 1
     assert lines[[r["method"] for r in s.results("Set14")].index(long) + 1].startswith(long + " ")
     assert "3.43" in s.format_results("Set14")  # still compared with Table 1's SRGAN-MSE (Set14 MOS)
+
+
+def test_widget_shows_an_integer_magnification_and_a_png_snapshot():
+    pytest.importorskip("ipywidgets")
+    import base64
+    import io
+
+    from PIL import Image
+
+    s = MOSStudy(_images(n_images=1), seed=0)  # 8 x 8 images
+    ui = s.widget()
+    with Image.open(io.BytesIO(ui.view.value)) as im:
+        assert im.size == (640, 640)  # 8 x 8 at 80x (fits 800 x 640), nearest neighbour
+        shown = np.asarray(im.convert("RGB"))
+    assert np.array_equal(shown[::80, ::80], s.pixels(s.next_trial()))
+    assert "srgan-pixelated" in ui.view._dom_classes
+    children = list(ui.children)
+    assert children.index(ui.view) > max(i for i, c in enumerate(children) if ui.buttons[0] in getattr(c, "children", ()))
+    png = base64.b64decode(ui._repr_mimebundle_()["image/png"])
+    assert png[:4] == b"\x89PNG"
+    first = s.next_trial()
+    ui.buttons[first.expected - 1].click()
+    assert base64.b64decode(ui._repr_mimebundle_()["image/png"]) != png  # the snapshot follows the trial

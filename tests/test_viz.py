@@ -64,6 +64,74 @@ def test_widget_has_its_controls_and_redraws():
     assert image.value != before
 
 
+# ------------------------------------------------------------------------------------------------
+# Integer magnification and the static snapshot of the widgets
+# ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape, k", [((64, 80), 10), ((100, 100), 6), ((128, 128), 5), ((512, 512), 1),
+                                      ((900, 1200), 1), ((10, 400), 2), ((200, 10), 3)])
+def test_display_scale_is_the_largest_integer_that_fits(shape, k):
+    assert viz.display_scale(shape) == k
+    h, w = shape
+    assert k * w <= max(viz.DISPLAY_WIDTH, w) and k * h <= max(viz.DISPLAY_HEIGHT, h)
+    assert (k + 1) * w > viz.DISPLAY_WIDTH or (k + 1) * h > viz.DISPLAY_HEIGHT  # one more would not fit
+
+
+def test_magnify_is_nearest_neighbour_by_an_integer():
+    from PIL import Image
+
+    img = np.random.default_rng(1).integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    big = viz.magnify(img, 3)
+    assert big.shape == (15, 21, 3)
+    # oracle: PIL's nearest-neighbour resize to exactly 3x
+    assert np.array_equal(big, np.asarray(Image.fromarray(img).resize((21, 15), Image.NEAREST)))
+    with pytest.raises(ValueError):
+        viz.magnify(img, 1.5)
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as im:
+        return im.size  # (width, height)
+
+
+def test_widget_shows_pixels_at_an_integer_scale_and_carries_a_png():
+    W = pytest.importorskip("ipywidgets")
+    box = viz.interactive_comparison(_imgs(64, 80), static=False)
+    assert box.view.value[:4] == b"\x89PNG"
+    assert _png_size(box.view.value) == (800, 640)  # 80 x 64 shown at 10x: every pixel a 10 x 10 square
+    assert box.view.layout.width == "800px" and box.view.layout.height == "640px"
+    assert "srgan-pixelated" in box.view._dom_classes
+    assert any(isinstance(c, W.HTML) and "image-rendering: pixelated" in c.value for c in box.children)
+    # the controls come before the image
+    kinds = [type(c) for c in box.children]
+    assert kinds.index(W.Image) > kinds.index(W.HBox)
+    bundle = box._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    import base64
+
+    png = base64.b64decode(bundle["image/png"])
+    assert png[:4] == b"\x89PNG" and _png_size(png)[0] == 800  # the snapshot is as wide as the view
+
+
+def test_widget_pixels_are_the_split_view_magnified():
+    pytest.importorskip("ipywidgets")
+    import io
+
+    from PIL import Image
+
+    imgs = _imgs(40, 50)
+    box = viz.interactive_comparison(imgs, static=False)
+    shown = np.asarray(Image.open(io.BytesIO(box.view.value)).convert("RGB"))
+    k = viz.display_scale((40, 50))
+    expected = viz.split_view(imgs["bicubic"], imgs["original"], 0.5, 1, (20, 25))
+    assert np.array_equal(shown[::k, ::k], expected)  # each k x k square is one source pixel
+    assert np.array_equal(shown[k - 1 :: k, k - 1 :: k], expected)
+
+
 def test_high_frequency_ratio():
     rng = np.random.default_rng(0)
     hr = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)

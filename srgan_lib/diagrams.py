@@ -1,0 +1,472 @@
+"""Diagrams of SRGAN drawn from the code: Figure 4's networks, its two blocks, the perceptual loss of
+section 2.2 and one alternating training step of section 3.2.
+
+The network diagrams are *derived from the modules*: :func:`generator_layers` and
+:func:`discriminator_layers` read the layers of an :class:`~srgan_lib.models.SRResNet` /
+:class:`~srgan_lib.models.Discriminator` (kernel, width, stride of every conv), so a change to the model
+changes its picture, and ``tests/test_diagrams.py`` compares both with Figure 4. Every function returns a
+matplotlib ``Figure`` (boxes and arrows, one style throughout) and never calls ``plt.show()``;
+``scripts/make_diagrams.py`` writes them as the SVG files in ``docs/figures/``.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from torch import nn
+
+from .layers import ResidualBlock, SubPixelUpsample
+from .losses import ADVERSARIAL_WEIGHT, DEFAULT_PHI
+from .models import Discriminator, SRResNet
+
+Item = tuple[str, str]  # (kind, label): one box of a flow diagram
+
+#: Fill colour of each kind of box, the same in every diagram.
+COLOURS = {"conv": "#9ecae1", "bn": "#cbc9e2", "act": "#fdd0a2", "shuffle": "#fc9272", "dense": "#a1d99b",
+           "pool": "#e5e5e5", "sum": "#ffffff", "data": "#f2f2f2", "net": "#c6dbef", "vgg": "#dadaeb",
+           "loss": "#ffeda0", "opt": "#c7e9c0", "frozen": "#eeeeee"}
+GRAD = "#c0392b"  # colour of gradient arrows
+
+
+# ------------------------------------------------------------------------------------------------
+# Layer lists, read from the modules (the single source of the diagrams' labels)
+# ------------------------------------------------------------------------------------------------
+
+def layer_item(m: nn.Module) -> Item | None:
+    """The box of one module, as Figure 4 labels it (``Conv k9 n64 s1``), or ``None`` for a reshape."""
+    if isinstance(m, nn.Conv2d):
+        return "conv", f"Conv k{m.kernel_size[0]} n{m.out_channels} s{m.stride[0]}"
+    if isinstance(m, nn.BatchNorm2d):
+        return "bn", "BN"
+    if isinstance(m, nn.PReLU):
+        return "act", "PReLU"
+    if isinstance(m, nn.LeakyReLU):
+        return "act", f"LeakyReLU {m.negative_slope:g}"
+    if isinstance(m, nn.PixelShuffle):
+        return "shuffle", f"PixelShuffle x{m.upscale_factor}"
+    if isinstance(m, nn.Linear):
+        return "dense", f"Dense {m.out_features}"
+    if isinstance(m, nn.AdaptiveAvgPool2d):
+        size = m.output_size if isinstance(m.output_size, int) else m.output_size[0]
+        return "pool", f"AvgPool to {size}x{size} (ours)"
+    if isinstance(m, nn.Flatten):
+        return None
+    raise TypeError(f"no diagram box for {type(m).__name__}")
+
+
+def _items(modules) -> list[Item]:
+    return [it for it in (layer_item(m) for m in modules) if it is not None]
+
+
+def residual_block_layers(block: ResidualBlock) -> list[Item]:
+    """The boxes of one residual block (Figure 4), without the skip connection."""
+    return _items(block.body)
+
+
+def subpixel_block_layers(block: SubPixelUpsample) -> list[Item]:
+    """The boxes of one upsampling block: conv, shuffle, PReLU (Figure 4, ESPCN)."""
+    return _items([block.conv, block.shuffle, block.act])
+
+
+def generator_layers(model: SRResNet) -> dict[str, list]:
+    """Figure 4's generator as read from ``model``: ``head``, ``block`` (one residual block),
+    ``n_blocks``, ``post``, ``upsample`` (one list per x2 block) and ``tail``."""
+    blocks = [residual_block_layers(b) for b in model.blocks]
+    if any(b != blocks[0] for b in blocks):
+        raise ValueError("the residual blocks differ; the diagram draws one block for all")
+    return {"head": _items(model.head), "block": blocks[0] if blocks else [], "n_blocks": len(blocks),
+            "post": _items(model.post), "upsample": [subpixel_block_layers(b) for b in model.upsample],
+            "tail": _items([model.tail])}
+
+
+def discriminator_layers(model: Discriminator) -> dict[str, list]:
+    """Figure 4's discriminator as read from ``model``: ``convs`` (one list per conv: conv [, BN], act),
+    ``pool`` and ``classifier``; the sigmoid sits in the loss (:mod:`srgan_lib.losses`)."""
+    convs: list[list[Item]] = []
+    for m in model.features:
+        item = layer_item(m)
+        if item[0] == "conv":
+            convs.append([item])
+        else:
+            convs[-1].append(item)
+    return {"convs": convs, "pool": _items([model.pool]), "classifier": _items(model.classifier)}
+
+
+# ------------------------------------------------------------------------------------------------
+# Drawing helpers: one style for every diagram
+# ------------------------------------------------------------------------------------------------
+
+def _canvas(width: float, height: float, scale: float = 0.72):
+    """A figure whose data units are ``scale`` inches, axes filling it, no frame."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(width * scale, height * scale))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
+    ax.axis("off")
+    return fig, ax
+
+
+def _box(ax, x: float, y: float, text: str, kind: str, w: float = 0.5, h: float = 2.6,
+         vertical: bool | None = None, fontsize: float = 8.5, dashed: bool = False):
+    """A rounded box centred at (x, y); the text runs vertically in tall, narrow boxes."""
+    from matplotlib.patches import Circle, FancyBboxPatch
+
+    if kind == "sum":
+        patch = Circle((x, y), w / 2, fc=COLOURS["sum"], ec="black", lw=1.2)
+        ax.add_patch(patch)
+        ax.text(x, y, "+", ha="center", va="center", fontsize=12)
+        return patch
+    patch = FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.08",
+                           fc=COLOURS[kind], ec="black", lw=1.0, ls="--" if dashed else "-")
+    ax.add_patch(patch)
+    vertical = h > 1.6 * w if vertical is None else vertical
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, rotation=90 if vertical else 0,
+            multialignment="center")
+    return patch
+
+
+def _arrow(ax, a, b, colour: str = "black", style: str = "-|>", ls: str = "-", rad: float = 0.0,
+           text: str | None = None, text_offset: tuple[float, float] = (0, 0.25), lw: float = 1.2):
+    """An arrow from patch (or point) ``a`` to patch (or point) ``b``, clipped at the boxes."""
+    from matplotlib.patches import FancyArrowPatch, Patch
+
+    def centre(p):
+        if isinstance(p, Patch):
+            bb = p.get_extents().transformed(ax.transData.inverted())
+            return ((bb.x0 + bb.x1) / 2, (bb.y0 + bb.y1) / 2), p
+        return p, None
+
+    (pa, patch_a), (pb, patch_b) = centre(a), centre(b)
+    arrow = FancyArrowPatch(pa, pb, patchA=patch_a, patchB=patch_b, arrowstyle=style, mutation_scale=11,
+                            color=colour, lw=lw, ls=ls, connectionstyle=f"arc3,rad={rad}", shrinkA=1, shrinkB=1)
+    ax.add_patch(arrow)
+    if text:
+        ax.text((pa[0] + pb[0]) / 2 + text_offset[0], (pa[1] + pb[1]) / 2 + text_offset[1], text,
+                ha="center", va="bottom", fontsize=8, color=colour)
+    return arrow
+
+
+def _flow(ax, items: Sequence[Item], x: float, y: float, w: float = 0.5, gap: float = 0.28,
+          h: float = 2.6, fontsize: float = 8.5) -> list:
+    """Boxes left to right from ``x``, joined by arrows; data boxes are wide, sums are circles."""
+    patches = []
+    for kind, label in items:
+        bw = 1.25 if kind == "data" else w
+        patch = _box(ax, x + bw / 2, y, label, kind, w=bw, h=1.0 if kind == "data" else h,
+                     vertical=False if kind == "data" else None, fontsize=fontsize)
+        if patches:
+            _arrow(ax, patches[-1], patch)
+        patches.append(patch)
+        x += bw + gap
+    return patches
+
+
+def _skip(ax, start, end, height: float, label: str | None = None) -> None:
+    """A skip connection drawn above the boxes: up from ``start``'s right edge, across, down into ``end``."""
+    bb_s = start.get_extents().transformed(ax.transData.inverted())
+    bb_e = end.get_extents().transformed(ax.transData.inverted())
+    xs, xe = bb_s.x1 + 0.14, (bb_e.x0 + bb_e.x1) / 2
+    ax.plot([xs, xs, xe], [(bb_s.y0 + bb_s.y1) / 2, height, height], color="black", lw=1.2)
+    _arrow(ax, (xe, height), (xe, bb_e.y1))
+    if label:
+        ax.text((xs + xe) / 2, height + 0.08, label, ha="center", va="bottom", fontsize=8)
+
+
+def _bracket(ax, first, last, y: float, label: str) -> None:
+    """A bracket under boxes ``first``..``last`` with a label."""
+    x0 = first.get_extents().transformed(ax.transData.inverted()).x0
+    x1 = last.get_extents().transformed(ax.transData.inverted()).x1
+    ax.plot([x0, x0, x1, x1], [y + 0.15, y, y, y + 0.15], color="0.3", lw=1.0)
+    ax.text((x0 + x1) / 2, y - 0.08, label, ha="center", va="top", fontsize=8.5)
+
+
+def _legend(ax, x: float, y: float, kinds: Sequence[str]) -> None:
+    names = {"conv": "convolution", "bn": "batch norm", "act": "activation", "shuffle": "pixel shuffle",
+             "dense": "dense", "pool": "pooling"}
+    for k in kinds:
+        _box(ax, x + 0.15, y, "", k, w=0.3, h=0.3, vertical=False)
+        ax.text(x + 0.4, y, names[k], ha="left", va="center", fontsize=8)
+        x += 0.55 + 0.11 * len(names[k])
+
+
+def _title(fig, text: str, y: float = 0.985) -> None:
+    fig.text(0.5, y, text, ha="center", va="top", fontsize=11, weight="bold")
+
+
+def _width_of(items: Sequence[Item], w: float = 0.5, gap: float = 0.28) -> float:
+    return sum((1.25 if k == "data" else w) + gap for k, _ in items)
+
+
+# ------------------------------------------------------------------------------------------------
+# The diagrams
+# ------------------------------------------------------------------------------------------------
+
+def generator_figure(model: SRResNet | None = None):
+    """Figure 4's generator, SRResNet: head, B residual blocks (one drawn), the long skip, the x2
+    sub-pixel blocks and the output conv; labels read from ``model`` (default ``SRResNet()``)."""
+    g = generator_layers(model or SRResNet())
+    items: list[Item] = [("data", "LR image\n$I^{LR}$"), *g["head"], *g["block"], ("sum", "+"), *g["post"],
+                         ("sum", "+"), *[it for up in g["upsample"] for it in up], *g["tail"],
+                         ("data", "SR image\n$G(I^{LR})$")]
+    width = _width_of(items) + 0.4
+    fig, ax = _canvas(width, 6.2, scale=min(0.72, 12.5 / width))
+    p = _flow(ax, items, 0.3, 3.1)
+    nh, nb, npost = len(g["head"]), len(g["block"]), len(g["post"])
+    block_in, block_sum = p[nh], p[nh + nb + 1]
+    _skip(ax, block_in, block_sum, 4.75, "skip")
+    _skip(ax, p[nh], p[nh + nb + 2 + npost], 5.35, "long skip (output of the head)")
+    _bracket(ax, p[nh + 1], block_sum, 1.5, f"B = {g['n_blocks']} residual blocks\n(one drawn)")
+    first_up = nh + nb + npost + 3
+    for k, up in enumerate(g["upsample"]):
+        a = first_up + k * len(up)
+        _bracket(ax, p[a], p[a + len(up) - 1], 1.5, f"upsampling\nblock {k + 1}")
+    _legend(ax, 0.3, 0.45, ["conv", "bn", "act", "shuffle"])
+    ax.text(width - 0.2, 0.45, f"x{2 ** len(g['upsample'])} in all", ha="right", va="center", fontsize=9)
+    _title(fig, "Generator (SRResNet), Figure 4")
+    return fig
+
+
+def discriminator_figure(model: Discriminator | None = None):
+    """Figure 4's discriminator: eight 3x3 convs (BN after all but the first, LeakyReLU 0.2), our
+    adaptive pooling, Dense 1024, LeakyReLU, Dense 1 and the sigmoid; labels read from ``model``."""
+    model = model or Discriminator()
+    d = discriminator_layers(model)
+    items: list[Item] = [("data", "HR or SR\nimage")] + [it for conv in d["convs"] for it in conv]
+    items += d["pool"] + d["classifier"] + [("act", "Sigmoid (in the loss)"), ("data", "P(real)")]
+    width = _width_of(items, w=0.42, gap=0.2) + 0.4
+    fig, ax = _canvas(width, 5.6, scale=min(0.72, 12.5 / width))
+    p = _flow(ax, items, 0.3, 3.1, w=0.42, gap=0.2, fontsize=8)
+    k, side = 1, 96
+    for conv, m in zip(d["convs"], [m for m in model.features if isinstance(m, nn.Conv2d)]):
+        side = (side - 1) // m.stride[0] + 1  # 3x3, padding 1
+        _bracket(ax, p[k], p[k + len(conv) - 1], 1.45, f"{m.out_channels}x{side}x{side}")
+        k += len(conv)
+    ax.text(0.3, 1.2, "output shape\non 96 x 96:", fontsize=8, va="top")
+    p[k].set_linestyle("--")  # the pooling is our addition (the identity on 96 x 96 crops)
+    p[-2].set_linestyle("--")  # the sigmoid is applied inside the loss, not by the module
+    _legend(ax, 0.3, 0.35, ["conv", "bn", "act", "pool", "dense"])
+    _title(fig, "Discriminator, Figure 4 (dashed: pooling added here; sigmoid inside the loss)")
+    return fig
+
+
+def residual_block_figure(block: ResidualBlock | None = None):
+    """One residual block of Figure 4: Conv-BN-PReLU-Conv-BN, added to its input (shape unchanged)."""
+    block = block or ResidualBlock()
+    c = block.body[0].in_channels
+    items = [("data", f"x\n({c}, h, w)"), *residual_block_layers(block), ("sum", "+"),
+             ("data", f"x + F(x)\n({c}, h, w)")]
+    fig, ax = _canvas(_width_of(items, w=0.7, gap=0.45) + 0.4, 4.6, scale=0.72)
+    p = _flow(ax, items, 0.3, 2.0, w=0.7, gap=0.45, fontsize=9)
+    _skip(ax, p[0], p[-2], 3.85, "identity (skip connection)")
+    _bracket(ax, p[1], p[-3], 0.4, "F(x): the residual the block learns")
+    _title(fig, "Residual block (Figure 4)")
+    return fig
+
+
+def subpixel_block_figure(block: SubPixelUpsample | None = None):
+    """One upsampling block (Figure 4, ESPCN): Conv C -> C r^2 at LR, pixel shuffle, PReLU; below, where
+    the r^2 channels of one output channel land, computed with :func:`srgan_lib.layers.pixel_shuffle`."""
+    import numpy as np
+    import torch
+    from matplotlib.patches import Rectangle
+
+    from .layers import pixel_shuffle
+
+    block = block or SubPixelUpsample()
+    r, c = block.r, block.conv.in_channels
+    items = [("data", f"({c}, h, w)"), *subpixel_block_layers(block), ("data", f"({c}, {r}h, {r}w)")]
+    fig, ax = _canvas(11.0, 7.0, scale=0.8)
+    p = _flow(ax, items, 0.6, 5.0, w=0.7, gap=1.15, h=2.6, fontsize=9)
+    ax.text(*((np.array(p[1].get_extents().transformed(ax.transData.inverted()).p1) + [0.57, -1.2])),
+            f"({c * r * r}, h, w)", ha="center", va="bottom", fontsize=8, color="0.25")
+    # the shuffle of one output channel: its r^2 input channels (one colour each), then the output grid
+    n, cell, letters = 2, 0.42, "abcdefghijklmnop"  # LR side of the illustration, cell size
+    channel = torch.arange(r * r).view(1, r * r, 1, 1).expand(1, r * r, n, n)  # value = its channel
+    where = torch.arange(n * n).view(1, 1, n, n).expand(1, r * r, n, n)  # value = its LR position
+    out_ch, out_pos = pixel_shuffle(channel, r)[0, 0].numpy(), pixel_shuffle(where, r)[0, 0].numpy()
+    colours = [COLOURS[k] for k in ("conv", "act", "dense", "shuffle", "bn", "loss", "vgg", "pool", "net")]
+
+    def grid(x0: float, y0: float, ch, pos) -> None:
+        for i in range(ch.shape[0]):
+            for j in range(ch.shape[1]):
+                y = y0 + (ch.shape[0] - 1 - i) * cell
+                ax.add_patch(Rectangle((x0 + j * cell, y), cell, cell, fc=colours[int(ch[i, j]) % len(colours)],
+                                       ec="black", lw=0.6))
+                ax.text(x0 + (j + 0.5) * cell, y + cell / 2, f"{int(ch[i, j])}{letters[int(pos[i, j])]}",
+                        ha="center", va="center", fontsize=7)
+
+    for k in range(r * r):
+        x0 = 0.6 + k * (n * cell + 0.3)
+        grid(x0, 0.9, np.full((n, n), k), np.arange(n * n).reshape(n, n))
+        ax.text(x0 + n * cell / 2, 0.9 + n * cell + 0.08, f"ch {k}", ha="center", va="bottom", fontsize=7.5)
+    x_end = 0.6 + r * r * (n * cell + 0.3)
+    ax.annotate("", (x_end + 1.4, 1.32), (x_end, 1.32), arrowprops={"arrowstyle": "-|>", "lw": 1.2})
+    ax.text(x_end + 0.7, 1.45, f"shuffle x{r}", ha="center", va="bottom", fontsize=8.5)
+    grid(x_end + 1.7, 0.5, out_ch, out_pos)
+    ax.text(0.6, 2.85, f"For one output channel: {r * r} LR channels of {n} x {n} (positions a, b, c, d) become one "
+            f"{r * n} x {r * n} channel;\nevery LR position turns into a {r} x {r} block holding one value of each "
+            "channel (computed with srgan_lib.layers.pixel_shuffle).", fontsize=8.5, va="bottom")
+    _title(fig, f"Upsampling block (Figure 4): sub-pixel convolution, x{r}")
+    return fig
+
+
+def shuffle_map_figure(C: int, r: int, H: int, W: int, title: str | None = None):
+    """Where every value goes in a pixel shuffle (ESPCN; Figure 4's "PixelShuffler"): each of the C r^2
+    input channels of H x W gets a colour and each LR position a letter; the output panels show, for every
+    pixel, the channel and position it came from, computed with :func:`srgan_lib.layers.pixel_shuffle`.
+    With C = 3 the channels of colour c are shades of that colour, so the R, G, B panels look it."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import torch
+    from matplotlib.patches import Rectangle
+
+    from .layers import pixel_shuffle
+
+    k = C * r * r
+    channel = torch.arange(k).view(1, k, 1, 1).expand(1, k, H, W)  # (1, C*r^2, H, W): value = its channel
+    where = torch.arange(H * W).view(1, 1, H, W).expand(1, k, H, W)  # (1, C*r^2, H, W): value = its position
+    out_channel = pixel_shuffle(channel, r)[0]  # (C, rH, rW)
+    out_where = pixel_shuffle(where, r)[0]  # (C, rH, rW)
+    if C == 3:  # the r^2 channels of colour c in shades of that colour
+        shades = np.linspace(0.25, 0.6, r * r)
+        colours = np.array([plt.colormaps[m](s) for m in ("Reds", "Greens", "Blues") for s in shades])
+    else:
+        colours = plt.colormaps["tab20" if k > 10 else "tab10"](np.arange(k) % 20)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+
+    fig = plt.figure(figsize=(13, 5.2), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1, 2.2])
+    top.suptitle(f"input: {k} channels of {H} x {W} (H x W x r²C)", fontsize=11)
+    for ch, ax in enumerate(np.atleast_1d(top.subplots(1, k))):
+        ax.imshow(np.broadcast_to(colours[ch], (H, W, 4)))
+        for h in range(H):
+            for w in range(W):
+                ax.text(w, h, letters[h * W + w], ha="center", va="center", fontsize=9)
+        ax.set_title(f"ch {ch}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    bottom.suptitle(f"output after pixel_shuffle(r={r}): {C} channel(s) of {r * H} x {r * W} (rH x rW x C)",
+                    fontsize=11)
+    for c, ax in enumerate(np.atleast_1d(bottom.subplots(1, C))):
+        ax.imshow(colours[out_channel[c].numpy()])
+        for yy in range(r * H):
+            for xx in range(r * W):
+                label = f"{out_channel[c, yy, xx].item()}{letters[out_where[c, yy, xx].item()]}"
+                ax.text(xx, yy, label, ha="center", va="center", fontsize=8)
+        for h in range(H):
+            for w in range(W):  # one r x r block per LR position
+                ax.add_patch(Rectangle((w * r - 0.5, h * r - 0.5), r, r, fill=False, lw=2))
+        ax.set_title("RGB"[c] if C == 3 else f"output channel {c}", fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        fig.suptitle(title, fontsize=12, weight="bold")
+    return fig
+
+
+def _weight_tex(w: float | None = None) -> str:
+    """The adversarial weight (default :data:`~srgan_lib.losses.ADVERSARIAL_WEIGHT`) for mathtext:
+    ``1e-3`` -> ``10^{-3}``."""
+    import math
+
+    w = ADVERSARIAL_WEIGHT if w is None else w
+    e = math.log10(w)
+    return f"10^{{{int(round(e))}}}" if abs(e - round(e)) < 1e-9 else f"{w:g}"
+
+
+def _system(with_d_loss: bool, title: str):
+    """G, its output, VGG (content loss) and D (adversarial loss) feeding the perceptual loss."""
+    fig, ax = _canvas(16.8, 7.3)
+    _title(fig, title)
+    i, j = DEFAULT_PHI
+    w = _weight_tex()
+    lr = _box(ax, 1.0, 4.0, "LR image\n$I^{LR}$", "data", w=1.4, h=1.0, fontsize=9)
+    gen = _box(ax, 3.2, 4.0, "G\ngenerator\n(SRResNet)", "net", w=1.5, h=1.5, fontsize=9)
+    sr = _box(ax, 5.6, 4.0, "SR image\n$G(I^{LR})$", "data", w=1.5, h=1.0, fontsize=9)
+    hr = _box(ax, 5.6, 6.3, "HR image\n$I^{HR}$", "data", w=1.5, h=1.0, fontsize=9)
+    vgg = _box(ax, 8.4, 5.9, f"VGG19 $\\phi_{{{i},{j}}}$\n(frozen, ImageNet)", "vgg", w=2.1, h=1.2, fontsize=9)
+    disc = _box(ax, 8.4, 2.1, "D\ndiscriminator", "net", w=2.1, h=1.2, fontsize=9)
+    content = _box(ax, 11.9, 5.9, "content loss (eq. 5)\n"
+                   f"$l^{{SR}}_{{VGG/{i}.{j}}} = \\frac{{1}}{{WH}}\\sum(\\phi(I^{{HR}}) - \\phi(G(I^{{LR}})))^2$",
+                   "loss", w=4.2, h=1.3, fontsize=9)
+    adv = _box(ax, 11.9, 2.1, "adversarial loss (eq. 6)\n$l^{SR}_{Gen} = -\\log D(G(I^{LR}))$", "loss",
+               w=4.2, h=1.3, fontsize=9)
+    total = _box(ax, 15.4, 4.0, f"perceptual loss\n(eq. 3)\n$l^{{SR}} = l^{{SR}}_X$\n$+ {w}\\, l^{{SR}}_{{Gen}}$",
+                 "loss", w=2.2, h=2.0, fontsize=9, vertical=False)
+    for a, b in [(lr, gen), (gen, sr), (hr, vgg), (sr, vgg), (sr, disc), (vgg, content), (disc, adv),
+                 (content, total)]:
+        _arrow(ax, a, b)
+    _arrow(ax, adv, total, text=f"$\\times {w}$", text_offset=(-0.2, 0.0))
+    ax.plot([15.4, 15.4, 3.2], [3.0, 0.35, 0.35], color=GRAD, ls="--", lw=1.2)  # back to G, under everything
+    _arrow(ax, (3.2, 0.35), gen, colour=GRAD, ls="--")
+    ax.text(9.3, 0.45, "gradient of $l^{SR}$: updates G only", color=GRAD, fontsize=8.5, ha="center",
+            va="bottom")
+    if with_d_loss:
+        real = _box(ax, 5.6, 1.6, "HR image\n$I^{HR}$", "data", w=1.5, h=1.0, fontsize=9)
+        _arrow(ax, real, disc)
+        ax.text(8.4, 3.0, "real or generated?\n(D's own loss: eq. 2)", ha="center", va="bottom", fontsize=8)
+    return fig
+
+
+def perceptual_loss_figure():
+    """Section 2.2's perceptual loss: G's output through VGG19's phi_{5,4} against the HR image's
+    (content loss, eq. 5) and through D (adversarial loss, eq. 6), summed with the 10^-3 weight (eq. 3)."""
+    return _system(False, "The perceptual loss (section 2.2): what the generator is trained on")
+
+
+def srgan_figure():
+    """The whole SRGAN at a glance: generator G, discriminator D, the VGG19 content loss and the
+    adversarial loss, combined into the perceptual loss; D learns real vs. generated images."""
+    return _system(True, "SRGAN: a generator, a discriminator and the perceptual loss (sections 2.1-2.2)")
+
+
+def training_step_figure():
+    """One SRGAN training step (section 3.2, k = 1): first D is updated on the HR images and the
+    *detached* G(LR); then G is updated through the just-updated D with content + 10^-3 adversarial loss."""
+    w = _weight_tex()
+    fig, ax = _canvas(14.2, 10.8)
+    # 1. the discriminator's update
+    ax.text(0.3, 10.0, "1 · update D (G's output detached: no gradient reaches G)", fontsize=10, weight="bold",
+            va="center")
+    lr = _box(ax, 1.0, 8.2, "$I^{LR}$", "data", w=1.2, h=0.8)
+    gen = _box(ax, 3.0, 8.2, "G", "frozen", w=1.2, h=1.0)
+    det = _box(ax, 5.1, 8.2, "detach()\n$G(I^{LR})$", "data", w=1.6, h=1.0)
+    hr = _box(ax, 5.1, 6.4, "$I^{HR}$", "data", w=1.6, h=0.8)
+    disc = _box(ax, 7.6, 7.3, "D", "net", w=1.2, h=1.4)
+    d_loss = _box(ax, 11.2, 7.3, "D's loss (eq. 2, D's side)\n"
+                  "$-\\log D(I^{HR}) - \\log(1 - D(G(I^{LR})))$", "loss", w=4.4, h=1.3)
+    for a, b in [(lr, gen), (gen, det), (det, disc), (hr, disc), (disc, d_loss)]:
+        _arrow(ax, a, b)
+    _arrow(ax, (9.0, 6.5), (7.9, 6.5), colour=GRAD, ls="--")
+    ax.text(8.45, 6.1, "gradient", color=GRAD, fontsize=8, ha="center")
+    _box(ax, 11.2, 5.75, "Adam step on D's weights only", "opt", w=4.4, h=0.6, fontsize=9)
+    ax.plot([0.3, 13.9], [4.95, 4.95], color="0.6", lw=0.8, ls=":")
+    # 2. the generator's update
+    ax.text(0.3, 4.55, "2 · update G through the updated D (D's weights are not stepped)", fontsize=10,
+            weight="bold", va="center")
+    lr2 = _box(ax, 1.0, 2.8, "$I^{LR}$", "data", w=1.2, h=0.8)
+    gen2 = _box(ax, 3.0, 2.8, "G", "net", w=1.2, h=1.0)
+    sr = _box(ax, 5.1, 2.8, "$G(I^{LR})$", "data", w=1.6, h=0.8)
+    hr2 = _box(ax, 5.1, 0.9, "$I^{HR}$", "data", w=1.6, h=0.8)
+    disc2 = _box(ax, 7.6, 3.55, "D\n(updated)", "frozen", w=1.4, h=1.0)
+    content = _box(ax, 7.6, 1.55, "content loss\n$l^{SR}_X$ (VGG or MSE)", "loss", w=2.2, h=1.0)
+    total = _box(ax, 11.2, 2.55, f"$l^{{SR}} = l^{{SR}}_X + {w} \\cdot (-\\log D(G(I^{{LR}})))$\n(eq. 3 with eq. 6)",
+                 "loss", w=4.4, h=1.3)
+    for a, b in [(lr2, gen2), (gen2, sr), (sr, disc2), (sr, content), (hr2, content), (disc2, total),
+                 (content, total)]:
+        _arrow(ax, a, b)
+    ax.plot([11.2, 11.2, 3.0], [3.2, 4.25, 4.25], color=GRAD, ls="--", lw=1.2)  # above D, back to G
+    _arrow(ax, (3.0, 4.25), gen2, colour=GRAD, ls="--")
+    ax.text(4.3, 3.75, "gradient, back through D\nand $G(I^{LR})$ into G", color=GRAD, fontsize=8, ha="center",
+            va="center")
+    _box(ax, 11.2, 0.95, "Adam step on G's weights only", "opt", w=4.4, h=0.6, fontsize=9)
+    _title(fig, "One SRGAN training step (section 3.2): D and G take turns", y=0.995)
+    return fig
+
+
+#: name -> function, for ``scripts/make_diagrams.py`` and the tests.
+DIAGRAMS = {"srgan": srgan_figure, "generator": generator_figure, "discriminator": discriminator_figure,
+            "residual_block": residual_block_figure, "subpixel_block": subpixel_block_figure,
+            "perceptual_loss": perceptual_loss_figure, "training_step": training_step_figure}
