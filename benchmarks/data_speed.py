@@ -230,9 +230,9 @@ def make_standin(folder: Path, count: int = 24, size: tuple[int, int] = (2040, 1
 def step_flops(batch: int = 16, crop: int = 96) -> dict[str, float]:
     """FLOPs of one training step, counted by ``torch.utils.flop_counter`` on the meta device (no compute).
 
-    ``srresnet``: G forward + backward with a pixel loss. ``srgan``: the engine's step: D on real and on
-    detached fakes, backward through D; then D on the fakes, VGG19 up to phi_5,4 on SR and HR, backward
-    through D, VGG (to its input) and G. Plus each network's forward alone.
+    ``srresnet``: G forward + backward with a pixel loss. ``srgan``: the engine's step: D in one pass on
+    real and detached fakes, backward through D; then D on the same mixed batch, VGG19 up to phi_5,4 on SR
+    and HR, backward through D, VGG (to its input) and G. Plus each network's forward alone.
     """
     import warnings
 
@@ -256,10 +256,10 @@ def step_flops(batch: int = 16, crop: int = 96) -> dict[str, float]:
     def srresnet() -> None:
         ((g(lr) - hr) ** 2).mean().backward()
 
-    def srgan() -> None:
+    def srgan() -> None:  # one D pass over real + fakes in each update, as Trainer._srgan_step
         sr = g(lr)
-        (d(hr).sum() + d(sr.detach()).sum()).backward()
-        (d(sr).sum() + ((vgg(sr) - vgg(hr)) ** 2).mean()).backward()
+        d(torch.cat([hr, sr.detach()])).sum().backward()
+        (d(torch.cat([hr, sr]))[batch:].sum() + ((vgg(sr) - vgg(hr)) ** 2).mean()).backward()
 
     return {"G forward": count(lambda: g(lr)), "D forward": count(lambda: d(hr)),
             "VGG19 to phi54 forward": count(lambda: vgg(hr)), "srresnet": count(srresnet), "srgan": count(srgan)}
