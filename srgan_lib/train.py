@@ -588,7 +588,12 @@ class Trainer:
         with a large learning rate they lag the weights, and at test time (section 3.2: statistics frozen)
         that shows as a colour/brightness offset. Averaging the batch statistics of ``batches`` fresh
         training batches with the weights fixed removes the lag. Weights are not changed.
+
+        With ``freeze_bn`` the statistics were never updated by the run (they are the trained ones the run
+        started from, and the crops of a short run need not match them): nothing is recomputed.
         """
+        if self.config.freeze_bn:
+            return
         g = self.generator
         bns = [m for m in g.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         if not bns:

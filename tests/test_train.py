@@ -616,3 +616,16 @@ def test_srgan_step_equals_a_step_written_with_torch_alone(tmp_path, one_thread)
     for mine, theirs in ((g, engine.generator), (d, engine.discriminator)):
         for (k, a), b in zip(mine.state_dict().items(), theirs.state_dict().values()):
             assert torch.equal(a, b), k
+
+
+def test_recalibrate_bn_keeps_frozen_statistics(tmp_path, one_thread):
+    """Issue 15: after a freeze_bn run, recalibrate_bn recomputed the statistics from the run's small crops
+    (19.79 dB on Set5 for the shipped SRResNet); with freeze_bn they stay the trained ones."""
+    data = PatchDataset(tiny_images(), crop=16, scale=4, seed=0)
+    for freeze in (True, False):
+        trainer = Trainer(tiny_config(freeze_bn=freeze, steps=2), data, tmp_path / str(freeze), device="cpu",
+                          progress=False)
+        before = {k: v.clone() for k, v in trainer.generator.state_dict().items() if "running" in k}
+        trainer.recalibrate_bn(batches=2)
+        after = {k: v for k, v in trainer.generator.state_dict().items() if "running" in k}
+        assert all(torch.equal(before[k], after[k]) for k in before) == freeze
