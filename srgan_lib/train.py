@@ -188,7 +188,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # CPU-second than the paper's constant 1e-4 (a stated deviation; the architecture is the paper's).
         "cpu": dict(steps=5000, batch_size=16, crop=64, lr=5e-4, schedule="cosine", warmup_steps=200,
                     min_lr=1e-6, log_every=50, val_every=500, ckpt_every=250),
-        # DIV2K on a Colab T4 (fp16 autocast): an estimated 10-20 min (122 GFLOP per step at the 5-10 TFLOP/s a
+        # DIV2K on a Colab T4 (fp16 autocast): an estimated 8-16 min (122 GFLOP per step at the 5-10 TFLOP/s a
         # T4 sustains; notebook 05 and benchmarks/data_speed.txt say how the estimate was made).
         "colab": dict(steps=40_000, batch_size=16, crop=96, lr=2e-4, schedule="cosine", warmup_steps=500,
                       min_lr=1e-6, num_workers=2, log_every=100, val_every=2000, ckpt_every=1000),
