@@ -283,8 +283,10 @@ def snapshot_png(img: np.ndarray, title: str = "", k: int | None = None) -> byte
     big = magnify(img, k or display_scale(img.shape))
     h, w = big.shape[:2]
     band = 0.2 * (title.count("\n") + 1) + 0.15 if title else 0.0  # inches above the image for the title
-    fig = Figure(figsize=(w / 100, h / 100 + band), dpi=100)
-    ax = fig.add_axes((0, 0, 1, h / 100 / (h / 100 + band)))
+    text_w = 6.5 * max((len(line) for line in title.splitlines()), default=0) + 20  # pixels, 9 pt at 100 dpi
+    fig_w = max(w, text_w)  # a title wider than the image widens the picture, the image stays centred
+    fig = Figure(figsize=(fig_w / 100, h / 100 + band), dpi=100)
+    ax = fig.add_axes(((1 - w / fig_w) / 2, 0, w / fig_w, h / 100 / (h / 100 + band)))
     ax.imshow(big, interpolation="nearest")
     ax.set_axis_off()
     if title:

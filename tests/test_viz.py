@@ -170,3 +170,20 @@ def test_error_map_figure_shows_the_original_crop():
     np.testing.assert_array_equal(axes[0].images[0].get_array(), hr[4:20, 4:20] / 255.0)
     same_err = next(ax for ax in axes if ax.get_title().startswith("|error|, mean 0.000"))
     assert same_err.images[0].get_array().max() == 0
+
+
+def test_snapshot_of_a_narrow_image_keeps_its_whole_title():
+    """A 250-pixel-wide image (Set14's comic at 1x) under a long title: the picture widens to the title and
+    the image keeps its own size, centred (the notebook's snapshot cut the title at both ends)."""
+    import io
+
+    from PIL import Image
+
+    img = np.zeros((60, 50, 3), np.uint8)
+    title = "left: SRResNet  |  right: SRGAN-MSE (shipped)  (zoom 1x, split 50 %)"
+    png = viz.snapshot_png(img, title=title, k=1)
+    w, h = _png_size(png)
+    assert w >= 6.5 * len(title) and h > 60
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    dark_columns = np.flatnonzero((pixels[-1] < 10).all(axis=1))  # the black image on the bottom row
+    assert len(dark_columns) == 50 and abs((dark_columns[0] + dark_columns[-1]) / 2 - w / 2) <= 1
