@@ -594,7 +594,8 @@ def _run_train(args: argparse.Namespace) -> int:
             procs = f" x {trainer.world} processes (DDP)" if trainer.world > 1 else ""
             print(f"{config.mode} / {args.preset}: {what}, {config.steps} steps of batch {config.batch_size}{procs}, "
                   f"{len(data.names)} training images, loss: {trainer.loss_label}", flush=True)
-            print(f"training data: {images.source}", flush=True)
+            source = images.source.replace("allow the DIV2K download (download=True)", "run srgan download DIV2K-train")
+            print(f"training data: {source}", flush=True)  # the library names its keyword, the command its command
             print(f"device: {describe_device(trainer.device)}; precision: {trainer.precision}", flush=True)
         trainer.fit()
         if trainer.rank == 0:

@@ -819,3 +819,21 @@ def test_upscale_single_output_file_needs_its_folder(capsys, tmp_path, weights):
     code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / "typo" / "a_x4.png", "--weights", weights)
     assert_one_line_error(code, err, "typo", "does not exist")
     assert not (tmp_path / "typo").exists()
+
+
+def test_train_without_data_says_which_images_it_uses(capsys, tmp_path, train_data, monkeypatch):
+    """Issue 14: without --data the run takes $SRGAN_TRAIN_DATA, else (offline, cpu/quick presets) the two
+    bundled photographs, and its summary says so and which command fetches DIV2K."""
+    monkeypatch.delenv("SRGAN_TRAIN_DATA", raising=False)
+    monkeypatch.setenv("SRGAN_DATA", str(tmp_path / "empty-root"))  # no DIV2K in the first data root either
+    code, stdout, err = run_cli(capsys, "train", "--preset", "quick", "--out", tmp_path / "toy", "--steps", "1",
+                                *TINY_TRAIN)
+    assert code == 0, err
+    line = next(ln for ln in stdout.splitlines() if ln.startswith("training data: "))
+    assert "toy" in line and "chelsea, rocket" in line and "srgan download DIV2K-train" in line
+    assert "download=True" not in line
+    monkeypatch.setenv("SRGAN_TRAIN_DATA", str(train_data))
+    code, stdout, err = run_cli(capsys, "train", "--preset", "quick", "--out", tmp_path / "env", "--steps", "1",
+                                *TINY_TRAIN)
+    assert code == 0, err
+    assert f"training images from {train_data} ($SRGAN_TRAIN_DATA)" in stdout
