@@ -648,7 +648,9 @@ class Trainer:
 
     def _check_health(self, logged: dict[str, float]) -> None:
         bad = [k for k, v in logged.items() if not math.isfinite(v)]
-        back = f"go back to {self.out_dir / 'last.pt'} (saved at step {self._last_saved})"
+        last = self.out_dir / "last.pt"
+        back = (f"go back to {last} (saved at step {self._last_saved})" if last.is_file() else
+                f"no checkpoint was written yet (the first is due at step {self.config.ckpt_every}): start again")
         if bad:
             raise TrainingDiverged(f"step {self.step}: non-finite {', '.join(bad)}; {back} and lower the learning rate")
         w = self.config.collapse_window

@@ -629,3 +629,13 @@ def test_recalibrate_bn_keeps_frozen_statistics(tmp_path, one_thread):
         trainer.recalibrate_bn(batches=2)
         after = {k: v for k, v in trainer.generator.state_dict().items() if "running" in k}
         assert all(torch.equal(before[k], after[k]) for k in before) == freeze
+
+
+def test_divergence_message_names_a_checkpoint_only_when_there_is_one(tmp_path, one_thread):
+    """Issue 17 review: a run that diverged before its first checkpoint pointed to a last.pt never written
+    (with a checkpoint, test_non_finite_loss_stops_with_the_checkpoint_to_go_back_to names it)."""
+    data = PatchDataset(tiny_images(), crop=16, scale=4, seed=0)
+    trainer = Trainer(tiny_config(lr=1e30, steps=50, ckpt_every=1000), data, tmp_path, device="cpu", progress=False)
+    with pytest.raises(TrainingDiverged, match=r"no checkpoint was written yet \(the first is due at step 1000\)"):
+        trainer.fit()
+    assert not (tmp_path / "last.pt").exists()
