@@ -330,7 +330,6 @@ class LazyImages(Sequence):
 #: when the decoded images need more than this many bytes; smaller sets are decoded into memory.
 PREPARE_ABOVE_BYTES = 256 * 2**20
 _PREPARED_VERSION = 1  # bump when the file layout changes: older files are then prepared again
-_STALE_TEMP_SECONDS = 600  # a temporary file untouched this long belongs to a killed preparation
 
 
 class MappedImages(Sequence):
@@ -413,7 +412,8 @@ def _load_prepared(index_file: Path, key: str, paths: Sequence[Path]) -> MappedI
 def _remove_stale(cache_dir: Path, source: str, keep_key: str) -> None:
     """Delete older preparations of the same ``source`` folder and temporary files of killed preparations."""
     import json
-    import time
+
+    from .images import remove_stale_temps
 
     for index_file in cache_dir.glob("*.json"):
         try:
@@ -423,12 +423,7 @@ def _remove_stale(cache_dir: Path, source: str, keep_key: str) -> None:
         if isinstance(index, dict) and index.get("source") == source and index.get("key") != keep_key:
             index_file.unlink(missing_ok=True)  # the index first: a data file without one is never used
             index_file.with_suffix(".npy").unlink(missing_ok=True)
-    for tmp in cache_dir.glob(".*.npy.*.tmp"):
-        try:
-            if time.time() - tmp.stat().st_mtime > _STALE_TEMP_SECONDS:
-                tmp.unlink()
-        except OSError:
-            pass
+    remove_stale_temps(cache_dir)  # a killed preparation's temporary file; one still being written is locked, kept
 
 
 def prepare_images(
@@ -453,7 +448,8 @@ def prepare_images(
     Atomic: the data file is written under a temporary name and renamed, then the index is written the
     same way (:func:`srgan_lib.checkpoint.atomic_write`); an index is only trusted when its key matches
     and its data file has the recorded length, so an interrupted or killed preparation is never used
-    (its temporary file is deleted on an exception, or by a later preparation once it is 10 minutes old).
+    (its temporary file is deleted on an exception, or by the next preparation once no live process holds
+    its lock: :func:`srgan_lib.images.remove_stale_temps`).
 
     Args:
         paths: the image files, in the order the dataset will index them.

@@ -537,14 +537,20 @@ def test_interrupted_or_killed_preparation_is_never_used(tmp_path: Path, monkeyp
     assert json.loads(index_file.read_text())["total_bytes"] == sum(a.size for a in want)
     again = data.prepare_images(files, cache, progress=False)
     assert all(np.array_equal(a, b) for a, b in zip(again, want))
-    # (3) a stale temporary file of a killed preparation is removed by the next preparation; a fresh one is kept
-    stale, fresh = cache / f".{good.data_file.name}.abc.tmp", cache / f".{good.data_file.name}.def.tmp"
-    stale.write_bytes(b"x" * 100)
-    fresh.write_bytes(b"x" * 100)
-    os.utime(stale, (1, 1))
-    Image.fromarray(_rgb(50, 50, 8)).save(tmp_path / "imgs" / "e.png")
-    data.prepare_images(find_images(tmp_path / "imgs"), cache, progress=False)
-    assert not stale.exists() and fresh.exists()
+    # (3) a stale temporary file of a killed preparation is removed by the next preparation; one that a live
+    # preparation is still writing (locked) is kept
+    from srgan_lib.images import temp_file_beside
+
+    fd, stale = temp_file_beside(good.data_file)
+    os.close(fd)  # its writer is gone: the lock with it
+    fd, fresh = temp_file_beside(good.data_file)  # a writer in progress (this process holds the lock)
+    stale, fresh = Path(stale), Path(fresh)
+    try:
+        Image.fromarray(_rgb(50, 50, 8)).save(tmp_path / "imgs" / "e.png")
+        data.prepare_images(find_images(tmp_path / "imgs"), cache, progress=False)
+        assert not stale.exists() and fresh.exists()
+    finally:
+        os.close(fd)
 
 
 def test_prepared_dataset_through_a_worker_loader(tmp_path: Path) -> None:
