@@ -131,17 +131,17 @@ _FLAG = (bool, lambda v: True, "true or false")
 
 
 def _rescale_ok(v: Any) -> bool:
-    """A valid ``vgg_rescale``: "paper", "auto", or a finite number > 0 (also as text, as ``--set`` gives it)."""
-    if isinstance(v, bool):
+    """A valid ``vgg_rescale``: what :func:`~srgan_lib.losses.resolve_vgg_rescale` accepts ("paper", "auto",
+    or a finite number > 0, also as text as ``--set`` gives it), but not a bool."""
+    from .losses import resolve_vgg_rescale
+
+    if isinstance(v, bool) or not isinstance(v, (str, int, float)):
         return False
-    if isinstance(v, str):
-        if v.strip().lower() in ("paper", "auto"):
-            return True
-        try:
-            v = float(v)
-        except ValueError:
-            return False
-    return isinstance(v, (int, float)) and math.isfinite(v) and v > 0
+    try:
+        resolve_vgg_rescale(v)
+    except ValueError:
+        return False
+    return True
 
 #: Type, check and valid range of every :class:`TrainConfig` field (used by :meth:`TrainConfig.validate`).
 _RULES: dict[str, tuple[type, Callable[[Any], bool], str]] = {
@@ -437,7 +437,7 @@ class Trainer:
     def _settle_vgg_rescale(self) -> None:
         """``vgg_rescale="auto"``: measure the factor on the first training batches with the initial
         generator (section 3.2's criterion; :func:`~srgan_lib.losses.vgg_rescale_for`), print it, and use it."""
-        from .losses import resolve_vgg_rescale, vgg_rescale_for
+        from .losses import VGG_RESCALE, resolve_vgg_rescale, vgg_rescale_for
 
         if self.vgg_rescale is None:  # not resumed from a checkpoint that holds the measured factor
             self.vgg_rescale = resolve_vgg_rescale(self.config.vgg_rescale)
@@ -453,7 +453,7 @@ class Trainer:
                 init = self.config.init_generator
                 start = Path(init).name if init else "an UNTRAINED generator (the criterion assumes a trained SRResNet)"
                 print(f"VGG rescale (auto): {value:.4g}, measured on {RESCALE_BATCHES} batches from {start}; "
-                      f"the paper's 1/12.75 = {1 / 12.75:.4g} | {vgg.label}", flush=True)
+                      f"the paper's 1/12.75 = {VGG_RESCALE:.4g} | {vgg.label}", flush=True)
         self.perceptual.content_loss.rescale = self.vgg_rescale
         self.loss_label = self.perceptual.label
 
