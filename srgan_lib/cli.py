@@ -258,15 +258,12 @@ def _add_upscale(parser: argparse.ArgumentParser) -> None:
 def _input_images(folder, skip):
     """Image files below ``folder`` (sorted, hidden ones skipped, GIF included), leaving out the
     folder ``skip`` (the output folder, so a second run does not upscale its own outputs)."""
-    from .data import IMAGE_SUFFIXES
+    from .data import IMAGE_SUFFIXES, find_images
 
-    suffixes = IMAGE_SUFFIXES | {".gif"}
-    files = sorted(f for f in folder.rglob("*") if f.suffix.lower() in suffixes and f.is_file()
-                   and not any(part.startswith(".") for part in f.relative_to(folder).parts)
-                   and not f.resolve().is_relative_to(skip))
-    if not files:
-        raise CommandError(f"{folder}: no image files found (looked for {', '.join(sorted(suffixes))})")
-    return files
+    try:
+        return find_images(folder, suffixes=IMAGE_SUFFIXES | {".gif"}, skip=skip)
+    except FileNotFoundError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _upscale_jobs(inputs, out):

@@ -190,18 +190,27 @@ def image_size(path: str | Path) -> tuple[int, int]:
     return (w, h) if orientation in _SWAPS_AXES else (h, w)
 
 
-def find_images(folder: str | Path) -> list[Path]:
-    """All image files below ``folder`` (recursively), sorted; hidden files and folders are skipped."""
+def find_images(folder: str | Path, *, suffixes: Iterable[str] = IMAGE_SUFFIXES,
+                skip: str | Path | None = None) -> list[Path]:
+    """All image files below ``folder`` (recursively), sorted; hidden files and folders are skipped.
+
+    ``suffixes``: the file endings that count (default :data:`IMAGE_SUFFIXES`; ``srgan upscale`` adds
+    ``.gif``). ``skip``: a folder whose files are left out (``srgan upscale``'s output folder, so that a
+    second run does not upscale its own outputs).
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: not a folder")
+    suffixes = {s.lower() for s in suffixes}
+    skip = Path(skip).resolve() if skip is not None else None
     files = sorted(
         p for p in folder.rglob("*")
-        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+        if p.suffix.lower() in suffixes and p.is_file()
         and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        and (skip is None or not p.resolve().is_relative_to(skip))
     )
     if not files:
-        raise FileNotFoundError(f"{folder}: no image files found (looked for {sorted(IMAGE_SUFFIXES)})")
+        raise FileNotFoundError(f"{folder}: no image files found (looked for {', '.join(sorted(suffixes))})")
     return files
 
 
