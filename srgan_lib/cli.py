@@ -497,14 +497,13 @@ def _parse_overrides(pairs) -> dict:
 _CHECKED_ON_RESUME = ("steps", "mode", "scale", "n_blocks", "channels")
 
 
-def _warn_changed_options(last, config) -> None:
-    """A resumed run continues the saved one: warn when this command asks for other options (a new
-    seed, for one, has no effect: the saved random state is restored)."""
+def _warn_changed_options(last, saved_config, config) -> None:
+    """A resumed run continues the saved one (``saved_config``, read by the Trainer from ``last``): warn
+    when this command asks for other options (a new seed, for one, has no effect: the saved random state
+    is restored)."""
     import dataclasses
 
-    from .checkpoint import load_checkpoint
-
-    saved = load_checkpoint(last).get("config", {})
+    saved = dataclasses.asdict(saved_config)
     changed = [f"{k} {saved[k]!r} -> {v!r}" for k, v in dataclasses.asdict(config).items()
                if k in saved and k not in _CHECKED_ON_RESUME and saved[k] != v]
     if changed:
@@ -578,10 +577,10 @@ def _run_train(args: argparse.Namespace) -> int:
         if generator.exists() and not resumed and not args.overwrite:
             raise CommandError(f"{generator}: already exists and no run in this folder wrote it (no last.pt); "
                                "pass --overwrite to replace it, or choose another --out")
-        if resumed and rank0:
-            _warn_changed_options(out / "last.pt", config)
         trainer = Trainer(config, data, out, val_pairs=val, device=None if args.device == "auto" else args.device,
                           progress=not args.quiet)
+        if trainer.resumed_config is not None and rank0:  # the checkpoint is read once, by the Trainer
+            _warn_changed_options(out / "last.pt", trainer.resumed_config, config)
         if trainer.rank == 0 and config.mode == "srgan" and not resumed:
             start = (f"the bundled {DEFAULT_SRGAN_INIT} (section 3.2; --init none for random weights)" if default_init
                      else Path(config.init_generator).name if config.init_generator else "random weights (--init none)")

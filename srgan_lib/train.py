@@ -391,6 +391,7 @@ class Trainer:
             self._build_perceptual(adversarial_weight=0.0)  # content only: SRResNet-VGG22/VGG54 (Table 1)
 
         self.step = 0
+        self.resumed_config: TrainConfig | None = None  # set by load(): the resumed run's own options
         self.history: list[dict[str, float]] = []
         self.samples: list[tuple[int, torch.Tensor]] = []
         if resume and (self.out_dir / "last.pt").is_file():
@@ -499,6 +500,7 @@ class Trainer:
         """Resume from a checkpoint written by :meth:`save`."""
         state = load_checkpoint(path, map_location=self.device)
         saved = TrainConfig.from_dict(state["config"])
+        self.resumed_config = saved  # the options the run was started with (callers may compare them)
         for key in ("mode", "scale", "n_blocks", "channels"):
             if getattr(saved, key) != getattr(self.config, key):
                 raise ValueError(f"{path}: checkpoint has {key}={getattr(saved, key)!r}, "
