@@ -82,6 +82,10 @@ class TrainConfig:
     collapse_window: int = 200  # SRGAN: steps over which D accuracy is judged (0: off)
     freeze_bn: bool = False  # keep G's batch norm in eval mode (running statistics used, not updated): not in
     # the paper; for short fine-tuning runs on small batches, whose statistics would overwrite trained ones
+    ema_decay: float = 0.0  # > 0: keep an exponential moving average of G's weights (and BN statistics) with this
+    # decay after every G step; validation, samples and export then use the average. Not in the paper (BasicSR
+    # and ESRGAN-era recipes use 0.999): it smooths the step-to-step jitter that adversarial gradients add to G
+    d_head_start: int = 0  # SRGAN: the first N steps train D only (G and its schedule wait); not in the paper
 
     def __post_init__(self) -> None:
         self.validate()
@@ -172,6 +176,8 @@ _RULES: dict[str, tuple[type, Callable[[Any], bool], str]] = {
     "compile": _FLAG,
     "collapse_window": _whole(0),
     "freeze_bn": _FLAG,
+    "ema_decay": (float, lambda v: math.isfinite(v) and 0 <= v < 1, "0 (off) or a decay in [0, 1), such as 0.999"),
+    "d_head_start": _whole(0),
     "lr_d": (object, lambda v: v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)
                                              and math.isfinite(v) and v > 0),
              "none (the generator's learning rate) or a finite number > 0"),
@@ -375,6 +381,10 @@ class Trainer:
 
             load_generator_weights(self.generator, config.init_generator)
         self.generator.to(self.device, memory_format=self.memory_format)
+        # ema_decay > 0: torch's own averaged copy of G (weights and BN statistics); the first update copies G
+        self.ema = None if not config.ema_decay else torch.optim.swa_utils.AveragedModel(
+            self.generator, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.ema_decay),
+            use_buffers=True)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=ADAM_BETAS)
         self.sched_g = torch.optim.lr_scheduler.LambdaLR(self.opt_g, lr_lambda(config))
         fp16 = self.amp_dtype == torch.float16
@@ -408,6 +418,11 @@ class Trainer:
             )
         self._g = self._wrap(self.generator)
         self._d = self._wrap(self.discriminator) if self.discriminator is not None else None
+
+    @property
+    def eval_generator(self) -> nn.Module:
+        """The generator that is validated, sampled and exported: G's moving average with ``ema_decay``, else G."""
+        return self.generator if self.ema is None else self.ema.module
 
     # -- construction -------------------------------------------------------------------------------
     def _build_gan(self, fp16: bool) -> None:
@@ -486,6 +501,8 @@ class Trainer:
         if self.discriminator is not None:
             state.update(discriminator=self.discriminator.state_dict(), opt_d=self.opt_d.state_dict(),
                          sched_d=self.sched_d.state_dict(), scaler_d=self.scaler_d.state_dict())
+        if self.ema is not None:
+            state["generator_ema"] = self.ema.state_dict()
         if self.vgg_rescale is not None:
             state["vgg_rescale"] = self.vgg_rescale  # a measured ("auto") factor: a resume uses the same one
         return state
@@ -509,6 +526,12 @@ class Trainer:
         self.opt_g.load_state_dict(state["opt_g"])
         self.sched_g.load_state_dict(state["sched_g"])
         self.scaler_g.load_state_dict(state["scaler_g"])
+        if self.ema is not None:
+            if "generator_ema" in state:
+                self.ema.load_state_dict(state["generator_ema"])
+            else:  # the run was started without an average: begin one from the resumed weights
+                warnings.warn(f"{path}: the checkpoint holds no moving average of G (it was saved with ema_decay=0); "
+                              "the average starts from the resumed generator", stacklevel=2)
         if self.discriminator is not None:
             self.discriminator.load_state_dict(state["discriminator"])
             self.opt_d.load_state_dict(state["opt_d"])
@@ -521,9 +544,12 @@ class Trainer:
         _set_rng_state(state["rng"])
 
     def export_generator(self, path: str | Path, **card: Any) -> Path:
-        """Save the generator as safetensors with its config and ``card`` facts in the metadata."""
+        """Save the generator (its moving average with ``ema_decay``) as safetensors, with its config and
+        ``card`` facts in the metadata."""
         meta = {"model": "SRResNet", **self.generator.config(), "step": self.step, **card}
-        return save_weights(self.generator, path, meta)
+        if self.ema is not None:
+            meta["ema_decay"] = self.config.ema_decay
+        return save_weights(self.eval_generator, path, meta)
 
     # -- the steps ----------------------------------------------------------------------------------
     def _batches(self, first: int, last: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -544,12 +570,18 @@ class Trainer:
                 loss = self.perceptual(sr, hr).total.float()
         if self.perceptual is None:
             loss = F.mse_loss(sr.float(), hr.float())  # section 2.2.1, pixel-wise MSE on [-1, 1]
+        self._update_generator(loss)
+        return {"loss": loss.detach()}
+
+    def _update_generator(self, loss: torch.Tensor) -> None:
+        """One Adam step of G on ``loss`` (through its GradScaler), its schedule, and its moving average."""
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss).backward()
         self.scaler_g.step(self.opt_g)
         self.scaler_g.update()
         self.sched_g.step()
-        return {"loss": loss.detach()}
+        if self.ema is not None:
+            self.ema.update_parameters(self.generator)
 
     def _srgan_step(self, lr: torch.Tensor, hr: torch.Tensor) -> dict[str, torch.Tensor]:
         from .losses import discriminator_loss
@@ -566,21 +598,19 @@ class Trainer:
         self.scaler_d.scale(d_loss).backward()
         self.scaler_d.step(self.opt_d)
         self.scaler_d.update()
+        self.sched_d.step()
+        d_acc = 0.5 * ((real_logits.detach() > 0).float().mean() + (fake_logits.detach() < 0).float().mean())
+        d_stats = {"d_loss": d_loss.detach(), "d_acc": d_acc}
+        if self.step < self.config.d_head_start:  # D's head start: G and its schedule wait
+            return d_stats
         # Generator update: l_SR = content + 1e-3 * (-log D(G(LR))), with a fresh pass through the
         # just-updated D (no graph is reused across the D step, so no in-place autograd error).
         with self._autocast():
             gen_logits = self._d(torch.cat([hr, sr]))[n:]  # (N,): the same mixed batch, gradient into G
             parts = self.perceptual(sr, hr, gen_logits.float())  # VGG runs in mixed precision too
         g_loss, content, adversarial = parts.total.float(), parts.content.float(), parts.adversarial.float()
-        self.opt_g.zero_grad(set_to_none=True)
-        self.scaler_g.scale(g_loss).backward()
-        self.scaler_g.step(self.opt_g)
-        self.scaler_g.update()
-        self.sched_g.step()
-        self.sched_d.step()
-        d_acc = 0.5 * ((real_logits.detach() > 0).float().mean() + (fake_logits.detach() < 0).float().mean())
-        return {"loss": g_loss.detach(), "content": content.detach(), "adversarial": adversarial.detach(),
-                "d_loss": d_loss.detach(), "d_acc": d_acc}
+        self._update_generator(g_loss)
+        return {"loss": g_loss.detach(), "content": content.detach(), "adversarial": adversarial.detach(), **d_stats}
 
     # -- batch-norm statistics ------------------------------------------------------------------------
     @torch.no_grad()
@@ -592,12 +622,13 @@ class Trainer:
         that shows as a colour/brightness offset. Averaging the batch statistics of ``batches`` fresh
         training batches with the weights fixed removes the lag. Weights are not changed.
 
+        With ``ema_decay`` the moving average's statistics are recomputed (its weights are the exported ones).
         With ``freeze_bn`` the statistics were never updated by the run (they are the trained ones the run
         started from, and the crops of a short run need not match them): nothing is recomputed.
         """
         if self.config.freeze_bn:
             return
-        g = self.generator
+        g = self.eval_generator  # with ema_decay: the averaged weights, which are the ones exported
         bns = [m for m in g.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         if not bns:
             return
@@ -632,7 +663,7 @@ class Trainer:
 
         if not self.val_pairs:
             return {}
-        g = self.generator
+        g = self.eval_generator
         was_training = g.training
         g.eval()  # BN uses its running statistics at test time (section 3.2)
         ps, ss = [], []
@@ -682,6 +713,7 @@ class Trainer:
             self._d.train()
         step_fn = self._srgan_step if c.mode == "srgan" else self._srresnet_step
         sums: dict[str, torch.Tensor] = {}
+        counts: dict[str, int] = {}  # per key: D's head-start steps report no generator losses
         n_in_sum, t0 = 0, time.perf_counter()
         bar = tqdm(total=last, initial=self.step, desc=c.mode, disable=not self.progress, dynamic_ncols=True)
         with _stop_on_sigint() as flag:
@@ -689,18 +721,19 @@ class Trainer:
                 out = step_fn(lr, hr)
                 for k, v in out.items():
                     sums[k] = sums.get(k, 0) + v  # stays on the device: no sync inside the step
+                    counts[k] = counts.get(k, 0) + 1
                 n_in_sum += 1
                 self.step += 1
                 bar.update(1)
                 end = self.step == last
                 if self.step % c.log_every == 0 or end:
-                    logged = {k: float(v) / n_in_sum for k, v in sums.items()}  # the one sync per log
+                    logged = {k: float(v) / counts[k] for k, v in sums.items()}  # the one sync per log
                     elapsed = time.perf_counter() - t0
                     logged.update(step=self.step, lr=self.opt_g.param_groups[0]["lr"],
                                   sec_per_step=elapsed / n_in_sum)
                     self.history.append(logged)
-                    bar.set_postfix(loss=f"{logged['loss']:.4f}")
-                    sums, n_in_sum, t0 = {}, 0, time.perf_counter()
+                    bar.set_postfix(loss=f"{logged.get('loss', float('nan')):.4f}")
+                    sums, counts, n_in_sum, t0 = {}, {}, 0, time.perf_counter()
                     self._check_health(logged)
                 if (self.step % c.val_every == 0 or end) and self.rank == 0 and self.val_pairs:
                     val = self.validate()

@@ -355,6 +355,7 @@ BAD_VALUES = {
     "seed": [-1, 2**32], "num_workers": [-1], "log_every": [0], "val_every": [0], "ckpt_every": [0],
     "keep_every": [-1], "amp": [1, "yes"], "channels_last": [0], "compile": ["no"], "collapse_window": [-5],
     "freeze_bn": [None], "lr_d": [0.0, -1e-5, float("nan"), "1e-5"], "vgg_rescale": ["", "measured", "-1", -1.0, 0, True],
+    "ema_decay": [1.0, -0.1, float("nan"), "0.999"], "d_head_start": [-1, 2.0],
 }
 
 
@@ -639,3 +640,63 @@ def test_divergence_message_names_a_checkpoint_only_when_there_is_one(tmp_path, 
     with pytest.raises(TrainingDiverged, match=r"no checkpoint was written yet \(the first is due at step 1000\)"):
         trainer.fit()
     assert not (tmp_path / "last.pt").exists()
+
+
+def test_ema_of_g_matches_the_average_written_by_hand_and_is_what_validates_and_exports(tmp_path, one_thread):
+    """ema_decay: after every G step, avg = d * avg + (1 - d) * G (weights and BN statistics), the first
+    update a copy; validation and export use the average, and a resume continues it exactly."""
+    from srgan_lib.weights import load_generator_weights
+    from srgan_lib.models import SRResNet
+
+    data = PatchDataset(tiny_images(), crop=16, scale=4, seed=3)
+    decay = 0.5  # large steps, so the average differs clearly from G
+    cfg = dict(mode="srgan", content="mse", steps=4, collapse_window=0, ema_decay=decay)
+    tr = Trainer(tiny_config(**cfg), data, tmp_path / "a", device="cpu", progress=False)
+    oracle = None
+    original = tr._update_generator
+
+    def spy(loss):
+        nonlocal oracle
+        original(loss)
+        now = {k: v.detach().clone().double() for k, v in tr.generator.state_dict().items()
+               if v.is_floating_point()}  # not num_batches_tracked (a counter)
+        oracle = now if oracle is None else {k: decay * oracle[k] + (1 - decay) * now[k] for k in now}
+
+    tr._update_generator = spy
+    tr.fit()
+    ema = tr.eval_generator.state_dict()
+    for k, v in oracle.items():
+        torch.testing.assert_close(ema[k].double(), v, rtol=1e-5, atol=1e-6)
+    assert any(not torch.equal(ema[k], v) for k, v in tr.generator.state_dict().items() if v.is_floating_point())
+    assert tr.eval_generator is not tr.generator
+
+    exported = SRResNet(4, 2, 8)
+    load_generator_weights(exported, tr.export_generator(tmp_path / "g.safetensors"))
+    for k, v in exported.state_dict().items():
+        assert torch.equal(v, ema[k].cpu()), k
+
+    full = tr
+    first = Trainer(tiny_config(**cfg), data, tmp_path / "b", device="cpu", progress=False)
+    first.fit(steps=2)
+    resumed = Trainer(tiny_config(**cfg), data, tmp_path / "b", device="cpu", progress=False)
+    resumed.fit()
+    for k, v in full.eval_generator.state_dict().items():
+        assert torch.equal(v, resumed.eval_generator.state_dict()[k]), k
+
+
+def test_d_head_start_trains_only_d_and_g_schedule_waits(tmp_path, one_thread):
+    data = PatchDataset(tiny_images(), crop=16, scale=4, seed=4)
+    cfg = dict(mode="srgan", content="mse", steps=5, collapse_window=0, d_head_start=3, warmup_steps=2)
+    tr = Trainer(tiny_config(**cfg), data, tmp_path / "a", device="cpu", progress=False)
+    g0 = {k: v.clone() for k, v in tr.generator.named_parameters()}  # weights (BN statistics follow G's passes)
+    d0 = {k: v.clone() for k, v in tr.discriminator.state_dict().items()}
+    tr.fit(steps=3)
+    assert all(torch.equal(g0[k], v) for k, v in tr.generator.named_parameters())  # G waited
+    assert any(not torch.equal(d0[k], v) for k, v in tr.discriminator.state_dict().items())
+    assert tr.sched_g.last_epoch == 0 and tr.sched_d.last_epoch == 3  # G's warm-up starts when G does
+    head = [h for h in tr.history if "d_acc" in h]
+    assert head and all("loss" not in h for h in head)  # no generator loss is invented for D-only steps
+    tr.fit()
+    assert any(not torch.equal(g0[k], v) for k, v in tr.generator.named_parameters())
+    assert tr.sched_g.last_epoch == 2
+    assert "loss" in tr.history[-1] and "d_acc" in tr.history[-1]
