@@ -32,13 +32,57 @@ its card's numbers and rewrites the card (the training facts in NAME.json are ed
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
+from typing import Callable
 
+import numpy as np
 import torch
 
-from srgan_lib.checkpoint import load_checkpoint
-from srgan_lib.data import PatchDataset, find_images, load_sample, read_rgb
+from srgan_lib.checkpoint import atomic_write, load_checkpoint
+from srgan_lib.data import HELD_OUT_SAMPLES, EvalSet, PatchDataset, find_images, load_eval_set, load_sample, matlab_lr, read_rgb
+from srgan_lib.evaluate import bicubic_upscaler, evaluate, model_upscaler
+from srgan_lib.resize import modcrop
 from srgan_lib.train import Trainer, preset
+from srgan_lib.viz import high_frequency_ratio
+
+CURVE_SETS = ("Set5", "Set14")
+HELD_OUT = HELD_OUT_SAMPLES[:2]  # astronaut, coffee: the photographs the earlier cards' curves used
+
+
+def curve_recorder(root: str | Path, out: Path) -> Callable[[Trainer, dict], None]:
+    """A ``Trainer.fit`` callback that measures the generator being validated (its moving average when the
+    run keeps one) at every validation: paper-flavour PSNR and grid score on Set5 and Set14 and on the held-out
+    photographs, and the mean Set14 detail (HF) ratio; appends them to ``out/curve.json`` (written atomically).
+    Every point is kept: the curve is the run's record, not a basis for picking a snapshot."""
+    sets = {name: load_eval_set(name, root=root) for name in CURVE_SETS}
+    held = EvalSet()
+    for name in HELD_OUT:
+        hr = modcrop(load_sample(name), 4)
+        held.append((name, matlab_lr(hr, 4), hr))
+    sets["held-out"] = held
+    base = {r["dataset"]: r for r in evaluate({"bicubic": bicubic_upscaler(4)}, sets, flavours=("paper",))}
+    points: list[dict] = [{"step": "bicubic", **{f"{d}_psnr": base[d]["psnr"] for d in sets},
+                           **{f"{d}_grid": base[d]["grid"] for d in sets}}]
+
+    def record(trainer: Trainer, val: dict) -> None:
+        g = trainer.eval_generator
+        was_training = g.training
+        g.eval()
+        up = model_upscaler(g)
+        rows = {r["dataset"]: r for r in evaluate({"G": up}, sets, flavours=("paper",))}
+        hf = float(np.mean([high_frequency_ratio(up(lr), hr) for _, lr, hr in sets["Set14"]]))
+        trainer._train_mode(g, was_training)
+        d_acc = [h["d_acc"] for h in trainer.history if "d_acc" in h]
+        point = {"step": trainer.step, **{f"{d}_psnr": rows[d]["psnr"] for d in sets},
+                 **{f"{d}_grid": rows[d]["grid"] for d in sets}, "Set14_hf_ratio": hf,
+                 "d_acc": d_acc[-1] if d_acc else None}
+        points.append(point)
+        atomic_write(out / "curve.json", lambda tmp: Path(tmp).write_text(json.dumps(points, indent=1)))
+        print("curve " + "  ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in point.items()),
+              flush=True)
+
+    return record
 
 
 def main() -> None:
@@ -50,6 +94,7 @@ def main() -> None:
     ap.add_argument("--init", default=None, help="start from these generator weights (phase 2)")
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--crop", type=int, default=None)
+    ap.add_argument("--batch", type=int, default=None)
     ap.add_argument("--lr", type=float, default=None)
     ap.add_argument("--warmup", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
@@ -61,6 +106,12 @@ def main() -> None:
     ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (CUDA trains with bf16/fp16 autocast)")
     ap.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
     ap.add_argument("--no-amp", action="store_true", help="CUDA: train in float32 instead of bf16/fp16 autocast")
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="further training options (as srgan train --set), e.g. ema_decay=0.999 freeze_bn=true")
+    ap.add_argument("--curve-root", default=None,
+                    help="folder with Set5 and Set14: record OUT/curve.json (Set5/Set14/held-out PSNR, grid, Set14 HF "
+                         "ratio) at every validation")
+    ap.add_argument("--val-every", type=int, default=None)
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -68,13 +119,22 @@ def main() -> None:
     images = [read_rgb(f) for f in find_images(args.kodak)] + [load_sample("chelsea"), load_sample("rocket")]
     overrides = {"keep_every": args.keep_every, "seed": args.seed, "init_generator": args.init,
                  "num_workers": args.workers, "amp": not args.no_amp}
-    for key, value in (("steps", args.steps), ("crop", args.crop), ("lr", args.lr), ("warmup_steps", args.warmup)):
+    for key, value in (("steps", args.steps), ("crop", args.crop), ("lr", args.lr), ("warmup_steps", args.warmup),
+                       ("val_every", args.val_every), ("batch_size", args.batch)):
         if value is not None:
             overrides[key] = value
+    from srgan_lib.cli import _parse_overrides
+
+    overrides.update(_parse_overrides(args.set))
     config = preset(args.mode, "cpu", **overrides)
     train_set = PatchDataset(images, crop=config.crop, scale=config.scale, seed=config.seed)
-    trainer = Trainer(config, train_set, out_dir=args.out, device=args.device)
-    trainer.fit()
+    held = [(name, matlab_lr(modcrop(load_sample(name), 4), 4), modcrop(load_sample(name), 4)) for name in HELD_OUT]
+    trainer = Trainer(config, train_set, out_dir=args.out, device=args.device,
+                      val_pairs=EvalSet(held).tensors() if args.curve_root else ())
+    callback = curve_recorder(args.curve_root, Path(args.out)) if args.curve_root else None
+    if callback and trainer.step == 0:
+        callback(trainer, {})  # the starting point
+    trainer.fit(callback=callback)
     step = trainer.step
     if args.export_step is not None:  # an earlier snapshot of the same run (its BN statistics recomputed below)
         snapshot = load_checkpoint(Path(args.out) / f"step_{args.export_step:07d}.pt")

@@ -689,7 +689,7 @@ class Trainer:
         w = self.config.collapse_window
         if self.config.mode != "srgan" or not w:
             return
-        recent = [h["d_acc"] for h in self.history if h["step"] > self.step - w]
+        recent = [h["d_acc"] for h in self.history if "d_acc" in h and h["step"] > self.step - w]  # not val rows
         if self.step < w or len(recent) < 2:
             return
         acc = float(np.mean(recent))

@@ -700,3 +700,17 @@ def test_d_head_start_trains_only_d_and_g_schedule_waits(tmp_path, one_thread):
     assert any(not torch.equal(g0[k], v) for k, v in tr.generator.named_parameters())
     assert tr.sched_g.last_epoch == 2
     assert "loss" in tr.history[-1] and "d_acc" in tr.history[-1]
+
+
+def test_collapse_check_skips_validation_rows(tmp_path):
+    """Validation rows in the history (val_psnr, no d_acc) inside the collapse window were a KeyError at the
+    next log (seen with val_every <= collapse_window and validation pairs)."""
+    tr = Trainer(tiny_config(mode="srgan", content="mse", steps=10, collapse_window=4), [], tmp_path / "a",
+                 device="cpu", progress=False)
+    tr.step = 8
+    tr.history = [{"step": s, "d_acc": a} for s, a in zip(range(1, 9), (0.6, 0.7, 0.8, 0.6, 0.7, 0.9, 0.8, 0.7))]
+    tr.history.insert(6, {"step": 6, "val_psnr": 25.0, "val_ssim": 0.7})
+    tr._check_health({"loss": 0.1})  # a healthy D: no error, and no KeyError from the validation row
+    tr.history = [{"step": s, "d_acc": 1.0} for s in range(1, 9)] + [{"step": 8, "val_psnr": 25.0}]
+    with pytest.raises(TrainingDiverged, match="accuracy 100.0% over the last 4 steps"):
+        tr._check_health({"loss": 0.1})
