@@ -151,18 +151,18 @@ def _add_demo(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", nargs="+", metavar="W",
                         help="weights to show instead of the bundled ones (names or paths)")
     parser.add_argument("--size", type=int, default=256,
-                        help="HR side of the centre crop used (default 256; 0: the whole image)")
+                        help="HR side of the crop used, the most textured window of the picture (default 256; "
+                             "0: the whole image)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, mps")
 
 
 def _run_demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .data import load_sample, matlab_lr
     from .evaluate import bicubic_upscaler
     from .metrics import psnr, ssim
-    from .resize import modcrop
     from .upscale import upscale_array
+    from .viz import held_out_pair
     from .weights import BUNDLED, available
 
     out = Path(args.out)
@@ -171,13 +171,9 @@ def _run_demo(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise CommandError(f"{out}: the folder {out.parent} does not exist")
     device = _device(args.device)
-    hr = load_sample(args.image)
-    if args.size:
-        s = min(args.size, *hr.shape[:2])
-        top, left = (hr.shape[0] - s) // 2, (hr.shape[1] - s) // 2
-        hr = hr[top : top + s, left : left + s]
-    hr = modcrop(hr, 4)
-    lr = matlab_lr(hr, 4)  # the paper's test inputs: MATLAB-era bicubic x1/4 (section 3.1)
+    if args.size < 0:
+        raise CommandError(f"--size {args.size}: use a whole number >= 0 (0: the whole image)")
+    hr, lr, (top, left, _) = held_out_pair(args.image, args.size)  # the most textured window; lr: MATLAB bicubic
     images = {"bicubic": bicubic_upscaler(4)(lr)}
     notes = []
     if args.weights:
@@ -190,8 +186,8 @@ def _run_demo(args: argparse.Namespace) -> int:
         images[label] = upscale_array(_load(w, device, scale=4), lr)
     images["original"] = hr
     scores = {}
-    print(f"{args.image}: {hr.shape[1]}x{hr.shape[0]} HR, x4 from {lr.shape[1]}x{lr.shape[0]} "
-          f"(PSNR/SSIM on Y, 4 px border, paper flavour)")
+    print(f"{args.image}: {hr.shape[1]}x{hr.shape[0]} HR crop at (top {top}, left {left}), the most textured window, "
+          f"x4 from {lr.shape[1]}x{lr.shape[0]} (PSNR/SSIM on Y, 4 px border, paper flavour)")
     for label, img in images.items():
         if label == "original":
             continue

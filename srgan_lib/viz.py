@@ -14,16 +14,19 @@ Box = tuple[int, int, int]  # (top, left, size) in HR pixels
 
 
 def pick_boxes(hr: np.ndarray, n: int = 2, size: int = 48) -> list[Box]:
-    """``n`` non-overlapping ``size x size`` windows with the most texture (local variance of luma).
+    """``n`` non-overlapping ``size x size`` windows with the most fine texture: the largest mean squared
+    Laplacian of luma (the detail energy of :func:`high_frequency_ratio`) over the window.
 
-    Fine texture is where SR methods differ most: MSE blurs it, a GAN re-invents it.
+    Fine texture is where SR methods differ most: MSE blurs it, a GAN re-invents it. The Laplacian, unlike
+    the local variance, scores a window by detail spread over its area, so hair, fabric or foliage win over a
+    single high-contrast edge (whose variance is large but whose detail is one line of pixels).
     """
-    from scipy.ndimage import uniform_filter
+    from scipy.ndimage import laplace, uniform_filter
 
     y = hr[..., :3].astype(np.float64).mean(axis=2) if hr.ndim == 3 else hr.astype(np.float64)
     h, w = y.shape
     size = min(size, h, w)
-    var = uniform_filter(y * y, size) - uniform_filter(y, size) ** 2  # local variance, window centred
+    var = uniform_filter(laplace(y) ** 2, size)  # local detail energy, window centred
     half = size // 2
     var[:half, :] = var[h - size + half + 1 :, :] = -1  # keep windows inside the image
     var[:, :half] = var[:, w - size + half + 1 :] = -1
@@ -36,6 +39,34 @@ def pick_boxes(hr: np.ndarray, n: int = 2, size: int = 48) -> list[Box]:
         boxes.append((top, left, size))
         var[max(0, top - half) : top + size + half, max(0, left - half) : left + size + half] = -1
     return boxes
+
+
+def held_out_pair(image: str = "astronaut", size: int = 256, scale: int = 4) -> tuple[np.ndarray, np.ndarray, Box]:
+    """A demonstration pair from a bundled photograph never used in training: ``(hr, lr, box)``.
+
+    ``hr`` is the ``size x size`` window of the photograph with the most fine texture (:func:`pick_boxes`),
+    because fine texture is where bicubic, an MSE generator and a GAN differ most (a
+    centre crop of ``astronaut`` is mostly smooth suit); ``size=0`` keeps the whole photograph. The crop is
+    cut to a multiple of ``scale`` and ``lr`` is its MATLAB-era bicubic ``1/scale`` version, the paper's
+    kind of test input (section 3.1). ``box`` is ``(top, left, side)`` of the crop in the photograph.
+    """
+    from .data import HELD_OUT_SAMPLES, load_sample, matlab_lr
+    from .resize import modcrop
+
+    if image not in HELD_OUT_SAMPLES:
+        raise ValueError(f"{image!r} is not a held-out sample; use one of {', '.join(HELD_OUT_SAMPLES)} "
+                         "(the others were used in training)")
+    if not isinstance(size, (int, np.integer)) or size < 0:
+        raise ValueError(f"size must be a whole number >= 0 (0: the whole image), got {size!r}")
+    photo = load_sample(image)
+    if size and size < min(photo.shape[:2]):
+        box = pick_boxes(photo, 1, size)[0]
+        top, left, side = box
+        photo = photo[top : top + side, left : left + side]
+    else:
+        box = (0, 0, min(photo.shape[:2]))
+    hr = modcrop(photo, scale)
+    return hr, matlab_lr(hr, scale), box
 
 
 def _as_display(img: np.ndarray) -> np.ndarray:

@@ -140,6 +140,34 @@ def test_high_frequency_ratio():
     assert viz.high_frequency_ratio(flat, hr) == pytest.approx(0.0)
 
 
+def test_held_out_pair_is_the_most_textured_window_and_its_matlab_lr():
+    from srgan_lib.data import load_sample, matlab_lr
+
+    photo = load_sample("astronaut")
+    hr, lr, (top, left, side) = viz.held_out_pair("astronaut", 128)
+    assert side == 128 and hr.shape == (128, 128, 3)
+    np.testing.assert_array_equal(hr, photo[top : top + 128, left : left + 128])
+    np.testing.assert_array_equal(lr, matlab_lr(hr, 4))  # section 3.1's kind of input, (32, 32, 3)
+
+    from scipy.ndimage import laplace
+
+    detail = laplace(photo.astype(np.float64).mean(axis=2)) ** 2
+
+    def variance(t, l):  # oracle: the detail energy of one window, summed directly
+        return detail[t : t + 128, l : l + 128].mean()
+
+    best = variance(top, left)
+    centre = (photo.shape[0] - 128) // 2
+    assert best > 1.5 * variance(centre, centre)  # the centre of astronaut is mostly smooth suit
+    assert all(best >= variance(t, l) - 1e-9 for t in range(0, 385, 32) for l in range(0, 385, 32))
+    whole, _, box = viz.held_out_pair("coffee", 0)
+    assert box[:2] == (0, 0) and whole.shape[0] % 4 == 0 and whole.shape[1] % 4 == 0
+    with pytest.raises(ValueError, match="'chelsea' is not a held-out sample"):
+        viz.held_out_pair("chelsea")
+    with pytest.raises(ValueError, match="size must be"):
+        viz.held_out_pair("coffee", -1)
+
+
 def test_perception_distortion_figure():
     pts = [{"label": "bicubic", "psnr": 26.0, "perceptual": 0.3},
            {"label": "step 10", "psnr": 28.0, "perceptual": 0.6, "group": "run"},
