@@ -43,6 +43,10 @@ VARIANTS = {
     "freeze_bn + lr_d/10 + EMA": dict(freeze_bn=True, lr_d=1e-5, ema_decay=0.99),
     "freeze_bn + lr_d/10 + D head start": dict(freeze_bn=True, lr_d=1e-5, d_head_start=100),
     "crop 96 + lr_d/10": dict(lr_d=1e-5, crop=96),
+    "adv x10 + freeze_bn + lr_d/10 + EMA": dict(adversarial_weight=1e-2, freeze_bn=True, lr_d=1e-5, ema_decay=0.99),
+    "adv x10 + freeze_bn + lr_d/10 + EMA + D shift": dict(adversarial_weight=1e-2, freeze_bn=True, lr_d=1e-5,
+                                                          ema_decay=0.99, d_shift=3),
+    "freeze_bn + lr_d/10 + EMA + D shift": dict(freeze_bn=True, lr_d=1e-5, ema_decay=0.99, d_shift=3),
 }
 
 

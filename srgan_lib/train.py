@@ -86,6 +86,9 @@ class TrainConfig:
     # decay after every G step; validation, samples and export then use the average. Not in the paper (BasicSR
     # and ESRGAN-era recipes use 0.999): it smooths the step-to-step jitter that adversarial gradients add to G
     d_head_start: int = 0  # SRGAN: the first N steps train D only (G and its schedule wait); not in the paper
+    d_shift: int = 0  # SRGAN: D sees real and generated crops cut at one random offset of 0..d_shift pixels per step
+    # (not in the paper): D's stride-2 convolutions give its input gradient a fixed period-2/4/8 pattern that G's x4
+    # pixel shuffle can copy as a grid; a random phase between the two grids averages that pattern out
 
     def __post_init__(self) -> None:
         self.validate()
@@ -178,6 +181,7 @@ _RULES: dict[str, tuple[type, Callable[[Any], bool], str]] = {
     "freeze_bn": _FLAG,
     "ema_decay": (float, lambda v: math.isfinite(v) and 0 <= v < 1, "0 (off) or a decay in [0, 1), such as 0.999"),
     "d_head_start": _whole(0),
+    "d_shift": _whole(0, 16),
     "lr_d": (object, lambda v: v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)
                                              and math.isfinite(v) and v > 0),
              "none (the generator's learning rate) or a finite number > 0"),
@@ -589,10 +593,15 @@ class Trainer:
         # Discriminator update: real HR -> 1, G(LR) -> 0 (section 2.2.2). G's output is detached. One pass
         # over both kinds, so D's batch norm normalises them with shared statistics, as its running statistics
         # will (measured against one pass per kind in benchmarks/d_passes.txt: there G drifted below bicubic).
-        n = hr.shape[0]
+        n, s = hr.shape[0], self.config.d_shift
+        if s:  # one random offset per step, a function of (seed, step): the same after a resume
+            dy, dx = (int(v) for v in np.random.default_rng([self.config.seed, self.step]).integers(0, s + 1, 2))
+            window = (slice(None), slice(None), slice(dy, hr.shape[2] - s + dy), slice(dx, hr.shape[3] - s + dx))
+        else:
+            window = (slice(None),)
         with self._autocast():
             sr = self._g(lr)  # (N, 3, 4h, 4w)
-            real_logits, fake_logits = self._d(torch.cat([hr, sr.detach()])).split(n)  # (N,), (N,)
+            real_logits, fake_logits = self._d(torch.cat([hr, sr.detach()])[window]).split(n)  # (N,), (N,)
         d_loss = discriminator_loss(real_logits.float(), fake_logits.float())
         self.opt_d.zero_grad(set_to_none=True)
         self.scaler_d.scale(d_loss).backward()
@@ -606,7 +615,7 @@ class Trainer:
         # Generator update: l_SR = content + 1e-3 * (-log D(G(LR))), with a fresh pass through the
         # just-updated D (no graph is reused across the D step, so no in-place autograd error).
         with self._autocast():
-            gen_logits = self._d(torch.cat([hr, sr]))[n:]  # (N,): the same mixed batch, gradient into G
+            gen_logits = self._d(torch.cat([hr, sr])[window])[n:]  # (N,): the same mixed batch, gradient into G
             parts = self.perceptual(sr, hr, gen_logits.float())  # VGG runs in mixed precision too
         g_loss, content, adversarial = parts.total.float(), parts.content.float(), parts.adversarial.float()
         self._update_generator(g_loss)

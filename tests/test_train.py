@@ -355,7 +355,7 @@ BAD_VALUES = {
     "seed": [-1, 2**32], "num_workers": [-1], "log_every": [0], "val_every": [0], "ckpt_every": [0],
     "keep_every": [-1], "amp": [1, "yes"], "channels_last": [0], "compile": ["no"], "collapse_window": [-5],
     "freeze_bn": [None], "lr_d": [0.0, -1e-5, float("nan"), "1e-5"], "vgg_rescale": ["", "measured", "-1", -1.0, 0, True],
-    "ema_decay": [1.0, -0.1, float("nan"), "0.999"], "d_head_start": [-1, 2.0],
+    "ema_decay": [1.0, -0.1, float("nan"), "0.999"], "d_head_start": [-1, 2.0], "d_shift": [-1, 17],
 }
 
 
@@ -714,3 +714,31 @@ def test_collapse_check_skips_validation_rows(tmp_path):
     tr.history = [{"step": s, "d_acc": 1.0} for s in range(1, 9)] + [{"step": 8, "val_psnr": 25.0}]
     with pytest.raises(TrainingDiverged, match="accuracy 100.0% over the last 4 steps"):
         tr._check_health({"loss": 0.1})
+
+
+def test_d_shift_shows_d_one_random_window_of_real_and_fake(tmp_path, one_thread):
+    """d_shift=s: D's input is the mixed batch cut to (H - s) x (W - s) at one offset in 0..s per step, the
+    same window for the real and the generated halves; the offsets vary; the run still resumes exactly."""
+    data = PatchDataset(tiny_images(), crop=20, scale=4, seed=6)
+    cfg = dict(mode="srgan", content="mse", steps=6, collapse_window=0, d_shift=3, crop=20)
+    tr = Trainer(tiny_config(**cfg), data, tmp_path / "a", device="cpu", progress=False)
+    seen, batches = [], []
+    tr.discriminator.register_forward_hook(lambda m, inp, out: seen.append(inp[0].detach().clone()))
+    step = tr._srgan_step
+    tr._srgan_step = lambda lr, hr: (batches.append(hr.clone()), step(lr, hr))[1]
+    tr.fit()
+    offsets = set()
+    for i, hr in enumerate(batches):
+        d_in = seen[2 * i]  # the D update's pass (the G update's pass follows it)
+        assert d_in.shape == (2 * hr.shape[0], 3, 17, 17)
+        torch.testing.assert_close(seen[2 * i + 1][: hr.shape[0]], d_in[: hr.shape[0]])  # same window both passes
+        match = [(dy, dx) for dy in range(4) for dx in range(4)
+                 if torch.equal(d_in[: hr.shape[0]], hr[:, :, dy : dy + 17, dx : dx + 17])]
+        assert len(match) == 1, match
+        offsets.add(match[0])
+    assert len(offsets) > 1
+    first = Trainer(tiny_config(**cfg), data, tmp_path / "b", device="cpu", progress=False)
+    first.fit(steps=3)
+    resumed = Trainer(tiny_config(**cfg), data, tmp_path / "b", device="cpu", progress=False)
+    resumed.fit()
+    assert losses(resumed.history) == losses(tr.history)
