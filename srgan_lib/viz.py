@@ -561,10 +561,9 @@ def toy_gan_figure(data: np.ndarray, snapshots: Mapping[int, tuple[np.ndarray, n
                         xytext=(8, -4), textcoords="offset points", ha="left", va="top", fontsize=8, color="C1")
         ax.set_title(f"after {step} steps", fontsize=10)
         ax.set_xlabel("x")
-        ax.set_xlim(edges[0], edges[-1])
         ax.set_ylim(0, ymax)
-    axes[0, -1].legend(loc="upper right", fontsize=8)
-    fig.suptitle(title, fontsize=11)
+    axes[0, 0].legend(loc="upper right", fontsize=8)  # G's first samples are far left, D's curve below 1
+    fig.suptitle(title, fontsize=12)
     return fig
 
 
@@ -636,7 +635,7 @@ def saturation_race_figure(runs: Mapping[str, Mapping[str, Sequence[float]]], da
     for ax in (ax_mean, ax_d):
         ax.set_xlabel("generator step (after D's head start)")
         ax.legend(fontsize=9)
-    fig.suptitle(title, fontsize=11)
+    fig.suptitle(title, fontsize=12)
     return fig
 
 
