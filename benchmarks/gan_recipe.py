@@ -47,6 +47,8 @@ VARIANTS = {
     "adv x10 + freeze_bn + lr_d/10 + EMA + D shift": dict(adversarial_weight=1e-2, freeze_bn=True, lr_d=1e-5,
                                                           ema_decay=0.99, d_shift=3),
     "freeze_bn + lr_d/10 + EMA + D shift": dict(freeze_bn=True, lr_d=1e-5, ema_decay=0.99, d_shift=3),
+    "adv x10 + freeze_bn + lr_d/10 + EMA + D shift + frozen upsampling": dict(
+        adversarial_weight=1e-2, freeze_bn=True, lr_d=1e-5, ema_decay=0.99, d_shift=3, freeze_upsampling=True),
 }
 
 

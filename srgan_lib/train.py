@@ -89,6 +89,9 @@ class TrainConfig:
     d_shift: int = 0  # SRGAN: D sees real and generated crops cut at one random offset of 0..d_shift pixels per step
     # (not in the paper): D's stride-2 convolutions give its input gradient a fixed period-2/4/8 pattern that G's x4
     # pixel shuffle can copy as a grid; a random phase between the two grids averages that pattern out
+    freeze_upsampling: bool = False  # keep G's sub-pixel upsampling blocks and output conv as initialised; only the
+    # LR trunk learns (not in the paper): a fine-tuning run then cannot give the 16 pixel-shuffle phases of a 4x4
+    # cell different offsets, the periodic grid a short adversarial run otherwise prints
 
     def __post_init__(self) -> None:
         self.validate()
@@ -182,6 +185,7 @@ _RULES: dict[str, tuple[type, Callable[[Any], bool], str]] = {
     "ema_decay": (float, lambda v: math.isfinite(v) and 0 <= v < 1, "0 (off) or a decay in [0, 1), such as 0.999"),
     "d_head_start": _whole(0),
     "d_shift": _whole(0, 16),
+    "freeze_upsampling": _FLAG,
     "lr_d": (object, lambda v: v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)
                                              and math.isfinite(v) and v > 0),
              "none (the generator's learning rate) or a finite number > 0"),
@@ -389,7 +393,11 @@ class Trainer:
         self.ema = None if not config.ema_decay else torch.optim.swa_utils.AveragedModel(
             self.generator, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.ema_decay),
             use_buffers=True)
-        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=ADAM_BETAS)
+        if config.freeze_upsampling:
+            for p in [*self.generator.upsample.parameters(), *self.generator.tail.parameters()]:
+                p.requires_grad_(False)
+        trained = [p for p in self.generator.parameters() if p.requires_grad]
+        self.opt_g = torch.optim.Adam(trained, lr=config.lr, betas=ADAM_BETAS)
         self.sched_g = torch.optim.lr_scheduler.LambdaLR(self.opt_g, lr_lambda(config))
         fp16 = self.amp_dtype == torch.float16
         self.scaler_g = torch.amp.GradScaler("cuda", enabled=fp16)

@@ -355,7 +355,7 @@ BAD_VALUES = {
     "seed": [-1, 2**32], "num_workers": [-1], "log_every": [0], "val_every": [0], "ckpt_every": [0],
     "keep_every": [-1], "amp": [1, "yes"], "channels_last": [0], "compile": ["no"], "collapse_window": [-5],
     "freeze_bn": [None], "lr_d": [0.0, -1e-5, float("nan"), "1e-5"], "vgg_rescale": ["", "measured", "-1", -1.0, 0, True],
-    "ema_decay": [1.0, -0.1, float("nan"), "0.999"], "d_head_start": [-1, 2.0], "d_shift": [-1, 17],
+    "ema_decay": [1.0, -0.1, float("nan"), "0.999"], "d_head_start": [-1, 2.0], "d_shift": [-1, 17], "freeze_upsampling": [1],
 }
 
 
@@ -742,3 +742,18 @@ def test_d_shift_shows_d_one_random_window_of_real_and_fake(tmp_path, one_thread
     resumed = Trainer(tiny_config(**cfg), data, tmp_path / "b", device="cpu", progress=False)
     resumed.fit()
     assert losses(resumed.history) == losses(tr.history)
+
+
+def test_freeze_upsampling_trains_the_trunk_only(tmp_path, one_thread):
+    data = PatchDataset(tiny_images(), crop=16, scale=4, seed=7)
+    tr = Trainer(tiny_config(mode="srgan", content="mse", steps=3, collapse_window=0, freeze_upsampling=True), data,
+                 tmp_path / "a", device="cpu", progress=False)
+    g = tr.generator
+    frozen = {n: p.clone() for n, p in g.named_parameters() if n.startswith(("upsample.", "tail."))}
+    trunk = {n: p.clone() for n, p in g.named_parameters() if not n.startswith(("upsample.", "tail."))}
+    assert frozen and trunk
+    in_adam = {id(p) for group in tr.opt_g.param_groups for p in group["params"]}
+    assert in_adam == {id(p) for n, p in g.named_parameters() if n in trunk}
+    tr.fit()
+    assert all(torch.equal(p, frozen[n]) for n, p in g.named_parameters() if n in frozen)
+    assert any(not torch.equal(p, trunk[n]) for n, p in g.named_parameters() if n in trunk)
