@@ -358,7 +358,9 @@ def test_baseline_gap_figure_subtracts_the_reference_in_the_right_flavour():
     assert [t.get_text() for t in left.texts] == ["+0.20", "+0.10", "-0.60", "-1.00"]
     assert [t.get_text() for t in left.get_legend().get_texts()] == ["torch label", "aliased label"]
     assert [t.get_text() for t in left.get_xticklabels()] == ["A", "B"]
-    assert left.get_ylabel() == "PSNR - bicubic [dB]"
+    assert left.get_ylabel() == "PSNR - bicubic [dB]" and "bicubic" in right.get_title()
+    named = viz.baseline_gap_figure(rows, ["A"], {"torch": "t"}, reference_label="MATLAB bicubic").axes
+    assert named[0].get_ylabel() == "PSNR - MATLAB bicubic [dB]" and "MATLAB bicubic images" in named[1].get_title()
     assert [p.get_height() for p in right.patches] == pytest.approx([0.01, 0.05])  # paper minus standard SSIM
     assert [t.get_text() for t in right.texts] == ["+0.010", "+0.050"]
     with pytest.raises(ValueError, match="no row for method 'PIL'"):
