@@ -13,6 +13,15 @@ from matplotlib.figure import Figure  # noqa: E402
 from srgan_lib import viz  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Every test's figures are closed after it (pyplot keeps them alive otherwise)."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 def _imgs(h=64, w=80):
     rng = np.random.default_rng(0)
     return {"bicubic": np.zeros((h, w, 3), np.uint8), "SRGAN": np.full((h, w, 3), 128, np.uint8),
