@@ -321,3 +321,28 @@ def test_checkpoint_config_is_checked_against_its_tensors(tmp_path):
         with pytest.raises(ValueError, match="bad.pt") as info:
             up.load_model(path)
         assert fragment in str(info.value)
+
+
+def test_inference_copy_folds_batch_norm_and_keeps_the_outputs():
+    from srgan_lib.models import SRResNet
+    from srgan_lib.upscale import inference_copy
+
+    torch.manual_seed(0)
+    model = SRResNet(n_blocks=3, channels=16)
+    for m in model.modules():  # non-trivial running statistics and affine parameters
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+    model.eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    fast = inference_copy(model)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())
+    assert fast.head[0].weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.rand(2, 3, 12, 10)
+    with torch.no_grad():
+        torch.testing.assert_close(fast(x), model(x), rtol=1e-4, atol=1e-5)  # torch's own unfused forward
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())  # the original is untouched
+    model.train()
+    assert inference_copy(model) is model  # batch statistics cannot be folded
