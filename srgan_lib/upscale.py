@@ -77,6 +77,31 @@ def inference_copy(model: nn.Module) -> nn.Module:
     return fast.to(memory_format=torch.channels_last)
 
 
+def estimate_seconds(model: nn.Module, h: int, w: int, probe: int = 64) -> float:
+    """Rough seconds to upscale an ``h x w`` LR image on the model's device: one forward pass of a ``probe x
+    probe`` patch is timed (after a warm-up pass) and scaled by the LR pixels, context around tiles included
+    (:func:`plan_tiles`). A small probe runs less efficiently than a large image, so this errs on the long side."""
+    import time
+
+    device = next(model.parameters()).device
+    fast = inference_copy(model)
+    x = torch.rand(1, 3, probe, probe, device=device).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        fast(x)  # warm-up: oneDNN / cuDNN pick their kernels
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        t0 = time.perf_counter()
+        fast(x)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        per_pixel = (time.perf_counter() - t0) / probe**2
+    tile = plan_tiles(model, device=device)[0]
+    ctx = receptive_field_radius(model) if max(h, w) > tile else 0
+    th, tw = min(tile, h), min(tile, w)
+    overhead = (th + 2 * ctx) * (tw + 2 * ctx) / (th * tw) if ctx else 1.0  # trunk recomputed in the overlaps
+    return per_pixel * h * w * overhead
+
+
 # -- receptive field ---------------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 
@@ -622,6 +623,7 @@ def test_upscale_large_input_has_a_limit_an_estimate_and_progress(capsys, tmp_pa
                            "--max-megapixels", "0", "--tile", "16")
     assert code == 0, err
     assert "big.png: 50x60 -> 200x240" in err and "16 tiles of 16 LR pixels" in err  # ceil(60/16) * ceil(50/16)
+    assert re.search(r"expected about \d+ s on cpu \(timed on a 64x64 probe\)", err)
     assert "48.0k/48.0k" in err  # the progress bar, updated after each tile, reached 200 x 240 output pixels
     with Image.open(tmp_path / "o.png") as im:
         assert im.size == (200, 240)

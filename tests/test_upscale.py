@@ -346,3 +346,18 @@ def test_inference_copy_folds_batch_norm_and_keeps_the_outputs():
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())  # the original is untouched
     model.train()
     assert inference_copy(model) is model  # batch statistics cannot be folded
+
+
+def test_estimate_seconds_scales_with_the_pixels(monkeypatch):
+    from srgan_lib.models import SRResNet
+    from srgan_lib.upscale import estimate_seconds
+
+    model = SRResNet(n_blocks=1, channels=8).eval()
+    ticks = iter([0.0, 0.5] * 4)  # every timed probe takes 0.5 s: 0.5 / 64^2 s per LR pixel
+    monkeypatch.setattr("time.perf_counter", lambda: next(ticks))
+    monkeypatch.setattr(up, "plan_tiles", lambda *a, **k: (10_000, 10_000))  # one tile: no context overhead
+    assert estimate_seconds(model, 64, 64) == pytest.approx(0.5)
+    assert estimate_seconds(model, 128, 256) == pytest.approx(0.5 * 8)
+    monkeypatch.setattr(up, "plan_tiles", lambda *a, **k: (100, 100))  # tiles of 100 + the receptive field around
+    r = up.receptive_field_radius(model)
+    assert estimate_seconds(model, 300, 300) == pytest.approx(0.5 * 300**2 / 64**2 * ((100 + 2 * r) / 100) ** 2)
