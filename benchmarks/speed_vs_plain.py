@@ -67,12 +67,24 @@ def report(title: str, times: dict[str, list[float]], gflop: float, peak: float 
     print(f"  ours / plain = {ours / plain:.2f}x the time")
 
 
+def profile(title: str, fn: Callable[[], object], rows: int = 12) -> None:
+    """The ops that take the most time in one call of ``fn`` (torch.profiler, self CPU time)."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        fn()
+    print(f"profile of one {title} call (self CPU time, top {rows}):")
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows, max_name_column_width=40))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--size", type=int, default=256, help="LR side of the image upscaled")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--skip-train", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="also print where one upscale and one step spend their time")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -114,6 +126,8 @@ def main() -> None:
            up_gflop, peak)
     mp = (4 * args.size) ** 2 / 1e6
     print(f"  ({mp:.2f} output megapixels per call)")
+    if args.profile:
+        profile("upscale_array", ours_up)
     if args.skip_train:
         return
 
@@ -141,6 +155,8 @@ def main() -> None:
     report("training step, batch 16 x 96x96 HR", rounds({"ours: Trainer._srresnet_step": ours_step,
                                                          "plain: zero_grad/mse/backward/step": plain_step},
                                                         args.rounds), step_gflop, peak)
+    if args.profile:
+        profile("Trainer._srresnet_step", ours_step)
 
 
 if __name__ == "__main__":
