@@ -46,8 +46,6 @@ import torch.nn.functional as F
 
 #: Keys' cubic convolution parameter used by MATLAB's imresize and by torch's antialiased path.
 KEYS_A_MATLAB = -0.5
-#: Keys' parameter used by torch's (non-antialiased) bicubic upsampling.
-KEYS_A_TORCH = -0.75
 #: Width (in LR pixels) of the border ring where ``downscale_torch`` and ``imresize_matlab`` differ at x4.
 BORDER_RING = 2
 #: Support of the cubic kernel, in input pixels, before stretching.
