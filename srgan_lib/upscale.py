@@ -50,6 +50,48 @@ MIN_SIDE = 9
 # -- the network prepared for inference -------------------------------------------------------------
 
 
+class SpaceToDepthConv(nn.Module):
+    """A stride-1 convolution at full output resolution, computed on the space-to-depth image instead.
+
+    SRResNet's last layer (Figure 4: k9 n3 s1 at HR) has 3 output channels, a shape CPU convolution libraries run
+    at a fraction of their speed (benchmarks/speed_vs_plain.txt: ~70 GFLOP/s against ~325 for the trunk). The same
+    linear map, written on ``pixel_unshuffle(x, s)`` (``C * s * s`` channels at ``1/s`` resolution), is a conv with
+    ``3 * s * s`` outputs and a ``(2b+1) x (2b+1)`` kernel of blocks (``b = ceil(radius / s)``), followed by
+    ``pixel_shuffle(s)``: more multiply-adds (the rearranged kernel holds zeros) but a shape that runs near peak.
+    The output equals the original conv's up to float rounding; inputs need sides divisible by ``s`` (always true
+    for the output of an ``s x`` upsampler).
+    """
+
+    def __init__(self, conv: nn.Conv2d, s: int) -> None:
+        super().__init__()
+        k = conv.kernel_size[0]
+        r = conv.padding[0]
+        if conv.kernel_size != (k, k) or conv.padding != (r, r) or k != 2 * r + 1 or conv.stride != (1, 1) \
+                or conv.dilation != (1, 1) or conv.groups != 1:
+            raise ValueError("SpaceToDepthConv needs a square, 'same'-padded, stride-1, undilated, ungrouped conv")
+        o, c = conv.out_channels, conv.in_channels
+        b = -(-r // s)  # block radius: output phase p + offset d spans blocks -b .. b
+        w = conv.weight.detach()
+        w2 = w.new_zeros(o * s * s, c * s * s, 2 * b + 1, 2 * b + 1)
+        for p in range(s):
+            for q in range(s):
+                for dy in range(-r, r + 1):
+                    by, i = divmod(p + dy, s)  # input block row and phase of this tap
+                    for dx in range(-r, r + 1):
+                        bx, j = divmod(q + dx, s)
+                        w2[p * s + q :: s * s, i * s + j :: s * s, by + b, bx + b] = w[:, :, dy + r, dx + r]
+        self.s, self.radius = s, r
+        self.conv = nn.Conv2d(c * s * s, o * s * s, 2 * b + 1, padding=b, bias=conv.bias is not None)
+        self.conv.weight.data.copy_(w2)
+        if conv.bias is not None:
+            self.conv.bias.data.copy_(conv.bias.detach().repeat_interleave(s * s))
+        self.conv.to(w.device, w.dtype)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = nn.functional.pixel_unshuffle(x, self.s)  # (N, C, H, W) -> (N, C*s*s, H/s, W/s)
+        return nn.functional.pixel_shuffle(self.conv(x), self.s)  # (N, O*s*s, H/s, W/s) -> (N, O, H, W)
+
+
 def inference_copy(model: nn.Module) -> nn.Module:
     """A copy of an eval-mode generator made faster for inference, same outputs up to float rounding.
 
@@ -57,7 +99,8 @@ def inference_copy(model: nn.Module) -> nn.Module:
     ``Conv2d`` directly followed by a ``BatchNorm2d`` inside an ``nn.Sequential`` (SRResNet's residual blocks
     and post-trunk conv) becomes one conv with folded weights and bias (``torch.nn.utils.fusion.fuse_conv_bn_eval``):
     33 fewer passes over the trunk's feature maps. The weights are stored channels_last, the layout oneDNN's CPU
-    convolutions and CUDA's tensor cores run fastest (``benchmarks/speed_vs_plain.txt``). A model in training
+    convolutions and CUDA's tensor cores run fastest (``benchmarks/speed_vs_plain.txt``), and a ``tail`` conv with
+    few output channels (SRResNet's k9 n3) runs as a :class:`SpaceToDepthConv`. A model in training
     mode is returned as it is (its batch norm uses batch statistics, which cannot be folded).
     """
     import copy
@@ -74,6 +117,9 @@ def inference_copy(model: nn.Module) -> nn.Module:
             if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d) and bn.track_running_stats:
                 seq._modules[a] = fuse_conv_bn_eval(conv, bn)
                 seq._modules[b] = nn.Identity()
+    tail, scale = getattr(fast, "tail", None), getattr(fast, "scale", None)
+    if isinstance(tail, nn.Conv2d) and scale and tail.out_channels < 8 and tail.padding[0] <= scale:
+        fast.tail = SpaceToDepthConv(tail, scale)  # SRResNet's k9 n3 output conv: same map, a faster shape
     return fast.to(memory_format=torch.channels_last)
 
 
@@ -110,8 +156,12 @@ def _is_srresnet(model: nn.Module) -> bool:
 
 
 def _conv_radius(module: nn.Module) -> int:
-    """Sum of the (stride-1) convolution radii along a sequential path."""
-    return sum(((m.kernel_size[0] - 1) // 2) * m.dilation[0] for m in module.modules() if isinstance(m, nn.Conv2d))
+    """Sum of the (stride-1) convolution radii along a sequential path (in the path's own pixels)."""
+    if isinstance(module, SpaceToDepthConv):
+        return module.radius  # its inner conv works in blocks of s pixels: count the conv it stands for
+    if isinstance(module, nn.Conv2d):
+        return ((module.kernel_size[0] - 1) // 2) * module.dilation[0]
+    return sum(_conv_radius(child) for child in module.children())
 
 
 def trunk_radius(model: nn.Module) -> int:

@@ -361,3 +361,26 @@ def test_estimate_seconds_scales_with_the_pixels(monkeypatch):
     monkeypatch.setattr(up, "plan_tiles", lambda *a, **k: (100, 100))  # tiles of 100 + the receptive field around
     r = up.receptive_field_radius(model)
     assert estimate_seconds(model, 300, 300) == pytest.approx(0.5 * 300**2 / 64**2 * ((100 + 2 * r) / 100) ** 2)
+
+
+@pytest.mark.parametrize("s,k,c_in,c_out", [(4, 9, 16, 3), (2, 5, 8, 3), (4, 3, 4, 2)])
+def test_space_to_depth_conv_equals_the_conv_it_stands_for(s, k, c_in, c_out):
+    torch.manual_seed(s * k)
+    conv = nn.Conv2d(c_in, c_out, k, padding=k // 2)
+    x = torch.randn(2, c_in, 6 * s, 5 * s)
+    fast = up.SpaceToDepthConv(conv, s)
+    with torch.no_grad():
+        torch.testing.assert_close(fast(x), conv(x), rtol=1e-4, atol=1e-5)  # torch's own conv is the oracle
+    assert up._conv_radius(fast) == k // 2
+    with pytest.raises(ValueError, match="stride-1"):
+        up.SpaceToDepthConv(nn.Conv2d(4, 3, 3, stride=2, padding=1), 2)
+
+
+def test_inference_copy_keeps_the_receptive_field():
+    from srgan_lib.models import SRResNet
+
+    model = SRResNet().eval()
+    fast = up.inference_copy(model)
+    assert isinstance(fast.tail, up.SpaceToDepthConv)
+    assert up.receptive_field_radius(fast) == up.receptive_field_radius(model) == 40
+    assert up.upsampling_radius(fast) == up.upsampling_radius(model) == 3
