@@ -13,8 +13,8 @@ Beside PSNR/SSIM every row has ``grid``: :func:`srgan_lib.metrics.grid_artifact`
 of the error's part that repeats at the pixel-shuffle period (the checkerboard a sub-pixel generator can
 print; not in the paper, the same in both flavours). Read it against bicubic in the same table: near
 bicubic's (a few tenths of a level, the noise floor) means no grid; several times that is a grid that a
-viewer can see on flat regions (the shipped ``srgan_mse_x4`` scores about 1.5 on the held-out photographs,
-``srresnet_x4`` about 0.1 to 0.2).
+viewer can see on flat regions (an earlier SRGAN-MSE scored about 1.5 on the held-out photographs, ``srresnet_x4``
+about 0.1 to 0.2, the shipped ``srgan_mse_x4`` about 0.3).
 """
 
 from __future__ import annotations

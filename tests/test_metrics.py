@@ -505,17 +505,23 @@ def test_grid_artifact_gray_and_errors() -> None:
 
 
 @pytest.mark.parametrize("name", ["astronaut", "coffee"])
-def test_grid_artifact_ranks_the_shipped_srgan_mse_below_srresnet(name: str) -> None:
-    """On held-out photographs (never trained on): the shipped SRGAN-MSE's visible grid scores several
-    times SRResNet's, which stays near the noise floor (bicubic's level)."""
+def test_grid_artifact_ranks_a_pixel_shuffle_grid_far_above_srresnet(name: str) -> None:
+    """On held-out photographs (never trained on): SRResNet's output stays near the noise floor (bicubic's
+    level); the same output with the period-4 offsets of a GAN's drifting pixel-shuffle phases (each of the 16
+    positions of a 4x4 cell shifted by its own +-1.5 grey levels, the size the previous shipped srgan_mse_x4
+    printed: 1 to 1.5 levels here) scores several times higher; and the shipped srgan_mse_x4 of issue 15's
+    recipe (G's upsampling frozen) prints no such grid: below 0.5 levels, well under that earlier 1 to 1.5."""
     from srgan_lib.data import load_sample, matlab_lr
     from srgan_lib.evaluate import bicubic_upscaler, model_upscaler
     from srgan_lib.weights import load_generator
 
     hr = modcrop(load_sample(name), 4)[:128, :128]
     lr = matlab_lr(hr, 4)
-    score = {w: float(metrics.grid_artifact(model_upscaler(load_generator(w), tile=None)(lr), hr))
-             for w in ("srresnet_x4", "srgan_mse_x4")}
+    sr = {w: model_upscaler(load_generator(w), tile=None)(lr) for w in ("srresnet_x4", "srgan_mse_x4")}
+    score = {w: float(metrics.grid_artifact(img, hr)) for w, img in sr.items()}
     bicubic = float(metrics.grid_artifact(bicubic_upscaler(4)(lr), hr))
-    assert score["srgan_mse_x4"] > 4 * score["srresnet_x4"]
+    offsets = np.random.default_rng(0).choice([-1.5, 1.5], size=(4, 4, 3))  # one offset per phase and channel
+    gridded = np.clip(sr["srresnet_x4"] + np.tile(offsets, (32, 32, 1)), 0, 255).round().astype(np.uint8)
+    assert float(metrics.grid_artifact(gridded, hr)) > 4 * score["srresnet_x4"]
     assert score["srresnet_x4"] < 3 * max(bicubic, 0.1)
+    assert score["srgan_mse_x4"] < 0.5
