@@ -603,6 +603,11 @@ def _run_train(args: argparse.Namespace) -> int:
             last = next((h for h in reversed(trainer.history) if "val_psnr" in h), None)
             score = f", val PSNR {last['val_psnr']:.2f} dB (at step {last['step']})" if last else ""
             print(f"done at step {trainer.step}{score}; weights: {path}")
+        if trainer.world > 1:  # all ranks leave the process group together: a rank that exits while rank 0 still
+            import torch.distributed as dist  # exports tears gloo down under it ("terminate called without an
+            # active exception", SIGABRT, seen in about one torchrun run in five)
+            dist.barrier()
+            dist.destroy_process_group()
     return EXIT_OK
 
 
