@@ -112,6 +112,10 @@ class TrainConfig:
                 raise ValueError(f"training option {f.name}={value!r} is not valid: use {valid}")
         if self.crop % self.scale:
             raise ValueError(f"training option crop={self.crop} is not valid: use a multiple of the scale ({self.scale})")
+        if self.freeze_upsampling and not self.init_generator:
+            raise ValueError("training option freeze_upsampling=True needs init_generator (trained weights whose "
+                             "upsampling layers it keeps); with random weights they would stay random: give one, or "
+                             "freeze_upsampling=False")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
@@ -225,7 +229,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # run; how far G drifts from the MSE solution follows D's progress times this weight, so 4x is what 2,000
         # steps can afford on Set5), with G's learning rate low (G tracks D at any rate from 5e-6 to 2e-5).
         "cpu": dict(mode="srgan", steps=2000, batch_size=8, crop=64, lr=5e-6, lr_d=1e-5, schedule="step_half",
-                    warmup_steps=100, content="mse", adversarial_weight=4e-3, freeze_bn=True, freeze_upsampling=True,
+                    warmup_steps=100, content="mse", adversarial_weight=4e-3, init_generator="srresnet_x4",
+                    freeze_bn=True, freeze_upsampling=True,
                     d_shift=3, ema_decay=0.995, log_every=50, val_every=200, ckpt_every=250),
         # colab's VGG rescale is measured (a stated deviation): 1/12.75 was chosen to put the Caffe VGG19's
         # loss "on a scale comparable to the MSE loss" (section 3.2); torchvision's VGG19 takes ~58x smaller
@@ -234,7 +239,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # colab also takes the cpu recipe's grid remedies (measured with SRGAN-MSE on the CPU; not yet on a GPU
         # with VGG54): G's upsampling frozen, D shown a random window, an EMA of G (0.999 over 20,000 steps).
         "colab": dict(mode="srgan", steps=20_000, batch_size=16, crop=96, lr=1e-4, schedule="step_half",
-                      warmup_steps=500, content="vgg54", vgg_rescale="auto", freeze_upsampling=True, d_shift=3,
+                      warmup_steps=500, content="vgg54", vgg_rescale="auto", init_generator="srresnet_x4",
+                      freeze_upsampling=True, d_shift=3,
                       ema_decay=0.999, num_workers=2, log_every=100, val_every=1000, ckpt_every=500),
         # Section 3.2: 10^5 iterations at 1e-4, then 10^5 at 1e-5.
         "paper": dict(mode="srgan", steps=200_000, batch_size=16, crop=96, lr=1e-4, schedule="step_half",

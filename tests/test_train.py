@@ -744,10 +744,24 @@ def test_d_shift_shows_d_one_random_window_of_real_and_fake(tmp_path, one_thread
     assert losses(resumed.history) == losses(tr.history)
 
 
+def test_freeze_upsampling_needs_trained_weights_to_keep():
+    with pytest.raises(ValueError, match="freeze_upsampling=True needs init_generator"):
+        TrainConfig(mode="srgan", freeze_upsampling=True)
+    with pytest.raises(ValueError, match="init_generator"):
+        preset("srgan", "colab", init_generator=None)
+    assert preset("srgan", "colab", init_generator="srresnet_x4").freeze_upsampling
+
+
 def test_freeze_upsampling_trains_the_trunk_only(tmp_path, one_thread):
+    from srgan_lib.checkpoint import save_weights
+    from srgan_lib.models import SRResNet
+
     data = PatchDataset(tiny_images(), crop=16, scale=4, seed=7)
-    tr = Trainer(tiny_config(mode="srgan", content="mse", steps=3, collapse_window=0, freeze_upsampling=True), data,
-                 tmp_path / "a", device="cpu", progress=False)
+    start = save_weights(SRResNet(4, 2, 8), tmp_path / "start.safetensors", {"model": "SRResNet", "scale": 4,
+                                                                              "n_blocks": 2, "channels": 8})
+    tr = Trainer(tiny_config(mode="srgan", content="mse", steps=3, collapse_window=0, freeze_upsampling=True,
+                             init_generator=str(start), warmup_steps=1), data, tmp_path / "a", device="cpu",
+                 progress=False)
     g = tr.generator
     frozen = {n: p.clone() for n, p in g.named_parameters() if n.startswith(("upsample.", "tail."))}
     trunk = {n: p.clone() for n, p in g.named_parameters() if not n.startswith(("upsample.", "tail."))}
