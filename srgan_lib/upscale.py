@@ -21,8 +21,10 @@ smooth, predictable and cheap for the hard edges and flat regions masks are made
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
+import weakref
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -123,6 +125,24 @@ def inference_copy(model: nn.Module) -> nn.Module:
     return fast.to(memory_format=torch.channels_last)
 
 
+#: model -> (the state its weights were in, its inference copy): one copy per state, not one per image.
+_INFERENCE_COPIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _inference_model(model: nn.Module) -> nn.Module:
+    """:func:`inference_copy` of ``model``, made again only when its weights changed (moved, loaded or trained:
+    every tensor's storage and in-place version counter are compared), so that upscaling a set of images one by
+    one folds the network once."""
+    if model.training:
+        return model
+    state = tuple((t.data_ptr(), t._version) for t in itertools.chain(model.parameters(), model.buffers()))
+    cached = _INFERENCE_COPIES.get(model)
+    if cached is None or cached[0] != state:
+        cached = (state, inference_copy(model))
+        _INFERENCE_COPIES[model] = cached
+    return cached[1]
+
+
 def estimate_seconds(model: nn.Module, h: int, w: int, probe: int = 64) -> float:
     """Rough seconds to upscale an ``h x w`` LR image on the model's device: one forward pass of a ``probe x
     probe`` patch is timed (after a warm-up pass) and scaled by the LR pixels, context around tiles included
@@ -130,7 +150,7 @@ def estimate_seconds(model: nn.Module, h: int, w: int, probe: int = 64) -> float
     import time
 
     device = next(model.parameters()).device
-    fast = inference_copy(model)
+    fast = _inference_model(model)
     x = torch.rand(1, 3, probe, probe, device=device).contiguous(memory_format=torch.channels_last)
     with torch.inference_mode():
         fast(x)  # warm-up: oneDNN / cuDNN pick their kernels
@@ -324,7 +344,7 @@ def upscale_pieces(model: nn.Module, lr: torch.Tensor, tile: int | str | None = 
     scale = int(getattr(model, "scale", None) or 4)
     device = next(model.parameters()).device
     dtype = next(model.parameters()).dtype
-    model = inference_copy(model)  # BN folded into the convs, channels_last
+    model = _inference_model(model)  # BN folded into the convs, channels_last (made once per state of the weights)
     lr = lr.to(device, dtype).contiguous(memory_format=torch.channels_last)  # (N, 3, h, w)
     if tile is None:
         yield 0, 0, _checked_unit(model(lr), 0)  # (N, 3, s*h, s*w)

@@ -384,3 +384,21 @@ def test_inference_copy_keeps_the_receptive_field():
     assert isinstance(fast.tail, up.SpaceToDepthConv)
     assert up.receptive_field_radius(fast) == up.receptive_field_radius(model) == 40
     assert up.upsampling_radius(fast) == up.upsampling_radius(model) == 3
+
+
+def test_the_inference_copy_is_made_once_per_state_of_the_weights(monkeypatch):
+    """Upscaling images one by one folds the network once; new weights (loaded in place) are picked up."""
+    model = tiny(4)
+    made = []
+    real = up.inference_copy
+    monkeypatch.setattr(up, "inference_copy", lambda m: made.append(1) or real(m))
+    x = torch.rand(1, 3, 12, 10)
+    first = up.upscale_tensor(model, x, tile=None)
+    torch.testing.assert_close(up.upscale_tensor(model, x, tile=None), first, rtol=0, atol=0)
+    assert len(made) == 1
+    other = tiny(4, seed=5)
+    model.load_state_dict(other.state_dict())  # in place: the same tensors, new values
+    with torch.no_grad():
+        want = other(x).clamp(-1, 1).add(1).div(2)  # torch's own forward of the new weights, mapped to [0, 1]
+    torch.testing.assert_close(up.upscale_tensor(model, x, tile=None), want, rtol=1e-4, atol=1e-5)
+    assert len(made) == 2
