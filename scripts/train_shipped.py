@@ -52,16 +52,21 @@ CURVE_SETS = ("Set5", "Set14")
 HELD_OUT = HELD_OUT_SAMPLES[:2]  # astronaut, coffee: the photographs the earlier cards' curves used
 
 
-def curve_recorder(root: str | Path, out: Path) -> Callable[[Trainer, dict], None]:
+def held_out_set() -> EvalSet:
+    """The held-out photographs as evaluation pairs: HR cut to a multiple of 4, LR their MATLAB bicubic x1/4."""
+    pairs = EvalSet(name="held-out")
+    for name in HELD_OUT:
+        hr = modcrop(load_sample(name), 4)
+        pairs.append((name, matlab_lr(hr, 4), hr))
+    return pairs
+
+
+def curve_recorder(root: str | Path, out: Path, held: EvalSet) -> Callable[[Trainer, dict], None]:
     """A ``Trainer.fit`` callback that measures the generator being validated (its moving average when the
     run keeps one) at every validation: paper-flavour PSNR and grid score on Set5 and Set14 and on the held-out
     photographs, and the mean Set14 detail (HF) ratio; appends them to ``out/curve.json`` (written atomically).
     Every point is kept: the curve is the run's record, not a basis for picking a snapshot."""
     sets = {name: load_eval_set(name, root=root) for name in CURVE_SETS}
-    held = EvalSet()
-    for name in HELD_OUT:
-        hr = modcrop(load_sample(name), 4)
-        held.append((name, matlab_lr(hr, 4), hr))
     sets["held-out"] = held
     base = {r["dataset"]: r for r in evaluate({"bicubic": bicubic_upscaler(4)}, sets, flavours=("paper",))}
     points: list[dict] = [{"step": "bicubic", **{f"{d}_psnr": base[d]["psnr"] for d in sets},
@@ -119,10 +124,11 @@ def main() -> None:
         torch.set_num_threads(args.threads)
 
     images = [read_rgb(f) for f in find_images(args.kodak)] + [load_sample("chelsea"), load_sample("rocket")]
-    overrides = {"keep_every": args.keep_every, "seed": args.seed, "init_generator": args.init,
+    overrides = {"keep_every": args.keep_every, "seed": args.seed,
                  "num_workers": args.workers, "amp": not args.no_amp}
     for key, value in (("steps", args.steps), ("crop", args.crop), ("lr", args.lr), ("warmup_steps", args.warmup),
-                       ("val_every", args.val_every), ("batch_size", args.batch)):
+                       ("val_every", args.val_every), ("batch_size", args.batch),
+                       ("init_generator", args.init)):  # unset: the preset's own (srgan: srresnet_x4)
         if value is not None:
             overrides[key] = value
     from srgan_lib.cli import _parse_overrides
@@ -130,10 +136,10 @@ def main() -> None:
     overrides.update(_parse_overrides(args.set))
     config = preset(args.mode, "cpu", **overrides)
     train_set = PatchDataset(images, crop=config.crop, scale=config.scale, seed=config.seed)
-    held = [(name, matlab_lr(modcrop(load_sample(name), 4), 4), modcrop(load_sample(name), 4)) for name in HELD_OUT]
+    held = held_out_set() if args.curve_root else EvalSet()
     trainer = Trainer(config, train_set, out_dir=args.out, device=args.device,
-                      val_pairs=EvalSet(held).tensors() if args.curve_root else ())
-    callback = curve_recorder(args.curve_root, Path(args.out)) if args.curve_root else None
+                      val_pairs=held.tensors())
+    callback = curve_recorder(args.curve_root, Path(args.out), held) if args.curve_root else None
     if callback and trainer.step == 0:
         callback(trainer, {})  # the starting point
     trainer.fit(callback=callback)
