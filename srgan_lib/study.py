@@ -162,11 +162,11 @@ class MOSStudy:
         Images are shown at an integer magnification with nearest-neighbour pixels (the same for every
         trial of one size, so no method looks sharper for being scaled differently), and the display
         carries a PNG snapshot of the current trial for frontends without widgets
-        (:func:`srgan_lib.viz.snapshot_box`).
+        (:func:`srgan_lib.widgets.snapshot_box`).
         """
         import ipywidgets as W
 
-        from .viz import set_pixel_image, snapshot_box, snapshot_png
+        from .widgets import set_pixel_image, snapshot_box, snapshot_png
 
         header, view, table = W.HTML(), W.Image(format="png"), W.HTML()
         buttons = [W.Button(description=f"{s} {MOS_LABELS[s]}", layout=W.Layout(width="110px"))

@@ -1,0 +1,167 @@
+"""Tests for the figures of notebooks 03 (VGG feature maps, distance ranking) and 04 (toy GAN, generator
+losses, D's ranking)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from srgan_lib import loss_figures  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("close_figures")
+
+
+def _titles(fig: Figure) -> list[str]:
+    return [ax.get_title() for ax in fig.axes]
+
+
+def test_top_channels_are_the_largest_means_in_order():
+    f = np.zeros((5, 3, 4))
+    for c, level in enumerate([0.2, 3.0, 0.1, 1.5, 2.0]):
+        f[c] = level
+    assert loss_figures.top_channels(f, 3) == [1, 4, 3]  # oracle: the levels sorted by hand
+    with pytest.raises(ValueError, match="k must be in 1..5"):
+        loss_figures.top_channels(f, 6)
+    with pytest.raises(ValueError, match=r"\(C, h, w\)"):
+        loss_figures.top_channels(f[0], 1)
+
+
+def test_feature_maps_figure_draws_the_top_channels_of_each_layer():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    f22, f54 = rng.random((8, 16, 16)), rng.random((10, 2, 2))
+    f22[5] += 10  # the strongest channel of VGG22
+    fig = loss_figures.feature_maps_figure(image, {"VGG22": f22, "VGG54": f54}, k=3, image_title="input (test)",
+                                  title="phi maps", note="RANDOM weights", warn=True)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2 * 4
+    rows = [fig.axes[0:4], fig.axes[4:8]]
+    for row, (name, f) in zip(rows, [("VGG22", f22), ("VGG54", f54)]):
+        assert row[0].get_title() == "input (test)"
+        np.testing.assert_array_equal(row[0].images[0].get_array(), image)
+        for ax, ch in zip(row[1:], loss_figures.top_channels(f, 3)):
+            assert ax.get_title() == f"{name} ch {ch} ({f.shape[1]}x{f.shape[2]})"
+            np.testing.assert_array_equal(ax.images[0].get_array(), f[ch])  # each channel as it is, own scale
+    assert rows[0][1].get_title().startswith("VGG22 ch 5 ")
+    assert fig._suptitle.get_text() == "phi maps | RANDOM weights"
+    assert matplotlib.colors.same_color(fig._suptitle.get_color(), "#b00020")  # the warning is red
+    fine = loss_figures.feature_maps_figure(image, {"VGG22": f22}, k=2, note="pretrained")
+    assert matplotlib.colors.same_color(fine._suptitle.get_color(), "black")
+    with pytest.raises(ValueError, match="k must be in"):
+        loss_figures.feature_maps_figure(image, {"VGG54": f54}, k=11)
+
+
+def test_ranks_put_the_smallest_first():
+    assert loss_figures.ranks([0.5, 0.1, 0.9, 0.3]) == [3, 1, 4, 2]
+    assert loss_figures.ranks([]) == []
+
+
+def test_distance_ranking_figure_titles_carry_the_ranks_and_bars_the_ratios():
+    rng = np.random.default_rng(0)
+    patches = {name: rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+               for name in ("reference", "blur (sigma 1.5)", "noise", "shift")}
+    scores = {"pixel MSE (eq. 4)": [2.0, 2.0, 4.0], "VGG22 (eq. 5)": [3.0, 1.5, 0.3]}
+    fig = loss_figures.distance_ranking_figure(patches, scores, note="VGG bars: random", warn=True)
+    titles = _titles(fig)
+    assert titles[0] == "reference"
+    assert titles[1] == "blur (sigma 1.5)\npixel MSE #1 | VGG22 #3"
+    assert titles[3] == "shift\npixel MSE #3 | VGG22 #1"
+    bars = fig.axes[-1]
+    heights = [p.get_height() for p in bars.patches]
+    assert heights == pytest.approx([1.0, 1.0, 2.0, 1.0, 0.5, 0.1])  # each distance / its value for the blur
+    assert bars.get_ylabel() == "distance / distance of the blur"
+    assert [t.get_text() for t in bars.get_xticklabels()] == ["blur (sigma 1.5)", "noise", "shift"]
+    assert bars.get_title() == "VGG bars: random"
+    with pytest.raises(ValueError, match="has 2 values for 3 distortions"):
+        loss_figures.distance_ranking_figure(patches, {"MSE": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="must be positive"):
+        loss_figures.distance_ranking_figure(patches, {"MSE": [0.0, 1.0, 2.0]})
+
+
+def test_toy_gan_figure_draws_each_snapshot_in_step_order():
+    grid = np.linspace(-5, 7, 300)
+    rng = np.random.default_rng(0)
+    data = np.concatenate([rng.normal(1.5, 0.3, 500), rng.normal(4.0, 0.3, 500)])
+    spike = np.full(400, -3.0)  # every sample in one bin: far taller than the axis
+    snapshots = {100: (rng.normal(2.7, 1.0, 400), np.full(300, 0.5)), 0: (spike, 1 / (1 + np.exp(grid - 1)))}
+    fig = loss_figures.toy_gan_figure(data, snapshots, grid, bins=96)
+    assert _titles(fig) == ["after 0 steps", "after 100 steps"]
+    first = fig.axes[0]
+    np.testing.assert_allclose(first.lines[0].get_xdata(), grid)
+    np.testing.assert_allclose(first.lines[0].get_ydata(), snapshots[0][1])
+    assert first.get_ylim() == (0, 1.6)
+    low, high = first.get_xlim()
+    assert low <= -5 and high >= 7  # the whole grid is on the axis
+    width = 12 / 96
+    peak = [t.get_text() for t in first.texts]
+    assert peak == [f"G(z) peak\n{1 / width:.1f}, off scale"]  # all 400 samples in one bin of width 1/8
+    assert len(fig.axes[1].texts) == 0  # nothing off scale there
+    with pytest.raises(ValueError, match="has 10 points, the grid 300"):
+        loss_figures.toy_gan_figure(data, {0: (spike, np.zeros(10))}, grid)
+
+
+def test_generator_loss_figure_plots_the_losses_and_the_gradient_sizes():
+    p = np.linspace(0.01, 0.99, 50)
+    losses = {"saturating": np.log(1 - p), "non_saturating": -np.log(p)}
+    grads = {"saturating": -p, "non_saturating": -(1 - p)}  # d loss / d logit, as notebook 04 derives them
+    fig = loss_figures.generator_loss_figure(p, losses, grads)
+    ax_loss, ax_grad = fig.axes
+    for k, kind in enumerate(("saturating", "non_saturating")):
+        label, _ = loss_figures.ADVERSARIAL_STYLE[kind]
+        assert ax_loss.lines[k].get_label() == label == ax_grad.lines[k].get_label()
+        np.testing.assert_allclose(ax_loss.lines[k].get_ydata(), losses[kind])
+        np.testing.assert_allclose(ax_grad.lines[k].get_ydata(), np.abs(grads[kind]))  # sizes, not signs
+    assert "equation 2" in loss_figures.ADVERSARIAL_STYLE["saturating"][0]
+    assert "equation 6" in loss_figures.ADVERSARIAL_STYLE["non_saturating"][0]
+    assert ax_grad.get_ylabel() == "|d loss / d logit|"
+    with pytest.raises(ValueError, match="generator-loss kinds"):
+        loss_figures.generator_loss_figure(p, {"wasserstein": p}, {"wasserstein": p})
+    with pytest.raises(ValueError, match="shape"):
+        loss_figures.generator_loss_figure(p, {"saturating": p[:5]}, {"saturating": p[:5]})
+
+
+def test_saturation_race_figure():
+    runs = {"saturating": {"mean": [-3.0, -2.99, -2.98], "d_fake": [4e-3, 2e-3, 1e-3]},
+            "non_saturating": {"mean": [-3.0, 0.0, 2.7], "d_fake": [4e-3, 0.3, 0.5]}}
+    fig = loss_figures.saturation_race_figure(runs, data_mean=2.75)
+    ax_mean, ax_d = fig.axes
+    assert ax_d.get_yscale() == "log"
+    np.testing.assert_allclose(ax_mean.lines[1].get_ydata(), runs["non_saturating"]["mean"])
+    np.testing.assert_allclose(ax_d.lines[0].get_ydata(), runs["saturating"]["d_fake"])
+    assert ax_mean.lines[2].get_ydata()[0] == 2.75 and ax_mean.lines[2].get_label() == "data mean"
+    low, high = ax_d.get_ylim()
+    assert low <= 1e-3 and high >= 0.5  # every point on the axis
+    with pytest.raises(ValueError, match=r"has no \['d_fake'\]"):
+        loss_figures.saturation_race_figure({"saturating": {"mean": [0.0]}}, 0.0)
+    with pytest.raises(ValueError, match="log axis"):
+        loss_figures.saturation_race_figure({"saturating": {"mean": [0.0], "d_fake": [0.0]}}, 0.0)
+
+
+def test_patch_ranking_figure_shows_the_ranked_patches():
+    n, k = 5, 2
+    real = np.stack([np.full((4, 4, 3), 10 * i, np.uint8) for i in range(n)])  # patch i has value 10 i
+    fake = np.stack([np.full((4, 4, 3), 100 + 10 * i, np.uint8) for i in range(n)])
+    p_real = np.array([0.9, 0.2, 0.99, 0.6, 0.05])
+    p_fake = np.array([0.1, 0.95, 0.3, 0.01, 0.5])
+    fig = loss_figures.patch_ranking_figure(real, fake, p_real, p_fake, fake_name="SRResNet", k=k)
+    rows = [fig.axes[r * k : (r + 1) * k] for r in range(4)]
+    shown = [[(ax.get_title(), int(ax.images[0].get_array()[0, 0, 0])) for ax in row] for row in rows]
+    assert shown[0] == [("real\nD = 0.990", 20), ("SRResNet\nD = 0.950", 110)]  # most real of the pool
+    assert shown[1] == [("SRResNet\nD = 0.010", 130), ("real\nD = 0.050", 40)]  # least real
+    assert shown[2] == [("SRResNet\nD = 0.950", 110), ("SRResNet\nD = 0.500", 140)]  # fakes it takes for real
+    assert shown[3] == [("real\nD = 0.050", 40), ("real\nD = 0.200", 10)]  # reals it doubts most
+    assert [row[0].get_ylabel() for row in rows] == ["most real of all", "least real of all",
+                                                     "SRResNet it takes\nfor real", "real patches it\ndoubts most"]
+    assert matplotlib.colors.same_color(rows[0][0].title.get_color(), "C2")
+    assert matplotlib.colors.same_color(rows[0][1].title.get_color(), "C3")
+    assert fig._suptitle.get_text() == "Held-out patches (4x4) ranked by the discriminator"
+    with pytest.raises(ValueError, match="5 real patches but 4 probabilities"):
+        loss_figures.patch_ranking_figure(real, fake, p_real[:4], p_fake)
+    with pytest.raises(ValueError, match="apply the sigmoid"):
+        loss_figures.patch_ranking_figure(real, fake, p_real * 3, p_fake)
+    with pytest.raises(ValueError, match="k must be in 1..5"):
+        loss_figures.patch_ranking_figure(real, fake, p_real, p_fake, k=6)
