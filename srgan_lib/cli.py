@@ -125,18 +125,38 @@ def _default_weights() -> str:
 
 
 def _load(weights: str, device, scale: int | None = None):
+    from .models import scale_of
     from .upscale import load_model
 
     model = load_model(weights, device=device)
-    if scale is not None and model.scale != scale:
-        raise CommandError(f"{weights}: weights are for x{model.scale}, but --scale {scale} was asked for; "
-                           f"pass x{scale} weights or --scale {model.scale}")
+    if scale is not None and scale_of(model) != scale:
+        have = scale_of(model)
+        raise CommandError(f"{weights}: weights are for x{have}, but --scale {scale} was asked for; "
+                           f"pass x{scale} weights or --scale {have}")
     return model
 
 
 # --- srgan demo ----------------------------------------------------------------------------------
 
 _DEMO_LABELS = {"srresnet_x4": "SRResNet", "srgan_mse_x4": "SRGAN-MSE"}
+#: The factor the demo shows when no weights are shipped (bicubic alone): the bundled weights' and the paper's.
+_DEMO_SCALE = 4
+
+
+def _load_all(names, device):
+    """``({label: generator}, scale)``: the weights named (bundled names or paths), labelled as tables and figures
+    show them, and the one upscaling factor they share (:func:`srgan_lib.models.scale_of`; ``None`` without
+    names). Weights of different scales are refused: the crop, the LR images and the bicubic row depend on it."""
+    from pathlib import Path
+
+    from .models import scale_of
+    from .weights import BUNDLED
+
+    models = {(_DEMO_LABELS.get(w, w) if w in BUNDLED else Path(w).stem): _load(w, device) for w in names}
+    scales = {scale_of(m) for m in models.values()}
+    if len(scales) > 1:
+        raise CommandError(f"weights of different scales ({sorted(scales)}); use weights of one scale at a time")
+    return models, (scales.pop() if scales else None)
 
 
 def _add_demo(parser: argparse.ArgumentParser) -> None:
@@ -173,30 +193,34 @@ def _run_demo(args: argparse.Namespace) -> int:
     device = _device(args.device)
     if args.size < 0:
         raise CommandError(f"--size {args.size}: use a whole number >= 0 (0: the whole image)")
-    hr, lr, (top, left, _) = held_out_pair(args.image, args.size)  # the most textured window; lr: MATLAB bicubic
-    images = {"bicubic": bicubic_upscaler(4)(lr)}
     notes = []
     if args.weights:
-        chosen = {Path(w).stem if w not in BUNDLED else _DEMO_LABELS.get(w, w): w for w in args.weights}
+        names = args.weights
     else:
         have = available()
-        chosen = {_DEMO_LABELS[n]: n for n in BUNDLED if n in have}
+        names = [n for n in BUNDLED if n in have]
         notes += [f"{_DEMO_LABELS[n]} weights are not shipped yet ({n})" for n in BUNDLED if n not in have]
-    for label, w in chosen.items():
-        images[label] = upscale_array(_load(w, device, scale=4), lr)
+    models, scale = _load_all(names, device)
+    scale = scale or _DEMO_SCALE
+    # the most textured window; lr: its MATLAB bicubic 1/scale (section 3.1)
+    hr, lr, (top, left, _) = held_out_pair(args.image, args.size, scale)
+    images = {"bicubic": bicubic_upscaler(scale)(lr)}
+    for label, model in models.items():
+        images[label] = upscale_array(model, lr)
     images["original"] = hr
     scores = {}
     print(f"{args.image}: {hr.shape[1]}x{hr.shape[0]} HR crop at (top {top}, left {left}), the most textured window, "
-          f"x4 from {lr.shape[1]}x{lr.shape[0]} (PSNR/SSIM on Y, 4 px border, paper flavour)")
+          f"x{scale} from {lr.shape[1]}x{lr.shape[0]} (PSNR/SSIM on Y, {scale} px border, paper flavour)")
     for label, img in images.items():
         if label == "original":
             continue
-        p, q = float(psnr(img, hr, crop_border=4, flavour="paper")), float(ssim(img, hr, crop_border=4, flavour="paper"))
+        p = float(psnr(img, hr, crop_border=scale, flavour="paper"))
+        q = float(ssim(img, hr, crop_border=scale, flavour="paper"))
         scores[label] = f"{p:.2f} dB / {q:.4f}"
         print(f"  {label:<12} {p:6.2f} dB  {q:.4f}")
     for note in notes:
         print(f"  note: {note}")
-    _save_figure(images, scores, out, args.overwrite, title=f"x4 super-resolution of '{args.image}' (held out)",
+    _save_figure(images, scores, out, args.overwrite, title=f"x{scale} super-resolution of '{args.image}' (held out)",
                  note="; ".join(notes) or None)
     print(f"figure: {out}")
     return EXIT_OK
@@ -345,7 +369,7 @@ def _duration(seconds: float) -> str:
 LARGE_OUTPUT = 16_000_000
 
 
-def _progress(src, quiet: bool, model, tile):
+def _progress(src, quiet: bool, model, scale: int, tile):
     """For a large image (:data:`LARGE_OUTPUT` pixels or more): print an estimate before the work and return a
     ``progress(done, total)`` callback that shows a bar of the output pixels done, updated after each tile.
     ``None`` for small images (or ``quiet``)."""
@@ -360,7 +384,7 @@ def _progress(src, quiet: bool, model, tile):
         h, w = image_size(src)
     except (ValueError, OSError):
         return None  # upscale_file reports it
-    s = model.scale
+    s = scale
     total = h * w * s * s
     if quiet or total < LARGE_OUTPUT:
         return None
@@ -384,6 +408,7 @@ def _run_upscale(args: argparse.Namespace) -> int:
 
     from tqdm.auto import tqdm
 
+    from .models import scale_of
     from .upscale import MAX_MEGAPIXELS, upscale_file
 
     tile = args.tile.lower()
@@ -401,13 +426,14 @@ def _run_upscale(args: argparse.Namespace) -> int:
     if not single and out.exists() and not out.is_dir():
         raise CommandError(f"{out}: exists and is not a folder; pass a folder for several images")
     model = _load(args.weights or _default_weights(), _device(args.device), args.scale)
-    planned = _plan_outputs(jobs, single, out, model.scale, args.overwrite)
+    scale = scale_of(model)
+    planned = _plan_outputs(jobs, single, out, scale, args.overwrite)
     failures = []
     bar = tqdm(planned, unit="image", disable=args.quiet or len(planned) < 2, desc="upscale")
     for src, dst in bar:
         try:
             upscale_file(model, src, dst, overwrite=args.overwrite, tile=tile, overlap=args.overlap,
-                         max_megapixels=limit, progress=_progress(src, args.quiet, model, tile))
+                         max_megapixels=limit, progress=_progress(src, args.quiet, model, scale, tile))
         except (ValueError, OSError) as exc:
             if len(planned) == 1:
                 raise
@@ -635,12 +661,11 @@ def _add_evaluate(parser: argparse.ArgumentParser) -> None:
 def _run_evaluate(args: argparse.Namespace) -> int:
     import csv
     import json
-    from pathlib import Path
 
     from .data import load_eval_set
     from .evaluate import bicubic_upscaler, evaluate, format_table, model_upscaler
     from .metrics import FLAVOURS
-    from .weights import BUNDLED, available
+    from .weights import available
 
     if args.limit is not None and args.limit < 1:
         raise CommandError(f"--limit {args.limit}: use a number of images >= 1 (or leave it out for every image)")
@@ -648,14 +673,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     if not names:
         raise CommandError("no bundled weights in this installation; pass --weights PATH")
     device = _device(args.device)
-    models = {}
-    for w in names:
-        label = _DEMO_LABELS.get(w, w) if w in BUNDLED else Path(w).stem
-        models[label] = _load(w, device)
-    scales = {m.scale for m in models.values()}
-    if len(scales) > 1:
-        raise CommandError(f"weights of different scales ({sorted(scales)}); evaluate one scale at a time")
-    scale = scales.pop()
+    models, scale = _load_all(names, device)
     upscalers = {} if args.no_bicubic else {"bicubic": bicubic_upscaler(scale)}
     upscalers.update({label: model_upscaler(m, tile="auto") for label, m in models.items()})
     sets = {}
@@ -663,7 +681,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         s = load_eval_set(name, scale, args.root, download=args.download, limit=args.limit)
         sets[s.name] = s
     flavours = FLAVOURS if args.flavour == "both" else (args.flavour,)
-    rows = evaluate(upscalers, sets, flavours=flavours, period=scale)  # grid: at the pixel-shuffle period
+    rows = evaluate(upscalers, sets, flavours=flavours, scale=scale)  # crop and grid period: the scale
     if args.format == "text":
         print(format_table(rows))
     elif args.format == "json":

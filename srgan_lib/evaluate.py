@@ -111,10 +111,10 @@ def score_pair(sr: np.ndarray, hr: np.ndarray, flavour: str, crop_border: int = 
 
 
 def score_set(upscaler: Upscaler, pairs: Iterable[tuple[str, np.ndarray, np.ndarray]],
-              flavours: Sequence[str] = FLAVOURS, crop_border: int = 4,
-              period: int = 4) -> dict[str, dict[str, float]]:
-    """Mean PSNR/SSIM of ``upscaler`` over ``(name, lr, hr)`` pairs, and the mean :func:`grid_artifact` at
-    ``period`` (the scale): ``{flavour: {"psnr":, "ssim":, "grid":}}``."""
+              flavours: Sequence[str] = FLAVOURS, scale: int = 4) -> dict[str, dict[str, float]]:
+    """Mean PSNR/SSIM of ``upscaler`` (a x``scale`` one, default the paper's x4) over ``(name, lr, hr)`` pairs,
+    and the mean :func:`grid_artifact`: ``{flavour: {"psnr":, "ssim":, "grid":}}``. The border removed before
+    measuring is ``scale`` pixels wide (section 3.1: 4 px at x4), the grid's period ``scale`` (the pixel shuffle's)."""
     sums = {f: {"psnr": [], "ssim": []} for f in flavours}
     grids = []
     gray = getattr(pairs, "gray", frozenset())  # an EvalSet knows which images were gray files
@@ -123,22 +123,24 @@ def score_set(upscaler: Upscaler, pairs: Iterable[tuple[str, np.ndarray, np.ndar
         if sr.shape != hr.shape:
             raise ValueError(f"{name}: the upscaler returned {sr.shape}, the HR image is {hr.shape}")
         for f in flavours:
-            p, s = score_pair(sr, hr, f, crop_border, gray=name in gray)
+            p, s = score_pair(sr, hr, f, crop_border=scale, gray=name in gray)
             sums[f]["psnr"].append(p)
             sums[f]["ssim"].append(s)
-        grids.append(float(grid_artifact(sr, hr, period=period, crop_border=crop_border)))
+        grids.append(float(grid_artifact(sr, hr, period=scale, crop_border=scale)))
     return {f: {**{k: float(np.mean(v)) for k, v in d.items()}, "grid": float(np.mean(grids))}
             for f, d in sums.items()}
 
 
 def evaluate(upscalers: Mapping[str, Upscaler], sets: Mapping[str, Sequence], flavours: Sequence[str] = FLAVOURS,
-             crop_border: int = 4, period: int = 4) -> list[dict]:
+             scale: int = 4) -> list[dict]:
     """One row per (method, dataset, flavour): ``{"method", "dataset", "flavour", "psnr", "ssim", "grid",
-    "paper"}``; ``grid`` is :func:`grid_artifact` at ``period`` (use the scale), equal in both flavours."""
+    "paper"}``; ``grid`` is :func:`grid_artifact`, equal in both flavours. ``scale``: the upscalers' factor
+    (default the paper's x4; :func:`srgan_lib.models.scale_of` of a generator), which :func:`score_set` crops
+    and measures the grid with."""
     rows = []
     for method, up in upscalers.items():
         for dataset, pairs in sets.items():
-            scores = score_set(up, pairs, flavours, crop_border, period)
+            scores = score_set(up, pairs, flavours, scale)
             for f in flavours:
                 rows.append({"method": method, "dataset": dataset, "flavour": f, **scores[f],
                              "paper": paper_value(method, dataset) if f == "paper" else None})

@@ -22,6 +22,7 @@ is already 6 x 6 and the pool is the identity; on other crop sizes it makes the 
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 from torch import nn
@@ -55,6 +56,20 @@ class SRResNet(nn.Module):
         x = self.post(self.blocks(skip)) + skip  # (N, 64, h, w)
         x = self.upsample(x)  # (N, 64, h*scale, w*scale)
         return self.tail(x)  # (N, 3, h*scale, w*scale)
+
+
+def scale_of(model: nn.Module) -> int:
+    """The upscaling factor ``r`` of a generator (section 2: ``I^SR`` is ``r`` times ``I^LR`` on each side): its
+    ``scale`` attribute, which :class:`SRResNet` sets and loaded weights take from their required metadata.
+
+    The one place the library reads the factor; everything that depends on it (output sizes, tile context, the
+    metrics' border crop) is given it from here. A model without one is refused, never assumed to be x4.
+    """
+    scale = getattr(model, "scale", None)
+    if isinstance(scale, bool) or not isinstance(scale, numbers.Integral) or scale < 1:
+        raise ValueError(f"{type(model).__name__} has no upscaling factor: a generator must carry a whole-number "
+                         f"'scale' attribute, as SRResNet does (got {scale!r})")
+    return int(scale)
 
 
 def _d_block(c_in: int, c_out: int, stride: int, bn: bool) -> list[nn.Module]:

@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from .images import model_to_unit
+from .models import scale_of
 
 #: Float32 bytes.
 _BYTES = 4
@@ -119,9 +120,11 @@ def inference_copy(model: nn.Module) -> nn.Module:
             if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d) and bn.track_running_stats:
                 seq._modules[a] = fuse_conv_bn_eval(conv, bn)
                 seq._modules[b] = nn.Identity()
-    tail, scale = getattr(fast, "tail", None), getattr(fast, "scale", None)
-    if isinstance(tail, nn.Conv2d) and scale and tail.out_channels < 8 and tail.padding[0] <= scale:
-        fast.tail = SpaceToDepthConv(tail, scale)  # SRResNet's k9 n3 output conv: same map, a faster shape
+    tail = getattr(fast, "tail", None)
+    if isinstance(tail, nn.Conv2d) and tail.out_channels < 8:  # SRResNet's k9 n3 output conv
+        scale = scale_of(fast)
+        if tail.padding[0] <= scale:
+            fast.tail = SpaceToDepthConv(tail, scale)  # same map, a faster shape
     return fast.to(memory_format=torch.channels_last)
 
 
@@ -213,10 +216,6 @@ def receptive_field_radius(model: nn.Module) -> int:
     return _conv_radius(model)
 
 
-#: The paper's x4 SRResNet (Figure 4): 40 LR pixels.
-SRRESNET_RF_RADIUS = 40
-
-
 # -- memory budget -----------------------------------------------------------------------------------
 
 
@@ -246,7 +245,7 @@ def plan_tiles(model: nn.Module, budget: int | None = None, device: torch.device
     trunk's output for the current tile (``channels * 4`` bytes per pixel) stays alive beside it.
     """
     budget = int(budget or default_budget(device))
-    c, s = _channels(model), int(getattr(model, "scale", 4))
+    c, s = _channels(model), scale_of(model)
     ctx = receptive_field_radius(model)
     side = int(math.sqrt(budget / (_BYTES * c * TRUNK_MAPS)))  # tile + 2 * context
     tile = max(side - 2 * ctx, 16)
@@ -341,7 +340,7 @@ def upscale_pieces(model: nn.Module, lr: torch.Tensor, tile: int | str | None = 
             raise ValueError(f"{name} must be {least} (LR pixels; bytes for budget), got {value!r}")
     if not (tile is None or tile == "auto" or (isinstance(tile, (int, np.integer)) and not isinstance(tile, bool))):
         raise ValueError(f"tile must be 'auto', None or a number of LR pixels, got {tile!r}")
-    scale = int(getattr(model, "scale", None) or 4)
+    scale = scale_of(model)
     device = next(model.parameters()).device
     dtype = next(model.parameters()).dtype
     model = _inference_model(model)  # BN folded into the convs, channels_last (made once per state of the weights)
@@ -387,7 +386,7 @@ def upscale_tensor(model: nn.Module, lr: torch.Tensor, tile: int | str | None = 
             (:func:`check_lr_tensor`; uint8, 0-255 and [-1, 1] inputs are named as such); a bad ``tile``,
             ``overlap`` or ``chunk``; or the generator's output is not finite (broken weights).
     """
-    scale = int(getattr(model, "scale", None) or 4)
+    scale = scale_of(model)
     out, covered = None, 0
     for top, left, piece in upscale_pieces(model, lr, tile, overlap, chunk, budget):
         if out is None:
@@ -411,7 +410,7 @@ def upscale_array(model: nn.Module, lr: np.ndarray, tile: int | str | None = "au
     """
     from .images import tensor_to_uint8, uint8_to_tensor
 
-    scale = int(getattr(model, "scale", None) or 4)
+    scale = scale_of(model)
     h, w = lr.shape[:2]
     out = np.empty((h * scale, w * scale, 3), dtype=np.uint8)  # (s*h, s*w, 3)
     total, done = out.shape[0] * out.shape[1], 0
@@ -462,9 +461,8 @@ def upscale_image(model: nn.Module, rgb: np.ndarray, alpha: np.ndarray | None = 
         if alpha.dtype != np.uint8:
             raise ValueError(f"alpha: expected uint8 levels 0-255, got {alpha.dtype} (for [0, 1] floats use "
                              "(a * 255).round().astype(np.uint8))")
-    scale = int(getattr(model, "scale", None) or 4)
     sr = upscale_array(model, rgb, **kwargs)
-    return sr, (upscale_alpha(alpha, scale) if alpha is not None else None)
+    return sr, (upscale_alpha(alpha, scale_of(model)) if alpha is not None else None)
 
 
 #: Suffixes whose format can store an alpha channel.
@@ -537,7 +535,7 @@ def upscale_file(model: nn.Module, src: str | Path, dst: str | Path, overwrite: 
         raise FileNotFoundError(f"{dst}: the output folder {dst.parent} {kind}")
     if dst.resolve() == src.resolve():
         raise ValueError(f"{dst}: is the input file itself; choose another output name")
-    inspect_input(src, int(getattr(model, "scale", None) or 4), max_megapixels)
+    inspect_input(src, scale_of(model), max_megapixels)
     rgb, alpha = read_rgb_alpha(src)
     check_input_size(rgb.shape, str(src))
     try:

@@ -212,6 +212,19 @@ def test_demo_uses_the_bundled_weights_present_and_says_what_is_missing(capsys, 
     assert "  SRResNet " in stdout and "  SRGAN-MSE " in stdout and "not shipped" not in stdout
 
 
+def test_demo_and_evaluate_take_the_scale_from_the_weights(capsys, tmp_path, weights):
+    """x2 weights: the demo's LR, bicubic row, border crop and title are x2 (models.scale_of, read once); weights
+    of two scales together are refused in one line."""
+    x2 = tiny_model(scale=2)
+    path2 = save_weights(x2, tmp_path / "tiny2.safetensors", {"model": "SRResNet", **x2.config()})
+    code, stdout, err = run_cli(capsys, "demo", "--weights", path2, "-o", tmp_path / "d2.png", "--size", "64")
+    assert code == 0, err
+    assert "x2 from 32x32" in stdout and "2 px border" in stdout and "tiny2" in stdout
+    code, _, err = run_cli(capsys, "demo", "--weights", weights, path2, "-o", tmp_path / "mix.png", "--size", "64")
+    assert_one_line_error(code, err, "different scales", "[2, 4]")
+    assert not (tmp_path / "mix.png").exists()
+
+
 def test_demo_refuses_training_images(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["demo", "--image", "chelsea"])

@@ -115,6 +115,21 @@ def test_evaluate_rows_carry_the_paper_numbers_and_match_by_hand() -> None:
     assert "28.43/0.8211" in text and "26.26/0.7552" in text
 
 
+def test_evaluate_crops_and_measures_the_grid_at_its_scale() -> None:
+    """At x2 the border removed is 2 px and the grid's period 2 (section 3.1: a border as wide as the scale), as
+    validation does; the default stays the paper's x4."""
+    hr = modcrop(load_sample("coffee")[:96, :96], 2)
+    pairs = [("coffee", imresize_matlab(hr, 0.5), hr)]
+    up = bicubic_upscaler(2)
+    rows = evaluate({"bicubic": up}, {"Set5": pairs}, scale=2)
+    for r in rows:
+        want = evaluate_pair(up(pairs[0][1]), hr, crop_border=2, flavour=r["flavour"])
+        assert (r["psnr"], r["ssim"]) == pytest.approx((float(want["psnr"]), float(want["ssim"])), abs=1e-12)
+        assert r["grid"] == pytest.approx(float(grid_artifact(up(pairs[0][1]), hr, period=2, crop_border=2)), rel=1e-12)
+    four = evaluate({"bicubic": up}, {"Set5": pairs})[0]
+    assert four["psnr"] != rows[0]["psnr"]  # a 4 px border measures other pixels
+
+
 def test_evaluate_rows_carry_the_grid_artifact_score() -> None:
     """``grid`` is the mean of metrics.grid_artifact over the set, the same in both flavours, and a column
     of the text table; a period-4 grid stamped on bicubic's result shows in it."""

@@ -14,7 +14,7 @@ from torch import nn
 
 from srgan_lib import upscale as up
 from srgan_lib.checkpoint import save_checkpoint, save_weights
-from srgan_lib.models import SRResNet
+from srgan_lib.models import SRResNet, scale_of
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # fixture in conftest.py
@@ -51,10 +51,21 @@ def measured_radius(model: nn.Module, size: int = 48) -> float:
 
 
 def test_radius_formula_matches_the_paper_network():
-    assert up.receptive_field_radius(SRResNet()) == up.SRRESNET_RF_RADIUS == 40
+    assert up.receptive_field_radius(SRResNet()) == 40  # the paper's x4 network (Figure 4)
     assert up.trunk_radius(SRResNet()) == 37 and up.upsampling_radius(SRResNet()) == 3
     # x2: one sub-pixel conv at LR (1) + the 9 x 9 tail at 2x (4 / 2 = 2) = 3
     assert up.receptive_field_radius(SRResNet(scale=2)) == 37 + 3
+
+
+def test_the_scale_is_read_from_the_model_never_assumed():
+    """models.scale_of is the one place the factor is read: a model without one is refused, not taken for x4."""
+    assert scale_of(tiny(2)) == 2 and scale_of(SRResNet()) == 4
+    x = torch.rand(1, 3, 12, 12)
+    assert up.upscale_tensor(tiny(2), x, tile=None).shape == (1, 3, 24, 24)
+    plain = nn.Sequential(nn.Conv2d(3, 12, 3, padding=1), nn.PixelShuffle(2)).eval()
+    for call in (lambda: up.upscale_tensor(plain, x), lambda: up.plan_tiles(plain), lambda: scale_of(plain)):
+        with pytest.raises(ValueError, match="no upscaling factor"):
+            call()
 
 
 def test_radius_is_an_upper_bound_of_the_measured_one():
