@@ -23,12 +23,12 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import numpy as np
-import torch
 
-from .images import tensor_to_uint8
+if TYPE_CHECKING:
+    import torch
 
 #: File endings read as images (:func:`find_images`; ``srgan upscale`` adds ``.gif``).
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"})
@@ -351,6 +351,10 @@ def atomic_write(path: str | Path, write: Callable[[str], None], *, overwrite: b
 def _as_saveable(img: "np.ndarray | torch.Tensor") -> np.ndarray:
     """``(H, W)``, ``(H, W, 1|3|4)`` uint8 arrays pass through; a ``(3, H, W)`` float tensor in [0, 1]
     is converted with :func:`srgan_lib.images.tensor_to_uint8`."""
+    import torch  # here, not at the top: `srgan --help` and `python -m srgan_lib.download` need no torch
+
+    from .images import tensor_to_uint8
+
     if isinstance(img, torch.Tensor):
         if img.ndim == 4 and img.shape[0] == 1:
             img = img[0]  # (1, 3, H, W) -> (3, H, W)
