@@ -10,15 +10,15 @@ Rows (one process, ``torch.set_num_threads(1)``):
   ``F.interpolate`` per item;
 - ``__getitem__``: today's per-item path (a batch of one);
 - ``__getitems__ + F.interpolate``: today's batched crops, but ``F.interpolate`` on the batch;
-- ``batch()`` (**what** ``make_loader`` **uses**): batched crops and the batched matrix-product downscale;
+- ``batch()``: batched crops and the batched matrix-product downscale;
 - ``__getitems__`` (what the engine's DataLoader uses): ``batch()`` split into pairs, which the
   default collate function stacks again;
 - components: crops only (RNG + strided copy), and the degradation alone per method;
 - the MATLAB-era numpy resize per patch (``imresize_matlab``; evaluation only), and torch's uint8
   channels-last resize (fastest, but it rounds the LR to 8 bits: not used, shown for scale).
 
-Then whole DataLoaders: ``make_loader`` with 0, 1 and 2 workers, and the engine's kind (automatic
-batching, default collation) with 0 workers.
+Then whole DataLoaders, built as the training engine builds its own (:func:`engine_loader`, the settings
+of ``Trainer._batches``: automatic batching, default collation), with 0, 1 and 2 workers.
 
 "Per core" figures divide by the process's CPU time (``time.process_time``), so they stay
 meaningful on a machine shared with other jobs (though contention still slows each CPU second:
@@ -30,8 +30,8 @@ time. With workers only the wall clock is shown. Goal (issue 3): at least 5000 p
 
 With ``--folder DIR`` (issue 14) it measures instead what a GPU run on 2K images gets: pairs/s with
 ``max(--workers)`` DataLoader workers from a folder of DIV2K-sized images, decoding a PNG per patch
-(:class:`srgan_lib.data.LazyImages`, what happens when the images do not fit in memory), from images
-decoded in memory, and from the prepared memory-mapped file (:func:`srgan_lib.data.prepare_images`,
+(:class:`srgan_lib.image_cache.LazyImages`, what happens when the images do not fit in memory), from images
+decoded in memory, and from the prepared memory-mapped file (:func:`srgan_lib.image_cache.prepare_images`,
 the default for large sets); the preparation's time and peak resident memory (measured in a fresh
 process, for a quarter and for all of the images); and a T4's step rate estimated from the FLOPs of
 one training step (counted by ``torch.utils.flop_counter``), against which the loaders are read.
@@ -52,9 +52,19 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset
 
-from srgan_lib.data import SAMPLE_NAMES, PatchDataset, downscale_patches, load_sample, make_loader
+from srgan_lib.data import PatchDataset, downscale_patches
 from srgan_lib.runtime import quick_mode
+from srgan_lib.samples import SAMPLE_NAMES, load_sample
+
+
+def engine_loader(ds: Dataset, batch: int, workers: int, batches: int = 10**6) -> DataLoader:
+    """A DataLoader as :class:`srgan_lib.train.Trainer` builds one for a single process (``Trainer._batches``):
+    automatic batching of ``batch`` consecutive indices per step (its index sampler, here for rank 0 of 1),
+    default collation, pinned memory with CUDA, no persistent workers."""
+    return DataLoader(ds, batch_size=batch, sampler=range(batches * batch), num_workers=workers,
+                      pin_memory=torch.cuda.is_available(), persistent_workers=False, drop_last=False)
 
 
 def measure(step, pairs_per_call: int, seconds: float, repeats: int) -> tuple[float, float]:
@@ -123,7 +133,7 @@ def main() -> None:
     row("before: per item, numpy crop + F.interpolate", before, 1)
     row("__getitem__ (per item, today)", lambda k: ds[k], 1)
     row("__getitems__ + F.interpolate on the batch", batched_interpolate, b)
-    row("batch() (batched crops + matmul downscale) <- make_loader", lambda k: ds.batch(range(k * b, (k + 1) * b)), b)
+    row("batch() (batched crops + matmul downscale)", lambda k: ds.batch(range(k * b, (k + 1) * b)), b)
     row("__getitems__ = batch() + unbind <- engine's DataLoader",
         lambda k: ds.__getitems__(range(k * b, (k + 1) * b)), b)
     row("  component: crops only (RNG, crop, flip/rot, CHW)", lambda k: ds.hr_patches(range(k * b, (k + 1) * b)), b)
@@ -147,12 +157,8 @@ def main() -> None:
     except ImportError:
         print("  (srgan_lib.resize.imresize_matlab not available: MATLAB row skipped)")
 
-    from torch.utils.data import DataLoader
-
-    loaders = [(f"make_loader, {w} worker(s), batch {b}", w, lambda w=w: make_loader(ds, b, w, steps=10**6))
-               for w in args.workers]
-    loaders.insert(1, ("engine-style DataLoader (default collate), 0 workers", 0,
-                       lambda: DataLoader(ds, batch_size=b, sampler=range(10**7))))
+    loaders = [(f"engine's DataLoader (default collate), {w} worker(s), batch {b}", w,
+                lambda w=w: engine_loader(ds, b, w)) for w in args.workers]
     for label, w, build in loaders:
         loader = build()
         it = iter(loader)
@@ -206,8 +212,9 @@ def make_standin(folder: Path, count: int = 24, size: tuple[int, int] = (2040, 1
     bicubic from Kodak24 (found through the data roots) or, without it, from the bundled samples."""
     from PIL import Image
 
-    from srgan_lib.data import find_images, sample_path
     from srgan_lib.download import DatasetNotFound, find_dataset
+    from srgan_lib.files import find_images
+    from srgan_lib.samples import sample_path
 
     try:
         sources = find_images(find_dataset("Kodak24"))
@@ -310,15 +317,15 @@ def folder_benchmark(folder: Path, args: argparse.Namespace) -> None:
     patch, in memory, and from the prepared memory-mapped file; preparation time and peak memory."""
     import tempfile
 
-    from torch.utils.data import DataLoader
-
-    from srgan_lib.data import find_images, prepare_images
+    from srgan_lib.files import find_images
+    from srgan_lib.image_cache import prepare_images
 
     b, c, s, w = args.batch, args.crop, args.scale, max(args.workers)
     files = find_images(folder)
     sizes = [PatchDataset.from_files(files[:1], prepare=False, crop=c).sizes[0]] if files else []
     cache = Path(tempfile.mkdtemp(prefix="srgan-prepared-"))
-    setup = f"from srgan_lib.data import find_images, prepare_images\nfiles = find_images({str(folder)!r})"
+    setup = (f"from srgan_lib.files import find_images\nfrom srgan_lib.image_cache import prepare_images\n"
+             f"files = find_images({str(folder)!r})")
     few = len(files) // 4
     _, rss_few, _ = _peak_rss_of(setup, f"prepare_images(files[:{few}], {str(cache / 'few')!r}, progress=False)")
     before, rss_all, t_all = _peak_rss_of(setup, f"prepare_images(files, {str(cache / 'all')!r}, progress=False)")
@@ -346,13 +353,10 @@ def folder_benchmark(folder: Path, args: argparse.Namespace) -> None:
         secs, warm = (max(args.seconds, 8.0), 2 * w) if slow else (args.seconds, 4 * w + 2)
         per_core, _ = measure(lambda k: ds.batch(range(k * b, (k + 1) * b)), b, secs, args.repeats)
         rows.append((f"{label}: batch() in this process", per_core, float("nan")))
-        engine = DataLoader(ds, batch_size=b, sampler=range(10**8), num_workers=w)  # the Trainer's settings
+        engine = engine_loader(ds, b, w)  # the Trainer's settings
         rows.append((f"{label}: Trainer-style loader", float("nan"), _loader_rate(engine, secs, args.repeats, warm)))
         print(f"  measured: {label}", flush=True)
         del engine
-        if not slow:
-            rows.append((f"{label}: make_loader", float("nan"),
-                         _loader_rate(make_loader(ds, b, w, steps=10**6), secs, args.repeats, warm)))
 
     flops = step_flops(b, c)
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3

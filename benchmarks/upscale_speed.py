@@ -38,7 +38,7 @@ def _case(size: int, mode: str, max_seconds: float) -> dict:
     import numpy as np
     import torch
 
-    from srgan_lib.data import load_sample
+    from srgan_lib.samples import load_sample
     from srgan_lib.models import SRResNet
     from srgan_lib.upscale import plan_tiles, upscale_array
 

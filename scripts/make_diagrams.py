@@ -38,8 +38,8 @@ def render_svg(name: str) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from srgan_lib.checkpoint import atomic_write
     from srgan_lib.diagrams import DIAGRAMS
+    from srgan_lib.files import atomic_write
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", choices=[[], *DIAGRAMS], help="diagrams to write (default: all)")

@@ -8,7 +8,7 @@ build. Modules follow the paper:
 - :mod:`srgan_lib.losses`  pixel MSE, VGG content loss, adversarial loss            (Section 2.2)
 - :mod:`srgan_lib.resize`  MATLAB-era bicubic and the fast torch path               (Section 3.2)
 - :mod:`srgan_lib.metrics` PSNR / SSIM, "standard" and "paper" flavours             (Section 3.1)
-- :mod:`srgan_lib.data`    training patches, evaluation pairs, sample images
+- :mod:`srgan_lib.data`    training patches, evaluation pairs                      (Sections 3.1, 3.2)
 - :mod:`srgan_lib.train`   one training engine for SRResNet and SRGAN               (Section 3.2)
 """
 

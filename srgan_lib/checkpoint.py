@@ -1,4 +1,5 @@
-"""Checkpoints and weight files, written atomically and read without unpickling code.
+"""Plumbing, not part of the lesson: checkpoints and weight files, written atomically
+(:func:`srgan_lib.files.atomic_write`) and read without unpickling code.
 
 - Training checkpoints (``torch.save`` of plain state_dicts, numbers, strings and tensors) are read back
   with ``torch.load(..., weights_only=True)``, which refuses arbitrary pickled objects.
@@ -11,40 +12,12 @@ import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import torch
 from torch import nn
 
-from .images import default_file_mode, describe_write_error, remove_stale_temps, temp_file_beside, try_lock
-
-
-def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
-    """Call ``write(tmp_path)`` on a temporary file next to ``path``, then rename it over ``path``.
-
-    A crash or interruption leaves either the old file or the new one, never half a file; temporary
-    files that an earlier, killed write left for ``path`` are removed first
-    (:func:`~srgan_lib.images.remove_stale_temps`). A failed write (disk full, ...) raises ``OSError``
-    naming ``path`` and saying that the old file is unchanged.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(path.parent, path.name)
-    fd, tmp = temp_file_beside(path)  # fd stays open (the temp file locked) until the rename
-    try:
-        write(tmp)
-        os.chmod(tmp, default_file_mode())  # writers such as safetensors may recreate the file as 0600
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except (OSError, RuntimeError) as exc:  # torch.save reports a full disk as a RuntimeError
-        old = "the previous file is unchanged" if path.exists() else "nothing was written"
-        raise OSError(f"{path}: could not write ({describe_write_error(exc)}); {old}") from exc
-    finally:
-        os.close(fd)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+from .files import atomic_write, default_file_mode, remove_stale_temps, try_lock
 
 
 def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:

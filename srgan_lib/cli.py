@@ -126,9 +126,9 @@ def _default_weights() -> str:
 
 def _load(weights: str, device, scale: int | None = None):
     from .models import scale_of
-    from .upscale import load_model
+    from .weights import load_generator
 
-    model = load_model(weights, device=device)
+    model = load_generator(weights, device=device)
     if scale is not None and scale_of(model) != scale:
         have = scale_of(model)
         raise CommandError(f"{weights}: weights are for x{have}, but --scale {scale} was asked for; "
@@ -160,7 +160,7 @@ def _load_all(names, device):
 
 
 def _add_demo(parser: argparse.ArgumentParser) -> None:
-    from .data import HELD_OUT_SAMPLES
+    from .samples import HELD_OUT_SAMPLES
 
     parser.epilog = _example("srgan demo                       writes ./srgan_demo.png",
                              "srgan demo --image coffee -o coffee.png --overwrite")
@@ -227,7 +227,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _save_figure(images, scores, out, overwrite: bool, title: str, note: str | None) -> None:
-    """Render a comparison figure and write it with :func:`srgan_lib.images.save_image` (atomic, no
+    """Render a comparison figure and write it with :func:`srgan_lib.files.save_image` (atomic, no
     silent overwrite)."""
     import matplotlib
 
@@ -235,7 +235,7 @@ def _save_figure(images, scores, out, overwrite: bool, title: str, note: str | N
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from .images import save_image
+    from .files import save_image
     from .viz import comparison_figure
 
     fig = comparison_figure(images, scores=scores, title=title, note=note)
@@ -278,7 +278,7 @@ def _add_upscale(parser: argparse.ArgumentParser) -> None:
 def _input_images(folder, skip):
     """Image files below ``folder`` (sorted, hidden ones skipped, GIF included), leaving out the
     folder ``skip`` (the output folder, so a second run does not upscale its own outputs)."""
-    from .data import IMAGE_SUFFIXES, find_images
+    from .files import IMAGE_SUFFIXES, find_images
 
     try:
         return find_images(folder, suffixes=IMAGE_SUFFIXES | {".gif"}, skip=skip)
@@ -292,17 +292,17 @@ def _upscale_jobs(inputs, out):
     sub-folders inside ``out``; the output folder itself is never read as input)."""
     from pathlib import Path
 
-    from .images import _SAVE_FORMATS
+    from .files import IMAGE_SUFFIXES, SAVE_FORMATS
 
     out = Path(out)
     for item in inputs:
         if not Path(item).exists():
             raise CommandError(f"{item}: no such file or folder")
     suffix = out.suffix.lower()
-    file_like = bool(suffix) and not out.is_dir() and (suffix in _SAVE_FORMATS or suffix in (".gif", ".pgm"))
+    file_like = bool(suffix) and not out.is_dir() and suffix in IMAGE_SUFFIXES | {".gif"}
     single = len(inputs) == 1 and Path(inputs[0]).is_file() and file_like
-    if single and suffix not in _SAVE_FORMATS:
-        raise CommandError(f"-o {out}: cannot write {suffix} files; use one of {', '.join(sorted(_SAVE_FORMATS))}")
+    if single and suffix not in SAVE_FORMATS:
+        raise CommandError(f"-o {out}: cannot write {suffix} files; use one of {', '.join(sorted(SAVE_FORMATS))}")
     if file_like and not single:
         raise CommandError(f"-o {out}: looks like a file name, but several images (or a folder) need an output "
                            "folder; pass a folder name")
@@ -328,7 +328,7 @@ def _plan_outputs(jobs, single: bool, out, scale: int, overwrite: bool):
     with --overwrite: one result would silently replace the other), no output may be an input, and every
     output folder must be writable (created if missing, except the folder of a single -o file; stale
     temporary files of killed writes removed)."""
-    from .images import remove_stale_temps
+    from .files import remove_stale_temps
     from .upscale import output_name
 
     planned = [(src, out if single else dst / output_name(src, scale, has_alpha=False)) for src, dst in jobs]
@@ -377,7 +377,7 @@ def _progress(src, quiet: bool, model, scale: int, tile):
 
     from tqdm.auto import tqdm
 
-    from .data import image_size
+    from .files import image_size
     from .upscale import estimate_seconds, plan_tiles
 
     try:

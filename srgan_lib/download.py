@@ -56,6 +56,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 
+from .files import IMAGE_SUFFIXES
+
 #: Environment variable naming the data root.
 DATA_ENV = "SRGAN_DATA"
 #: Name of the provenance file written into each downloaded dataset folder.
@@ -64,7 +66,6 @@ _TMP_PREFIX = ".srgan-tmp-"
 _USER_AGENT = "srgan-tutorial/0.1 (+python urllib)"
 _CHUNK = 1 << 20
 _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
-_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 
 
 class DownloadError(RuntimeError):
@@ -257,7 +258,7 @@ def dataset_path(name: str, root: str | os.PathLike[str] | None = None) -> Path:
 
 def _image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir()
-                  if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES and not p.name.startswith("."))
+                  if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
 
 
 def is_downloaded(name: str, root: str | os.PathLike[str] | None = None) -> bool:
@@ -552,7 +553,7 @@ def _locate_images(tree: Path, spec: DatasetSpec) -> Path:
     """The folder of the extracted tree that holds the dataset's images."""
     if spec.subdir and (tree / spec.subdir).is_dir():
         return tree / spec.subdir
-    folders = {p.parent for p in tree.rglob("*") if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES}
+    folders = {p.parent for p in tree.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES}
     if len(folders) == 1:
         return folders.pop()
     if not folders:

@@ -53,6 +53,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .files import GRAY_MODES, read_with_mode
+
 #: The two measuring protocols (see the module docstring).
 FLAVOURS = ("standard", "paper")
 
@@ -518,25 +520,8 @@ def evaluate_pair(
 
 
 def _read_image(path: Path) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
-
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such image file")
-    try:
-        with Image.open(path) as im:
-            im.load()
-            mode = im.mode
-            if mode in ("L", "RGB"):
-                arr = np.asarray(im)
-            elif mode in ("LA", "1"):
-                arr = np.asarray(im.convert("L"))
-            elif mode in ("P", "PA", "RGBA", "RGBX", "CMYK", "YCbCr"):
-                arr = np.asarray(im.convert("RGB"))  # alpha dropped, as png2y4m strips it
-            else:
-                raise ValueError(f"{path}: unsupported image mode {mode!r} (need 8-bit gray or RGB)")
-    except (UnidentifiedImageError, OSError) as e:
-        raise ValueError(f"{path}: cannot read image ({e})") from e
-    return arr
+    rgb, _, mode = read_with_mode(path)  # (H, W, 3) uint8; alpha dropped, as png2y4m strips it
+    return rgb[..., 0] if mode in GRAY_MODES else rgb  # a gray file stays (H, W)
 
 
 def psnr_ssim_files(

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .files import ALPHA_SUFFIXES, SAVE_FORMATS, read_rgb_alpha, save_image
 from .images import model_to_unit
 from .models import scale_of
 
@@ -465,17 +466,11 @@ def upscale_image(model: nn.Module, rgb: np.ndarray, alpha: np.ndarray | None = 
     return sr, (upscale_alpha(alpha, scale_of(model)) if alpha is not None else None)
 
 
-#: Suffixes whose format can store an alpha channel.
-_ALPHA_SUFFIXES = {".png", ".tif", ".tiff", ".webp"}
-
-
 def output_name(src: Path, scale: int, has_alpha: bool) -> str:
     """``photo.jpg`` -> ``photo_x4.jpg``; formats that cannot be written, or cannot hold an alpha
     channel that the image has, become ``.png``."""
-    from .images import _SAVE_FORMATS
-
     suffix = src.suffix.lower()
-    if suffix not in _SAVE_FORMATS or (has_alpha and suffix not in _ALPHA_SUFFIXES):
+    if suffix not in SAVE_FORMATS or (has_alpha and suffix not in ALPHA_SUFFIXES):
         suffix = ".png"
     return f"{src.stem}_x{scale}{suffix}"
 
@@ -490,7 +485,7 @@ def inspect_input(src: str | Path, scale: int, max_megapixels: float | None = No
 
     Refuses an input above ``max_megapixels`` (``None`` or 0: no limit) with an estimate of the output,
     and warns that only the first frame of a multi-frame file (animated GIF/WebP, multi-page TIFF) is used.
-    Unreadable files are left to :func:`srgan_lib.data.read_rgb_alpha`, whose errors are clearer.
+    Unreadable files are left to :func:`srgan_lib.files.read_rgb_alpha`, whose errors are clearer.
     """
     import warnings
 
@@ -515,18 +510,15 @@ def inspect_input(src: str | Path, scale: int, max_megapixels: float | None = No
 
 def upscale_file(model: nn.Module, src: str | Path, dst: str | Path, overwrite: bool = False,
                  max_megapixels: float | None = None, **kwargs) -> Path:
-    """Read any image file (:func:`srgan_lib.data.read_rgb_alpha`: grayscale, palette, 16-bit, EXIF
+    """Read any image file (:func:`srgan_lib.files.read_rgb_alpha`: grayscale, palette, 16-bit, EXIF
     orientation, alpha), upscale it (:func:`upscale_image`) and write ``dst`` atomically
-    (:func:`srgan_lib.images.save_image`; an existing ``dst`` raises ``FileExistsError`` unless
+    (:func:`srgan_lib.files.save_image`; an existing ``dst`` raises ``FileExistsError`` unless
     ``overwrite``). Grayscale inputs come out as RGB (the network's output need not be gray).
 
     The output path and the input's size (``max_megapixels``, see :func:`inspect_input`) are checked
     *before* the (slow) upscaling, so a refusal costs nothing. Multi-frame files give their first
     frame, with a warning. Errors name ``src`` or ``dst``.
     """
-    from .data import read_rgb_alpha
-    from .images import save_image
-
     src, dst = Path(src), Path(dst)
     if dst.exists() and not overwrite:
         raise FileExistsError(f"{dst}: already exists (pass --overwrite to replace it)")
@@ -544,28 +536,3 @@ def upscale_file(model: nn.Module, src: str | Path, dst: str | Path, overwrite: 
         raise ValueError(f"{src}: {exc}") from exc
     img = sr if sr_alpha is None else np.concatenate([sr, sr_alpha[..., None]], axis=2)  # (H, W, 3|4)
     return save_image(dst, img, overwrite=overwrite)
-
-
-# -- models --------------------------------------------------------------------------------------------
-
-
-def load_model(name_or_path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
-    """A generator in eval mode from bundled weights (``srresnet_x4``), a safetensors file, or a
-    training checkpoint (``last.pt``, read with ``torch.load(weights_only=True)``, which refuses
-    pickled code). Errors name the file and the problem."""
-    from .weights import BUNDLED, generator_config, load_generator, load_state
-
-    path = Path(name_or_path)
-    if str(name_or_path) not in BUNDLED and path.suffix.lower() in (".pt", ".pth", ".ckpt"):
-        from .checkpoint import load_checkpoint
-        from .models import SRResNet
-
-        state = load_checkpoint(path, map_location="cpu")  # ValueError for pickled code or a corrupt file
-        if not isinstance(state, dict) or not isinstance(state.get("generator"), dict) \
-                or not isinstance(state.get("config"), dict):
-            raise ValueError(f"{path}: not an srgan training checkpoint (no generator/config inside)")
-        meta = {k: v for k, v in state["config"].items() if k in ("scale", "n_blocks", "channels")}
-        model = SRResNet(**generator_config(state["generator"], meta, path))
-        load_state(model, state["generator"], path)
-        return model.to(device).eval()
-    return load_generator(name_or_path, device=device)

@@ -1,4 +1,5 @@
-"""Generator weights: the ones shipped with the package (by name) and any safetensors file (by path).
+"""Generator weights: the ones shipped with the package (by name), any safetensors file or training
+checkpoint (by path), loaded by the package's one generator loader, :func:`load_generator`.
 
 Weight files are safetensors (no pickle, so no code can run when loading) with the model's config in
 their metadata; a file for another architecture or scale is refused with a message that says so.
@@ -11,7 +12,7 @@ from typing import Any
 
 import torch
 
-from .checkpoint import read_weights
+from .checkpoint import load_checkpoint, read_weights
 from .models import SRResNet
 
 WEIGHTS_DIR = Path(__file__).with_name("weights")
@@ -116,11 +117,30 @@ def load_state(model: SRResNet, tensors: dict[str, torch.Tensor], path: str | Pa
         raise ValueError(f"{path}: weights do not fit this SRResNet ({' '.join(str(exc).split())[:300]})") from exc
 
 
+#: File endings read as training checkpoints (``torch.save``) rather than safetensors.
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
+
+
+def _checkpoint_generator(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The generator's tensors and config of a training checkpoint written by ``srgan train``."""
+    state = load_checkpoint(path, map_location="cpu")  # ValueError for pickled code or a corrupt file
+    if not isinstance(state, dict) or not isinstance(state.get("generator"), dict) \
+            or not isinstance(state.get("config"), dict):
+        raise ValueError(f"{path}: not an srgan training checkpoint (no generator/config inside)")
+    return state["generator"], {k: v for k, v in state["config"].items() if k in ("scale", "n_blocks", "channels")}
+
+
 def load_generator(name_or_path: str | Path, device: str | torch.device = "cpu") -> SRResNet:
-    """A ready-to-use generator (eval mode) from bundled weights or a safetensors file; the metadata
-    is checked against the tensors before the model is built (:func:`generator_config`)."""
-    path = resolve(name_or_path)
-    tensors, meta = read_weights(path)
+    """A ready-to-use generator (eval mode) from bundled weights (``srresnet_x4``), a safetensors file,
+    or a training checkpoint (``last.pt``, read with ``torch.load(weights_only=True)``, which refuses
+    pickled code). The config is checked against the tensors before the model is built
+    (:func:`generator_config`); errors name the file and the problem."""
+    path = Path(name_or_path)
+    if str(name_or_path) not in BUNDLED and path.suffix.lower() in CHECKPOINT_SUFFIXES:
+        tensors, meta = _checkpoint_generator(path)
+    else:
+        path = resolve(name_or_path)
+        tensors, meta = read_weights(path)
     model = SRResNet(**generator_config(tensors, meta, path))
     load_state(model, tensors, path)
     return model.to(device).eval()

@@ -1,8 +1,7 @@
-"""Tests for srgan_lib.data (reading, samples, training patches, evaluation pairs) and images.save_image.
+"""Tests for srgan_lib.data (training patches, their storage, training images, evaluation pairs).
 
 Oracles: torch's own ``F.interpolate`` for the LR of training patches, a frozen copy of the original
-patch sampler for crop positions, ``skimage.data`` for the bundled samples, exact integer arithmetic
-for 16-bit scaling, ``imresize_matlab`` + SelfExSR's published LR images for evaluation pairs.
+patch sampler for crop positions, ``imresize_matlab`` + SelfExSR's published LR images for evaluation pairs.
 """
 
 from __future__ import annotations
@@ -16,25 +15,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from torch.utils.data import DataLoader
 
-from srgan_lib import data
-from srgan_lib.data import (
-    SAMPLE_NAMES,
-    EvalSet,
-    LazyImages,
-    PatchDataset,
-    downscale_patches,
-    find_images,
-    image_size,
-    load_eval_set,
-    load_sample,
-    make_loader,
-    read_rgb,
-    read_rgb_alpha,
-    sample_path,
-    to_val_pairs,
-)
-from srgan_lib.images import save_image
+from srgan_lib import data, image_cache
+from srgan_lib.data import EvalSet, PatchDataset, downscale_patches, load_eval_set, to_val_pairs
+from srgan_lib.files import find_images, read_rgb
+from srgan_lib.image_cache import LazyImages, MappedImages, prepare_images
+from srgan_lib.samples import TRAINING_SAMPLES, load_sample
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # fixture in conftest.py
@@ -42,238 +29,6 @@ pytestmark = pytest.mark.usefixtures("one_thread")  # fixture in conftest.py
 
 def _rgb(h: int, w: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
-
-
-def _blocky(h: int, w: int, seed: int = 0, block: int = 16) -> np.ndarray:
-    """An asymmetric image of flat 16 x 16 blocks (survives JPEG almost unchanged)."""
-    small = np.random.default_rng(seed).integers(0, 256, (h // block, w // block, 3), dtype=np.uint8)
-    return np.repeat(np.repeat(small, block, axis=0), block, axis=1)
-
-
-# ------------------------------------------------------------------------------------------------
-# save_image
-# ------------------------------------------------------------------------------------------------
-
-
-def test_save_image_roundtrip_and_no_silent_overwrite(tmp_path: Path) -> None:
-    img = _rgb(20, 30)
-    path = save_image(tmp_path / "a.png", img)
-    assert np.array_equal(read_rgb(path), img)
-    with pytest.raises(FileExistsError, match="a.png"):
-        save_image(path, _rgb(20, 30, seed=1))
-    assert np.array_equal(read_rgb(path), img)  # untouched
-    save_image(path, _rgb(20, 30, seed=1), overwrite=True)
-    assert np.array_equal(read_rgb(path), _rgb(20, 30, seed=1))
-    # a float tensor in [0, 1] is accepted too
-    save_image(tmp_path / "t.png", torch.from_numpy(img).permute(2, 0, 1).float() / 255)
-    assert np.array_equal(read_rgb(tmp_path / "t.png"), img)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "t.png"]  # no temporary files
-
-
-def test_save_image_errors_name_the_path(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="missing"):
-        save_image(tmp_path / "missing" / "a.png", _rgb(4, 4))
-    (tmp_path / "file").write_text("x")
-    with pytest.raises(NotADirectoryError, match="file"):
-        save_image(tmp_path / "file" / "a.png", _rgb(4, 4))
-    with pytest.raises(ValueError, match="unknown image file type"):
-        save_image(tmp_path / "a.xyz", _rgb(4, 4))
-    with pytest.raises(ValueError, match="uint8"):
-        save_image(tmp_path / "a.png", np.zeros((4, 4, 3), np.float32))
-    with pytest.raises(ValueError, match="alpha"):
-        save_image(tmp_path / "a.jpg", np.zeros((4, 4, 4), np.uint8))
-    assert not list(tmp_path.glob("*.png")) and not list(tmp_path.glob(".*"))
-
-
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores folder permissions")
-def test_save_image_unwritable_folder(tmp_path: Path) -> None:
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    folder.chmod(0o500)
-    try:
-        with pytest.raises(PermissionError, match="not writable"):
-            save_image(folder / "a.png", _rgb(4, 4))
-    finally:
-        folder.chmod(0o700)
-
-
-# ------------------------------------------------------------------------------------------------
-# read_rgb
-# ------------------------------------------------------------------------------------------------
-
-
-def test_read_modes(tmp_path: Path) -> None:
-    rgb = _rgb(12, 10)
-    gray = rgb[..., 0]
-    Image.fromarray(rgb).save(tmp_path / "rgb.png")
-    Image.fromarray(gray).save(tmp_path / "gray.png")
-    Image.fromarray(gray).convert("1").save(tmp_path / "bilevel.png")
-    alpha = np.arange(120, dtype=np.uint8).reshape(12, 10)
-    Image.fromarray(np.dstack([rgb, alpha])).save(tmp_path / "rgba.png")
-    Image.fromarray(np.dstack([gray, alpha])).save(tmp_path / "la.png")
-    pal = Image.fromarray(rgb).quantize(colors=16)
-    pal.save(tmp_path / "pal.png")
-    pal_t = pal.copy()
-    pal_t.info["transparency"] = 0
-    pal_t.save(tmp_path / "pal_t.png", transparency=0)
-
-    assert np.array_equal(read_rgb(tmp_path / "rgb.png"), rgb)
-    assert np.array_equal(read_rgb(tmp_path / "gray.png"), np.dstack([gray] * 3))
-    bilevel = read_rgb(tmp_path / "bilevel.png")
-    assert set(np.unique(bilevel)) <= {0, 255} and bilevel.shape == (12, 10, 3)
-    out, a = read_rgb_alpha(tmp_path / "rgba.png")
-    assert np.array_equal(out, rgb) and np.array_equal(a, alpha)
-    assert np.array_equal(read_rgb(tmp_path / "rgba.png"), rgb)  # alpha dropped, colours as stored
-    out, a = read_rgb_alpha(tmp_path / "la.png")
-    assert np.array_equal(out, np.dstack([gray] * 3)) and np.array_equal(a, alpha)
-    expected_pal = np.asarray(pal.convert("RGB"))
-    assert np.array_equal(read_rgb(tmp_path / "pal.png"), expected_pal)
-    out, a = read_rgb_alpha(tmp_path / "pal_t.png")
-    assert np.array_equal(out, expected_pal) and a is not None and (a == 0).any()
-    Image.fromarray(rgb).convert("CMYK").save(tmp_path / "cmyk.jpg", quality=95)
-    with Image.open(tmp_path / "cmyk.jpg") as im:
-        assert im.mode == "CMYK"
-        assert np.array_equal(read_rgb(tmp_path / "cmyk.jpg"), np.asarray(im.convert("RGB")))  # Pillow's conversion
-    for name in ("rgb", "gray", "bilevel", "rgba", "la", "pal", "pal_t"):
-        img = read_rgb(tmp_path / f"{name}.png")
-        assert img.dtype == np.uint8 and img.shape == (12, 10, 3) and img.flags.c_contiguous
-
-
-def test_read_16bit_gray_is_scaled_exactly(tmp_path: Path) -> None:
-    values = np.concatenate([np.arange(0, 65536, 97), [0, 1, 128, 129, 256, 65534, 65535]]).astype(np.uint16)
-    values = values[: (values.size // 8) * 8].reshape(8, -1)
-    Image.fromarray(values).save(tmp_path / "g16.png")
-    with Image.open(tmp_path / "g16.png") as im:
-        assert im.mode in ("I;16", "I")  # what Pillow gives for a 16-bit grayscale PNG
-    out = read_rgb(tmp_path / "g16.png")
-    exact = np.floor(values.astype(np.float64) * 255 / 65535 + 0.5).astype(np.uint8)
-    assert np.array_equal(out[..., 0], exact) and np.array_equal(out[..., 2], exact)
-    # a dark 16-bit image stays dark (no guessing the bit depth from the values)
-    Image.fromarray(np.full((4, 4), 200, np.uint16)).save(tmp_path / "dark16.png")
-    assert read_rgb(tmp_path / "dark16.png").max() == 1
-
-
-def _png_rgb16(arr: np.ndarray) -> bytes:
-    """A 16-bit RGB PNG written by hand (Pillow cannot write one)."""
-    import struct
-    import zlib
-
-    h, w, _ = arr.shape
-    raw = b"".join(b"\x00" + arr[y].astype(">u2").tobytes() for y in range(h))
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-
-    ihdr = struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
-
-
-def test_read_16bit_rgb_within_one_level(tmp_path: Path) -> None:
-    arr = np.random.default_rng(3).integers(0, 65536, (9, 7, 3)).astype(np.uint16)
-    (tmp_path / "c16.png").write_bytes(_png_rgb16(arr))
-    out = read_rgb(tmp_path / "c16.png").astype(int)
-    exact = np.floor(arr.astype(np.float64) * 255 / 65535 + 0.5).astype(int)
-    assert out.shape == (9, 7, 3) and np.abs(out - exact).max() <= 1
-
-
-@pytest.mark.parametrize("orientation", range(1, 9))
-def test_exif_orientation_jpeg(tmp_path: Path, orientation: int) -> None:
-    """A JPEG with an orientation tag reads as the same JPEG without it, turned upright."""
-    img = _blocky(32, 48)
-    plain = tmp_path / "plain.jpg"
-    tagged = tmp_path / "tagged.jpg"
-    Image.fromarray(img).save(plain, quality=95)
-    exif = Image.Exif()
-    exif[0x0112] = orientation
-    Image.fromarray(img).save(tagged, quality=95, exif=exif.tobytes())
-    base = read_rgb(plain)
-    # EXIF orientation -> how to turn the stored pixels upright (the EXIF 2.3 spec, in numpy)
-    upright = {
-        1: lambda a: a,
-        2: lambda a: a[:, ::-1],
-        3: lambda a: a[::-1, ::-1],
-        4: lambda a: a[::-1],
-        5: lambda a: a.transpose(1, 0, 2),
-        6: lambda a: np.rot90(a, -1),
-        7: lambda a: a.transpose(1, 0, 2)[::-1, ::-1],
-        8: lambda a: np.rot90(a, 1),
-    }[orientation]
-    got = read_rgb(tagged)
-    assert np.array_equal(got, upright(base))
-    assert image_size(tagged) == got.shape[:2]
-
-
-@pytest.mark.parametrize("kind", ["empty", "text", "truncated_png", "truncated_jpeg", "garbage_png"])
-def test_bad_files_raise_value_error_naming_the_file(tmp_path: Path, kind: str) -> None:
-    path = tmp_path / f"bad_{kind}.png"
-    if kind == "empty":
-        path.write_bytes(b"")
-        problem = "empty file"
-    elif kind == "text":
-        path.write_text("this is not an image\n")
-        problem = "not an image"
-    elif kind == "garbage_png":
-        path.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(200))
-        problem = "not an image|corrupt"
-    else:
-        fmt = "PNG" if kind == "truncated_png" else "JPEG"
-        full = tmp_path / "full"
-        Image.fromarray(_rgb(64, 64)).save(full, format=fmt)
-        raw = full.read_bytes()
-        path.write_bytes(raw[: len(raw) // 2])
-        problem = "truncated or corrupt"
-    with pytest.raises(ValueError, match=problem) as info:
-        read_rgb(path)
-    assert str(path) in str(info.value)
-
-
-def test_missing_file_and_folder(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="nope.png"):
-        read_rgb(tmp_path / "nope.png")
-    with pytest.raises(ValueError, match="is a folder"):
-        read_rgb(tmp_path)
-
-
-def test_find_images_recursive_sorted_skips_hidden(tmp_path: Path) -> None:
-    (tmp_path / "b" / "c").mkdir(parents=True)
-    (tmp_path / ".hidden").mkdir()
-    for p in ["z.png", "b/a.JPG", "b/c/d.bmp", ".hidden/x.png", ".y.png", "notes.txt"]:
-        (tmp_path / p).write_bytes(b"x")
-    assert [p.relative_to(tmp_path).as_posix() for p in find_images(tmp_path)] == ["b/a.JPG", "b/c/d.bmp", "z.png"]
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    with pytest.raises(FileNotFoundError, match="no image files"):
-        find_images(empty)
-
-
-# ------------------------------------------------------------------------------------------------
-# Samples
-# ------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", SAMPLE_NAMES)
-def test_samples_equal_scikit_image(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import skimage.data
-
-    assert (data.SAMPLES_DIR / f"{name}.png").is_file(), "data/samples is part of the repository"
-    repo = load_sample(name)
-    ref = np.asarray(getattr(skimage.data, name)())
-    if ref.ndim == 2:
-        ref = np.repeat(ref[..., None], 3, axis=2)
-    assert repo.dtype == np.uint8 and repo.shape == ref.shape and repo.shape[2] == 3
-    assert np.array_equal(repo, ref)
-    # without the repository (a pip install): straight from scikit-image, same pixels, and a real file
-    monkeypatch.setattr(data, "SAMPLES_DIR", Path("/nonexistent"))
-    assert np.array_equal(load_sample(name), repo)
-    assert np.array_equal(read_rgb(sample_path(name)), repo)
-
-
-def test_sample_names() -> None:
-    assert set(data.TRAINING_SAMPLES) | set(data.HELD_OUT_SAMPLES) == set(SAMPLE_NAMES)
-    assert not set(data.TRAINING_SAMPLES) & set(data.HELD_OUT_SAMPLES)
-    assert sample_path("astronaut").name == "astronaut.png"
-    with pytest.raises(ValueError, match="unknown sample 'lena'"):
-        load_sample("lena")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -460,7 +215,7 @@ def test_prepared_images_give_the_same_patches_and_are_reused(tmp_path: Path, mo
     decoded = PatchDataset.from_folder(tmp_path / "imgs", crop=32, seed=5, prepare=False)
     mapped = PatchDataset.from_folder(tmp_path / "imgs", crop=32, seed=5, prepare=True, cache_dir=cache,
                                       progress=False)
-    assert mapped.prepared and not decoded.prepared and isinstance(mapped.images, data.MappedImages)
+    assert mapped.prepared and not decoded.prepared and isinstance(mapped.images, MappedImages)
     assert mapped.names == decoded.names and mapped.sizes == decoded.sizes
     for got, want in zip(mapped.images, expected):
         assert np.array_equal(got, want)  # the file holds read_rgb's pixels (gray replicated, alpha dropped)
@@ -472,13 +227,13 @@ def test_prepared_images_give_the_same_patches_and_are_reused(tmp_path: Path, mo
     blob = pickle.dumps(mapped)
     assert len(blob) < 20_000 and torch.equal(pickle.loads(blob)[7][1], decoded[7][1])
     # a second preparation of the unchanged folder decodes nothing
-    monkeypatch.setattr(data, "read_rgb", lambda p: pytest.fail(f"decoded {p} again"))
+    monkeypatch.setattr(image_cache, "read_rgb", lambda p: pytest.fail(f"decoded {p} again"))
     again = PatchDataset.from_folder(tmp_path / "imgs", crop=32, seed=5, prepare=True, cache_dir=cache)
     _same_patches(decoded, again, n=5)
     # prepare=None prepares only above PREPARE_ABOVE_BYTES (tiny images: decoded in memory)
     monkeypatch.undo()
     assert not PatchDataset.from_folder(tmp_path / "imgs", crop=32, cache_dir=cache).prepared
-    monkeypatch.setattr(data, "PREPARE_ABOVE_BYTES", 100)
+    monkeypatch.setattr(image_cache, "PREPARE_ABOVE_BYTES", 100)
     assert PatchDataset.from_folder(tmp_path / "imgs", crop=32, cache_dir=cache, progress=False).prepared
 
 
@@ -508,7 +263,7 @@ def test_interrupted_or_killed_preparation_is_never_used(tmp_path: Path, monkeyp
     _write_folder(tmp_path / "imgs")
     files = find_images(tmp_path / "imgs")
     cache = tmp_path / "cache"
-    real_read = data.read_rgb
+    real_read = image_cache.read_rgb
     calls = []
 
     def dies_on_second(path):
@@ -517,29 +272,29 @@ def test_interrupted_or_killed_preparation_is_never_used(tmp_path: Path, monkeyp
             raise KeyboardInterrupt  # Ctrl-C half-way through
         return real_read(path)
 
-    monkeypatch.setattr(data, "read_rgb", dies_on_second)
+    monkeypatch.setattr(image_cache, "read_rgb", dies_on_second)
     with pytest.raises(KeyboardInterrupt):
-        data.prepare_images(files, cache, progress=False)
+        prepare_images(files, cache, progress=False)
     assert _cache_files(cache) == []  # no data file, no index, no temporary file
     monkeypatch.undo()
 
     # A kill -9 leaves what atomic_write could not clean up: simulate the worst cases one at a time.
-    good = data.prepare_images(files, cache, progress=False)
+    good = prepare_images(files, cache, progress=False)
     index_file = good.data_file.with_suffix(".json")
     want = [np.array(im) for im in good]
     # (1) the data file renamed but no index yet: the data file alone is ignored, prepared again
     index_file.unlink()
     good.data_file.write_bytes(good.data_file.read_bytes()[:-10])
-    again = data.prepare_images(files, cache, progress=False)
+    again = prepare_images(files, cache, progress=False)
     assert all(np.array_equal(a, b) for a, b in zip(again, want))
     # (2) an index whose data file is short (e.g. an old index beside a half-copied file)
     good.data_file.write_bytes(good.data_file.read_bytes()[:-10])
     assert json.loads(index_file.read_text())["total_bytes"] == sum(a.size for a in want)
-    again = data.prepare_images(files, cache, progress=False)
+    again = prepare_images(files, cache, progress=False)
     assert all(np.array_equal(a, b) for a, b in zip(again, want))
     # (3) a stale temporary file of a killed preparation is removed by the next preparation; one that a live
     # preparation is still writing (locked) is kept
-    from srgan_lib.images import temp_file_beside
+    from srgan_lib.files import temp_file_beside
 
     fd, stale = temp_file_beside(good.data_file)
     os.close(fd)  # its writer is gone: the lock with it
@@ -547,7 +302,7 @@ def test_interrupted_or_killed_preparation_is_never_used(tmp_path: Path, monkeyp
     stale, fresh = Path(stale), Path(fresh)
     try:
         Image.fromarray(_rgb(50, 50, 8)).save(tmp_path / "imgs" / "e.png")
-        data.prepare_images(find_images(tmp_path / "imgs"), cache, progress=False)
+        prepare_images(find_images(tmp_path / "imgs"), cache, progress=False)
         assert not stale.exists() and fresh.exists()
     finally:
         os.close(fd)
@@ -558,8 +313,8 @@ def test_prepared_dataset_through_a_worker_loader(tmp_path: Path) -> None:
     kw = dict(crop=32, seed=3)
     mapped = PatchDataset.from_folder(tmp_path / "imgs", prepare=True, cache_dir=tmp_path / "c", progress=False, **kw)
     decoded = PatchDataset.from_folder(tmp_path / "imgs", prepare=False, **kw)
-    got = list(make_loader(mapped, batch_size=4, num_workers=1, steps=3))
-    want = list(make_loader(decoded, batch_size=4, num_workers=0, steps=3))
+    got = list(_engine_loader(mapped, batch_size=4, num_workers=1, steps=3))
+    want = list(_engine_loader(decoded, batch_size=4, num_workers=0, steps=3))
     for (la, ha), (lb, hb) in zip(got, want):
         assert torch.equal(la, lb) and torch.equal(ha, hb)
 
@@ -600,10 +355,10 @@ def test_training_images_offline_falls_back_to_the_samples_with_a_warning(tmp_pa
     with pytest.warns(data.ToyDataWarning, match=r"no DIV2K \(download=False\).*toy-sized"):
         got = data.training_images(download=False, root=tmp_path)
     assert got.toy and got.folder is None
-    assert [p.stem for p in got.paths] == list(data.TRAINING_SAMPLES)
+    assert [p.stem for p in got.paths] == list(TRAINING_SAMPLES)
     assert "toy" in got.source and "chelsea" in got.source and got.summary == got.source
     ds = got.patch_dataset(crop=96)
-    assert not ds.prepared and [im.shape for im in ds.images] == [load_sample(n).shape for n in data.TRAINING_SAMPLES]
+    assert not ds.prepared and [im.shape for im in ds.images] == [load_sample(n).shape for n in TRAINING_SAMPLES]
 
 
 def test_training_images_finds_or_downloads_div2k(tmp_path: Path, monkeypatch) -> None:
@@ -660,29 +415,30 @@ def test_training_images_failed_download(tmp_path: Path, monkeypatch) -> None:
         data.training_images(root=tmp_path, download=True)  # asked for: raises
 
 
-def test_make_loader_batches_are_deterministic_and_resumable() -> None:
+def _engine_loader(ds, batch_size: int, num_workers: int = 0, *, first_step: int = 0, steps: int) -> DataLoader:
+    """A DataLoader built as the training engine builds its own (``Trainer._batches``, one process):
+    automatic batching of consecutive indices, default collation (through ``__getitems__``)."""
+    return DataLoader(ds, batch_size=batch_size, sampler=range(first_step * batch_size, (first_step + steps) * batch_size),
+                      num_workers=num_workers)
+
+
+def test_loader_batches_are_deterministic_and_resumable() -> None:
     ds = PatchDataset(_images(), crop=32, scale=4, seed=4)
-    batches = list(make_loader(ds, batch_size=4, num_workers=0, steps=3))
+    batches = list(_engine_loader(ds, batch_size=4, num_workers=0, steps=3))
     assert len(batches) == 3
     lr, hr = batches[1]
     assert lr.shape == (4, 3, 8, 8) and hr.shape == (4, 3, 32, 32)
     for b in range(4):
         assert torch.equal(hr[b], ds[4 + b][1]) and torch.equal(lr[b], ds[4 + b][0])
-    resumed = list(make_loader(ds, batch_size=4, first_step=2, steps=1))
+    resumed = list(_engine_loader(ds, batch_size=4, first_step=2, steps=1))
     assert torch.equal(resumed[0][1], batches[2][1])
-    # the engine's kind of loader (automatic batching + default collation) gives the same tensors
-    from torch.utils.data import DataLoader
-
-    plain = list(DataLoader(ds, batch_size=4, sampler=range(12)))
-    for (a_lr, a_hr), (b_lr, b_hr) in zip(plain, batches):
-        assert torch.equal(a_lr, b_lr) and torch.equal(a_hr, b_hr)
 
 
 @pytest.mark.slow
 def test_loader_with_a_worker_gives_the_same_batches() -> None:
     ds = PatchDataset(_images(), crop=32, scale=4, seed=4)
-    zero = list(make_loader(ds, batch_size=4, num_workers=0, steps=2))
-    one = list(make_loader(ds, batch_size=4, num_workers=1, steps=2))
+    zero = list(_engine_loader(ds, batch_size=4, num_workers=0, steps=2))
+    one = list(_engine_loader(ds, batch_size=4, num_workers=1, steps=2))
     for (a_lr, a_hr), (b_lr, b_hr) in zip(zero, one):
         assert torch.equal(a_lr, b_lr) and torch.equal(a_hr, b_hr)
 

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from skimage.color import rgb2gray
 
-from srgan_lib.data import EvalSet, load_eval_set, load_sample
+from srgan_lib.data import EvalSet, load_eval_set
 from srgan_lib.evaluate import (
     BASELINES,
     PAPER_TABLE1,
@@ -34,6 +34,7 @@ from srgan_lib.evaluate import (
 )
 from srgan_lib.metrics import evaluate_pair, grid_artifact
 from srgan_lib.resize import imresize_matlab, modcrop
+from srgan_lib.samples import load_sample
 
 
 def _pair(name: str = "coffee", size: int = 96) -> tuple[str, np.ndarray, np.ndarray]:

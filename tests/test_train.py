@@ -402,7 +402,7 @@ def test_stale_temp_files_are_removed_but_not_those_being_written(tmp_path):
     """Weak: `.tmp` files left by a killed write stayed forever. A temp file whose writer is alive is
     locked (flock) and kept; once its writer is gone it is removed."""
     from srgan_lib.checkpoint import save_checkpoint
-    from srgan_lib.images import remove_stale_temps, temp_file_beside
+    from srgan_lib.files import remove_stale_temps, temp_file_beside
 
     stale = tmp_path / ".last.pt.dead_123.tmp"
     stale.write_bytes(b"half")

@@ -24,7 +24,8 @@ def test_high_frequency_ratio():
 
 
 def test_held_out_pair_is_the_most_textured_window_and_its_matlab_lr():
-    from srgan_lib.data import load_sample, matlab_lr
+    from srgan_lib.data import matlab_lr
+    from srgan_lib.samples import load_sample
 
     photo = load_sample("astronaut")
     hr, lr, (top, left, side) = viz.held_out_pair("astronaut", 128)

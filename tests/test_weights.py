@@ -3,20 +3,26 @@
 Oracle: re-measuring. Each bundled weight file is scored on Set5 (both metric flavours) and compared with
 the PSNR/SSIM its card (``NAME.json``) records, and the card's Markdown must be what ``scripts/make_card.py``
 renders from that JSON, so a retrained file with a stale card, or a card edited by hand, fails here.
+Also the one generator loader (:func:`srgan_lib.weights.load_generator`): its checks and refusals.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
+import torch
+from torch import nn
 
 from srgan_lib import weights
+from srgan_lib.checkpoint import save_checkpoint, save_weights
 from srgan_lib.data import load_eval_set
 from srgan_lib.evaluate import evaluate, model_upscaler
+from srgan_lib.models import SRResNet
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +156,89 @@ def test_bundled_weights_pass_the_checks() -> None:
     for name in weights.available():
         tensors, meta = read_weights(weights.resolve(name))
         assert weights.generator_config(tensors, meta, name) == {k: meta[k] for k in ("scale", "n_blocks", "channels")}
+
+
+# -- the one generator loader: bundled names, safetensors files and training checkpoints -----------------
+
+
+def tiny() -> SRResNet:
+    """A small SRResNet (2 blocks, 8 channels) in eval mode, its BN statistics non-trivial so loading them counts."""
+    torch.manual_seed(0)
+    model = SRResNet(scale=4, n_blocks=2, channels=8).eval()
+    for name, buf in model.named_buffers():
+        if name.endswith("running_mean"):
+            buf.uniform_(-0.2, 0.2)
+        elif name.endswith("running_var"):
+            buf.uniform_(0.5, 2.0)
+    return model
+
+
+def test_load_generator_from_weights_and_checkpoint(tmp_path):
+    model = tiny()
+    save_weights(model, tmp_path / "w.safetensors", model.config())
+    loaded = weights.load_generator(tmp_path / "w.safetensors")
+    save_checkpoint({"config": {**model.config(), "mode": "srresnet"}, "generator": model.state_dict()},
+                    tmp_path / "last.pt")
+    from_ckpt = weights.load_generator(tmp_path / "last.pt")
+    x = torch.rand(1, 3, 12, 12)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), model(x))
+        torch.testing.assert_close(from_ckpt(x), model(x))
+
+
+class _Evil:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_malicious_pickle_is_refused(tmp_path):
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.pt"
+    torch.save({"config": {}, "generator": _Evil(marker)}, evil)
+    with pytest.raises(ValueError, match="evil.pt"):
+        weights.load_generator(evil)
+    assert not marker.exists()
+    # the oracle: an unrestricted unpickler *would* run the code (so the test above means something)
+    torch.load(evil, weights_only=False)
+    assert marker.exists()
+
+
+def test_corrupt_and_truncated_weights_are_named(tmp_path):
+    model = tiny()
+    good = save_weights(model, tmp_path / "w.safetensors", model.config())
+    (tmp_path / "cut.safetensors").write_bytes(good.read_bytes()[:200])
+    with pytest.raises(ValueError, match="cut.safetensors"):
+        weights.load_generator(tmp_path / "cut.safetensors")
+    ckpt = save_checkpoint({"config": model.config(), "generator": model.state_dict()}, tmp_path / "c.pt")
+    (tmp_path / "cut.pt").write_bytes(ckpt.read_bytes()[:300])
+    with pytest.raises(ValueError, match="cut.pt"):
+        weights.load_generator(tmp_path / "cut.pt")
+    (tmp_path / "zero.pt").write_bytes(b"")
+    with pytest.raises(ValueError, match="zero.pt"):
+        weights.load_generator(tmp_path / "zero.pt")
+
+
+def test_wrong_architecture_is_refused(tmp_path):
+    conv = nn.Conv2d(3, 3, 3)
+    save_weights(conv, tmp_path / "conv.safetensors", {"scale": 4})
+    with pytest.raises(ValueError, match="conv.safetensors"):
+        weights.load_generator(tmp_path / "conv.safetensors")
+    save_checkpoint({"config": {"scale": 4, "n_blocks": 3, "channels": 8}, "generator": tiny().state_dict()},
+                    tmp_path / "mismatch.pt")
+    with pytest.raises(ValueError, match="mismatch.pt"):
+        weights.load_generator(tmp_path / "mismatch.pt")
+
+
+def test_checkpoint_config_is_checked_against_its_tensors(tmp_path):
+    """Case 5 for training checkpoints: a damaged config never builds a model of its own size."""
+    model = tiny()
+    for cfg, fragment in (({"scale": None, "n_blocks": 2, "channels": 8}, "scale=None"),
+                          ({"scale": 4, "n_blocks": 100_000, "channels": 8}, "n_blocks=100000"),
+                          ({"scale": 4, "n_blocks": 2, "channels": [8]}, "channels=[8]")):
+        path = save_checkpoint({"config": cfg, "generator": model.state_dict()}, tmp_path / "bad.pt")
+        with pytest.raises(ValueError, match="bad.pt") as info:
+            weights.load_generator(path)
+        assert fragment in str(info.value)
