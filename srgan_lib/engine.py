@@ -9,7 +9,9 @@ named point (``self.engine.step(...)``, ``self.engine.wrap(...)``, ``run.check(.
 - mixed precision on CUDA (:meth:`Engine.autocast`): bf16 where the GPU has it natively (compute capability
   >= 8.0), otherwise fp16 with one GradScaler per network, the path a T4 needs (:meth:`Engine.step`; see
   :func:`~srgan_lib.runtime.amp_dtype_for`);
-- an exponential moving average of G (``ema_decay``; not in the paper) and ``freeze_bn`` (:meth:`Engine.train_mode`);
+- the GAN recipe's options that are not in the paper: an exponential moving average of G (``ema_decay``),
+  ``freeze_bn`` (:meth:`Engine.train_mode`), D's random window (``d_shift``, :meth:`Engine.d_window`) and the
+  VGG factor measured by the paper's criterion (``vgg_rescale="auto"``, :meth:`Engine.measure_vgg_rescale`);
 - exact resume: the scalers, the average and every RNG state go into the checkpoint (:meth:`Engine.state_dict`);
 - a run's safety (:class:`Session`): SIGINT saves before stopping, and health checks (non-finite losses, a
   discriminator stuck at 100 % or at chance) raise :class:`TrainingDiverged` naming the checkpoint to go back to;
@@ -139,8 +141,8 @@ class Engine:
     def d_window(self, shape: torch.Size, step: int) -> tuple[slice, ...]:
         """The index of what D sees of a batch of ``shape`` at ``step``: all of it, or with ``d_shift`` = s one
         (H - s) x (W - s) window at a random offset in 0..s, the same for real and generated crops (not in the
-        paper: a random phase between D's stride-2 grid and G's pixel-shuffle grid averages D's periodic
-        gradient out). The offset is a function of (seed, step), so a resumed run draws the same ones."""
+        paper; :class:`~srgan_lib.train.TrainConfig` says why). The offset is a function of (seed, step), so a
+        resumed run draws the same ones."""
         s = self.config.d_shift
         if not s:
             return (slice(None),)
