@@ -134,8 +134,8 @@ def main() -> None:
     # 3. training step: the engine's against a plain loop, batch 16 of 96x96 HR (24x24 LR)
     cfg = TrainConfig(batch_size=16, crop=96, steps=10**6)
     trainer = Trainer(cfg, train_set=[], out_dir="/tmp/srgan_speed_unused", device="cpu", resume=False, progress=False)
-    lr = torch.rand(16, 3, 24, 24).contiguous(memory_format=trainer.memory_format)
-    hr = (torch.rand(16, 3, 96, 96) * 2 - 1).contiguous(memory_format=trainer.memory_format)
+    lr = torch.rand(16, 3, 24, 24).contiguous(memory_format=trainer.engine.memory_format)
+    hr = (torch.rand(16, 3, 96, 96) * 2 - 1).contiguous(memory_format=trainer.engine.memory_format)
     net = SRResNet().to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(net.parameters(), lr=1e-4, betas=(0.9, 0.999))
 

@@ -25,8 +25,8 @@ cfg = TrainConfig(batch_size=opts["batch"], crop=opts["crop"], steps=10**6, amp=
 t = Trainer(cfg, train_set=[], out_dir="/tmp/srgan_bench_unused", device=opts["device"], resume=False,
             progress=False)
 dev = t.device
-lr = torch.rand(cfg.batch_size, 3, cfg.crop // 4, cfg.crop // 4, device=dev).contiguous(memory_format=t.memory_format)
-hr = (torch.rand(cfg.batch_size, 3, cfg.crop, cfg.crop, device=dev) * 2 - 1).contiguous(memory_format=t.memory_format)
+lr = torch.rand(cfg.batch_size, 3, cfg.crop // 4, cfg.crop // 4, device=dev).contiguous(memory_format=t.engine.memory_format)
+hr = (torch.rand(cfg.batch_size, 3, cfg.crop, cfg.crop, device=dev) * 2 - 1).contiguous(memory_format=t.engine.memory_format)
 def sync():
     if dev.type == "cuda":
         torch.cuda.synchronize()

@@ -81,7 +81,7 @@ def curve_recorder(root: str | Path, out: Path, held: EvalSet) -> Callable[[Trai
         up = model_upscaler(g)
         rows = {r["dataset"]: r for r in evaluate({"G": up}, sets, flavours=("paper",))}
         hf = float(np.mean([high_frequency_ratio(up(lr), hr) for _, lr, hr in sets["Set14"]]))
-        trainer._train_mode(g, was_training)
+        trainer.engine.train_mode(g, was_training)
         d_acc = [h["d_acc"] for h in trainer.history if "d_acc" in h]
         point = {"step": trainer.step, **{f"{d}_psnr": rows[d]["psnr"] for d in sets},
                  **{f"{d}_grid": rows[d]["grid"] for d in sets}, "Set14_hf_ratio": hf,

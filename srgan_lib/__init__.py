@@ -9,7 +9,8 @@ build. Modules follow the paper:
 - :mod:`srgan_lib.resize`  MATLAB-era bicubic and the fast torch path               (Section 3.2)
 - :mod:`srgan_lib.metrics` PSNR / SSIM, "standard" and "paper" flavours             (Section 3.1)
 - :mod:`srgan_lib.data`    training patches, evaluation pairs                      (Sections 3.1, 3.2)
-- :mod:`srgan_lib.train`   one training engine for SRResNet and SRGAN               (Section 3.2)
+- :mod:`srgan_lib.train`   the paper's training loop for SRResNet and SRGAN        (Section 3.2)
+- :mod:`srgan_lib.engine`  plumbing, not part of the lesson: the training engine's production extras
 """
 
 __version__ = "0.1.0"

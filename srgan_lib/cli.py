@@ -611,25 +611,25 @@ def _run_train(args: argparse.Namespace) -> int:
                           progress=not args.quiet)
         if trainer.resumed_config is not None and rank0:  # the checkpoint is read once, by the Trainer
             _warn_changed_options(out / "last.pt", trainer.resumed_config, config)
-        if trainer.rank == 0 and config.mode == "srgan" and not resumed:
+        if trainer.engine.rank == 0 and config.mode == "srgan" and not resumed:
             start = (f"the bundled {DEFAULT_SRGAN_INIT} (section 3.2; --init none for random weights)" if default_init
                      else Path(config.init_generator).name if config.init_generator else "random weights (--init none)")
             print(f"generator starts from {start}", flush=True)
-        if trainer.rank == 0:
+        if trainer.engine.rank == 0:
             what = f"resuming {out / 'last.pt'} at step {trainer.step}" if resumed else f"new run in {out}"
-            procs = f" x {trainer.world} processes (DDP)" if trainer.world > 1 else ""
+            procs = f" x {trainer.engine.world} processes (DDP)" if trainer.engine.world > 1 else ""
             print(f"{config.mode} / {args.preset}: {what}, {config.steps} steps of batch {config.batch_size}{procs}, "
                   f"{len(data.names)} training images, loss: {trainer.loss_label}", flush=True)
             source = images.source.replace("allow the DIV2K download (download=True)", "run srgan download DIV2K-train")
             print(f"training data: {source}", flush=True)  # the library names its keyword, the command its command
-            print(f"device: {describe_device(trainer.device)}; precision: {trainer.precision}", flush=True)
+            print(f"device: {describe_device(trainer.device)}; precision: {trainer.engine.precision}", flush=True)
         trainer.fit()
-        if trainer.rank == 0:
+        if trainer.engine.rank == 0:
             path = trainer.export_generator(generator, preset=args.preset)
             last = next((h for h in reversed(trainer.history) if "val_psnr" in h), None)
             score = f", val PSNR {last['val_psnr']:.2f} dB (at step {last['step']})" if last else ""
             print(f"done at step {trainer.step}{score}; weights: {path}")
-        if trainer.world > 1:  # all ranks leave the process group together: a rank that exits while rank 0 still
+        if trainer.engine.world > 1:  # all ranks leave the process group together: a rank that exits while rank 0 still
             import torch.distributed as dist  # exports tears gloo down under it ("terminate called without an
             # active exception", SIGABRT, seen in about one torchrun run in five)
             dist.barrier()

@@ -131,5 +131,5 @@ def test_trainer_uses_the_hardware_choice(monkeypatch, tmp_path):
 
     monkeypatch.setattr(runtime, "amp_dtype_for", fake)
     t = Trainer(TrainConfig(n_blocks=1, channels=8, crop=16, amp=False), [], tmp_path, device="cpu", progress=False)
-    assert seen == [("cpu", False)] and t.amp_dtype is None
-    assert t.precision == describe_precision("cpu", None)
+    assert seen == [("cpu", False)] and t.engine.amp_dtype is None
+    assert t.engine.precision == describe_precision("cpu", None)
