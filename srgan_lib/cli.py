@@ -564,7 +564,8 @@ def _run_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .checkpoint import run_lock
-    from .data import ToyDataWarning, load_eval_set, training_images
+    from .data import load_eval_set
+    from .train_data import ToyDataWarning, training_images
     from .runtime import describe_device
     from .train import Trainer, preset
 

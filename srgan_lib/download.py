@@ -10,7 +10,7 @@ else ``~/.cache/srgan``. Dataset ``NAME`` lives in ``<root>/NAME/`` as a flat fo
 same way, so ``SRGAN_DATA=../shared/datasets`` uses the maintainers' copies.
 
 Where data is *found* (:func:`find_dataset`, used by :func:`srgan_lib.data.load_eval_set` and
-:func:`srgan_lib.data.training_images`): the ``root`` argument alone if given, else every folder of
+:func:`srgan_lib.train_data.training_images`): the ``root`` argument alone if given, else every folder of
 :func:`data_roots` in turn: ``$SRGAN_DATA``, ``~/.cache/srgan`` (where downloads go by default), and
 ``../shared/datasets`` beside a repository checkout (the maintainers' copies, where present).
 

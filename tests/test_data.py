@@ -147,18 +147,9 @@ def test_accepts_gray_and_rgba_arrays_rejects_others() -> None:
         PatchDataset([np.zeros((50, 50, 3), np.float32)], crop=48, names=["x"])
 
 
-def _write_folder(root: Path) -> list[np.ndarray]:
-    (root / "sub" / "deeper").mkdir(parents=True)
-    imgs = [_rgb(60, 80, 10), _rgb(72, 64, 11), _rgb(64, 100, 12)]
-    Image.fromarray(imgs[0]).save(root / "a.png")
-    Image.fromarray(imgs[1][..., 0]).save(root / "sub" / "b.png")  # grayscale file
-    Image.fromarray(np.dstack([imgs[2], np.full((64, 100), 255, np.uint8)])).save(root / "sub" / "deeper" / "c.png")
-    (root / "sub" / "notes.txt").write_text("ignored")
-    return [imgs[0], np.dstack([imgs[1][..., 0]] * 3), imgs[2]]
 
-
-def test_from_folder_recursive_in_memory_and_lazy_agree(tmp_path: Path) -> None:
-    expected = _write_folder(tmp_path)
+def test_from_folder_recursive_in_memory_and_lazy_agree(make_image_folder, tmp_path: Path) -> None:
+    expected = make_image_folder(tmp_path)
     eager = PatchDataset.from_folder(tmp_path, crop=32, seed=2)
     assert not eager.lazy and [Path(n).name for n in eager.names] == ["a.png", "b.png", "c.png"]
     for got, want in zip(eager.images, expected):
@@ -176,8 +167,8 @@ def test_from_folder_recursive_in_memory_and_lazy_agree(tmp_path: Path) -> None:
     assert len(clone.images._cache) == 0 and torch.equal(clone[3][1], eager[3][1])
 
 
-def test_from_folder_bad_and_small_files(tmp_path: Path) -> None:
-    _write_folder(tmp_path)
+def test_from_folder_bad_and_small_files(make_image_folder, tmp_path: Path) -> None:
+    make_image_folder(tmp_path)
     (tmp_path / "sub" / "broken.png").write_bytes(b"")
     with pytest.raises(ValueError, match=r"broken\.png: empty file"):
         PatchDataset.from_folder(tmp_path, crop=32)
@@ -195,22 +186,16 @@ def test_from_folder_bad_and_small_files(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------------
 
 
-def _same_patches(a: PatchDataset, b: PatchDataset, n: int = 40) -> None:
-    for i in range(n):
-        (la, ha), (lb, hb) = a[i], b[i]
-        assert torch.equal(ha, hb) and torch.equal(la, lb), i
-    ia, ib = list(range(100, 116)), list(range(100, 116))
-    assert all(torch.equal(x, y) for x, y in zip(a.batch(ia), b.batch(ib)))
-
 
 def _cache_files(cache: Path) -> list[str]:
     return sorted(p.name for p in cache.iterdir()) if cache.exists() else []
 
 
-def test_prepared_images_give_the_same_patches_and_are_reused(tmp_path: Path, monkeypatch) -> None:
+def test_prepared_images_give_the_same_patches_and_are_reused(same_patches, make_image_folder, tmp_path: Path,
+                                                              monkeypatch) -> None:
     import pickle
 
-    expected = _write_folder(tmp_path / "imgs")
+    expected = make_image_folder(tmp_path / "imgs")
     cache = tmp_path / "cache"
     decoded = PatchDataset.from_folder(tmp_path / "imgs", crop=32, seed=5, prepare=False)
     mapped = PatchDataset.from_folder(tmp_path / "imgs", crop=32, seed=5, prepare=True, cache_dir=cache,
@@ -219,7 +204,7 @@ def test_prepared_images_give_the_same_patches_and_are_reused(tmp_path: Path, mo
     assert mapped.names == decoded.names and mapped.sizes == decoded.sizes
     for got, want in zip(mapped.images, expected):
         assert np.array_equal(got, want)  # the file holds read_rgb's pixels (gray replicated, alpha dropped)
-    _same_patches(decoded, mapped)
+    same_patches(decoded, mapped)
     files = _cache_files(cache)
     assert len(files) == 2 and files[0].endswith(".json") and files[1].endswith(".npy")
     assert files[0].startswith("imgs-")
@@ -229,7 +214,7 @@ def test_prepared_images_give_the_same_patches_and_are_reused(tmp_path: Path, mo
     # a second preparation of the unchanged folder decodes nothing
     monkeypatch.setattr(image_cache, "read_rgb", lambda p: pytest.fail(f"decoded {p} again"))
     again = PatchDataset.from_folder(tmp_path / "imgs", crop=32, seed=5, prepare=True, cache_dir=cache)
-    _same_patches(decoded, again, n=5)
+    same_patches(decoded, again, n=5)
     # prepare=None prepares only above PREPARE_ABOVE_BYTES (tiny images: decoded in memory)
     monkeypatch.undo()
     assert not PatchDataset.from_folder(tmp_path / "imgs", crop=32, cache_dir=cache).prepared
@@ -237,8 +222,8 @@ def test_prepared_images_give_the_same_patches_and_are_reused(tmp_path: Path, mo
     assert PatchDataset.from_folder(tmp_path / "imgs", crop=32, cache_dir=cache, progress=False).prepared
 
 
-def test_prepared_images_follow_changes_to_the_folder(tmp_path: Path) -> None:
-    _write_folder(tmp_path / "imgs")
+def test_prepared_images_follow_changes_to_the_folder(same_patches, make_image_folder, tmp_path: Path) -> None:
+    make_image_folder(tmp_path / "imgs")
     cache = tmp_path / "cache"
     kw = dict(crop=32, seed=1, prepare=True, cache_dir=cache, progress=False)
     first = PatchDataset.from_folder(tmp_path / "imgs", **kw)
@@ -250,17 +235,17 @@ def test_prepared_images_follow_changes_to_the_folder(tmp_path: Path) -> None:
     assert np.array_equal(changed.images[0], _rgb(60, 80, 99)) and not np.array_equal(first.images[0], changed.images[0])
     new_files = _cache_files(cache)
     assert len(new_files) == 2 and not set(new_files) & set(old_files)
-    _same_patches(PatchDataset.from_folder(tmp_path / "imgs", crop=32, seed=1, prepare=False), changed)
+    same_patches(PatchDataset.from_folder(tmp_path / "imgs", crop=32, seed=1, prepare=False), changed)
     # a new file changes the set
     Image.fromarray(_rgb(50, 50, 7)).save(tmp_path / "imgs" / "d.png")
     grown = PatchDataset.from_folder(tmp_path / "imgs", **kw)
     assert len(grown.names) == 4 and len(_cache_files(cache)) == 2
 
 
-def test_interrupted_or_killed_preparation_is_never_used(tmp_path: Path, monkeypatch) -> None:
+def test_interrupted_or_killed_preparation_is_never_used(make_image_folder, tmp_path: Path, monkeypatch) -> None:
     import json
 
-    _write_folder(tmp_path / "imgs")
+    make_image_folder(tmp_path / "imgs")
     files = find_images(tmp_path / "imgs")
     cache = tmp_path / "cache"
     real_read = image_cache.read_rgb
@@ -308,8 +293,8 @@ def test_interrupted_or_killed_preparation_is_never_used(tmp_path: Path, monkeyp
         os.close(fd)
 
 
-def test_prepared_dataset_through_a_worker_loader(tmp_path: Path) -> None:
-    _write_folder(tmp_path / "imgs")
+def test_prepared_dataset_through_a_worker_loader(make_image_folder, tmp_path: Path) -> None:
+    make_image_folder(tmp_path / "imgs")
     kw = dict(crop=32, seed=3)
     mapped = PatchDataset.from_folder(tmp_path / "imgs", prepare=True, cache_dir=tmp_path / "c", progress=False, **kw)
     decoded = PatchDataset.from_folder(tmp_path / "imgs", prepare=False, **kw)
@@ -317,102 +302,6 @@ def test_prepared_dataset_through_a_worker_loader(tmp_path: Path) -> None:
     want = list(_engine_loader(decoded, batch_size=4, num_workers=0, steps=3))
     for (la, ha), (lb, hb) in zip(got, want):
         assert torch.equal(la, lb) and torch.equal(ha, hb)
-
-
-# ------------------------------------------------------------------------------------------------
-# training_images: which images a run trains on
-# ------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture()
-def no_network(monkeypatch):
-    """Any network use by srgan_lib.download fails the test."""
-    from srgan_lib import download as dl
-
-    monkeypatch.setattr(dl, "is_online", lambda *a, **k: pytest.fail("is_online called"))
-    monkeypatch.setattr(dl, "download", lambda *a, **k: pytest.fail("download called"))
-    monkeypatch.delenv(data.TRAIN_ENV, raising=False)
-    return dl
-
-
-def test_training_images_from_a_folder_or_the_environment(tmp_path: Path, monkeypatch, no_network) -> None:
-    _write_folder(tmp_path / "mine")
-    got = data.training_images(tmp_path / "mine")
-    assert not got.toy and got.folder == tmp_path / "mine" and list(got.paths) == find_images(tmp_path / "mine")
-    assert "3 training images" in got.source and "(given)" in got.source
-    monkeypatch.setenv(data.TRAIN_ENV, str(tmp_path / "mine"))
-    env = data.training_images(download=False)
-    assert env.paths == got.paths and "$SRGAN_TRAIN_DATA" in env.source
-    assert env.summary == "3 training images from mine ($SRGAN_TRAIN_DATA)" and str(tmp_path) not in env.summary
-    ds = env.patch_dataset(crop=32, seed=0)
-    _same_patches(ds, PatchDataset.from_folder(tmp_path / "mine", crop=32, seed=0), n=5)
-    monkeypatch.setenv(data.TRAIN_ENV, str(tmp_path / "nowhere"))
-    with pytest.raises(FileNotFoundError, match="nowhere: not a folder"):
-        data.training_images()
-
-
-def test_training_images_offline_falls_back_to_the_samples_with_a_warning(tmp_path: Path, no_network) -> None:
-    with pytest.warns(data.ToyDataWarning, match=r"no DIV2K \(download=False\).*toy-sized"):
-        got = data.training_images(download=False, root=tmp_path)
-    assert got.toy and got.folder is None
-    assert [p.stem for p in got.paths] == list(TRAINING_SAMPLES)
-    assert "toy" in got.source and "chelsea" in got.source and got.summary == got.source
-    ds = got.patch_dataset(crop=96)
-    assert not ds.prepared and [im.shape for im in ds.images] == [load_sample(n).shape for n in TRAINING_SAMPLES]
-
-
-def test_training_images_finds_or_downloads_div2k(tmp_path: Path, monkeypatch) -> None:
-    import dataclasses
-
-    from srgan_lib import download as dl
-
-    monkeypatch.delenv(data.TRAIN_ENV, raising=False)
-    monkeypatch.setitem(dl.REGISTRY, "DIV2K-train", dataclasses.replace(dl.REGISTRY["DIV2K-train"], image_count=3))
-    calls = []
-
-    def fake_download(name, root=None, **kw):  # stands in for the 3.5 GB download (tested in test_download.py)
-        calls.append((name, root))
-        folder = Path(root) / "DIV2K-train"
-        folder.mkdir()
-        for k in range(3):  # a flat folder, as the real download installs
-            Image.fromarray(_rgb(40, 50, k)).save(folder / f"{k + 1:04d}.png")
-        return folder
-
-    monkeypatch.setattr(dl, "download", fake_download)
-    monkeypatch.setattr(dl, "is_online", lambda *a, **k: pytest.fail("probed in a quick run"))
-    with pytest.warns(data.ToyDataWarning, match="quick run"):  # conftest sets SRGAN_QUICK=1
-        assert data.training_images(root=tmp_path).toy
-    monkeypatch.setenv("SRGAN_QUICK", "0")
-    # offline (the probe says so): bundled samples, and the warning says why
-    monkeypatch.setattr(dl, "is_online", lambda *a, **k: False)
-    with pytest.warns(data.ToyDataWarning, match="offline"):
-        assert data.training_images(root=tmp_path).toy
-    assert calls == []
-    # online: downloaded once into the root ...
-    monkeypatch.setattr(dl, "is_online", lambda *a, **k: True)
-    got = data.training_images(root=tmp_path)
-    assert not got.toy and got.folder == tmp_path / "DIV2K-train" and len(got) == 3 and "DIV2K" in got.source
-    assert calls == [("DIV2K-train", tmp_path)]
-    # ... and found there afterwards without the network, even with download=False
-    monkeypatch.setattr(dl, "is_online", lambda *a, **k: pytest.fail("probed although DIV2K is present"))
-    assert data.training_images(root=tmp_path, download=False).paths == got.paths and len(calls) == 1
-
-
-def test_training_images_failed_download(tmp_path: Path, monkeypatch) -> None:
-    from srgan_lib import download as dl
-
-    monkeypatch.delenv(data.TRAIN_ENV, raising=False)
-
-    def broken(name, root=None, **kw):
-        raise dl.DownloadError("could not download DIV2K_train_HR.zip\nmore")
-
-    monkeypatch.setattr(dl, "download", broken)
-    monkeypatch.setattr(dl, "is_online", lambda *a, **k: True)
-    monkeypatch.setenv("SRGAN_QUICK", "0")
-    with pytest.warns(data.ToyDataWarning, match="the DIV2K download failed: could not download"):
-        assert data.training_images(root=tmp_path).toy  # automatic: falls back
-    with pytest.raises(dl.DownloadError, match="could not download"):
-        data.training_images(root=tmp_path, download=True)  # asked for: raises
 
 
 def _engine_loader(ds, batch_size: int, num_workers: int = 0, *, first_step: int = 0, steps: int) -> DataLoader:
