@@ -42,7 +42,7 @@ from .images import unit_to_model
 from .models import Discriminator, SRResNet
 
 if TYPE_CHECKING:
-    from .losses import VGGFeatures
+    from .vgg import VGGFeatures
 
 ADAM_BETAS = (0.9, 0.999)  # section 3.2: Adam with beta1 = 0.9
 RESCALE_BATCHES = 4  # vgg_rescale="auto": measured on the first 4 training batches (64 patches at batch 16)
@@ -68,7 +68,7 @@ class TrainConfig:
     adversarial_weight: float = 1e-3  # section 2.2
     vgg_weights: str = "imagenet"  # or "random" (quick runs only; loudly labelled)
     vgg_rescale: float | str = "paper"  # VGG feature factor: "paper" (1/12.75, section 3.2), a number, or "auto":
-    # measured at start by the paper's criterion for the VGG19 in use (losses.vgg_rescale_for), kept in checkpoints
+    # measured at start by the paper's criterion for the VGG19 in use (vgg.vgg_rescale_for), kept in checkpoints
     init_generator: str | None = None  # generator weights (.safetensors or bundled name) to start from
     seed: int = 0
     num_workers: int = 0
@@ -235,7 +235,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # colab's VGG rescale is measured (a stated deviation): 1/12.75 was chosen to put the Caffe VGG19's
         # loss "on a scale comparable to the MSE loss" (section 3.2); torchvision's VGG19 takes ~58x smaller
         # input, so with 1/12.75 its VGG54 loss is far below the MSE and D's 1e-3 term drives G almost
-        # alone. "auto" applies the paper's criterion to the VGG19 actually loaded (losses.measure_vgg_rescale).
+        # alone. "auto" applies the paper's criterion to the VGG19 actually loaded (vgg.measure_vgg_rescale).
         # colab also takes the cpu recipe's grid remedies (measured with SRGAN-MSE on the CPU; not yet on a GPU
         # with VGG54): G's upsampling frozen, D shown a random window, an EMA of G (0.999 over 20,000 steps).
         "colab": dict(mode="srgan", steps=20_000, batch_size=16, crop=96, lr=1e-4, schedule="step_half",
@@ -362,7 +362,7 @@ class Trainer:
     ``val_pairs`` is a list of ``(lr, hr)`` tensors ``(3, h, w)`` / ``(3, H, W)`` in [0, 1] (for example
     Set5 made with the MATLAB-era resize); validation reports mean PSNR/SSIM ("standard" flavour).
     ``out_dir`` holds ``last.pt`` (resumed automatically when present), ``samples/`` and ``history``.
-    ``vgg_extractor``: an already built :class:`~srgan_lib.losses.VGGFeatures` for the VGG content loss
+    ``vgg_extractor``: an already built :class:`~srgan_lib.vgg.VGGFeatures` for the VGG content loss
     (saves building VGG19 twice); its layer and weights must match ``config.content``/``vgg_weights``.
     """
 
@@ -380,7 +380,7 @@ class Trainer:
         from .runtime import amp_dtype_for, describe_precision, pick_device, seed_everything
 
         self.config, self.train_set, self.val_pairs = config, train_set, list(val_pairs)
-        self._vgg_extractor = vgg_extractor  # an existing losses.VGGFeatures to reuse (optional)
+        self._vgg_extractor = vgg_extractor  # an existing vgg.VGGFeatures to reuse (optional)
         self.out_dir = Path(out_dir)
         self.rank, self.world = _distributed()
         self.device = pick_device(None if device is None else str(device))
@@ -474,8 +474,9 @@ class Trainer:
 
     def _settle_vgg_rescale(self) -> None:
         """``vgg_rescale="auto"``: measure the factor on the first training batches with the initial
-        generator (section 3.2's criterion; :func:`~srgan_lib.losses.vgg_rescale_for`), print it, and use it."""
-        from .losses import VGG_RESCALE, resolve_vgg_rescale, vgg_rescale_for
+        generator (section 3.2's criterion; :func:`~srgan_lib.vgg.vgg_rescale_for`), print it, and use it."""
+        from .losses import VGG_RESCALE, resolve_vgg_rescale
+        from .vgg import vgg_rescale_for
 
         if self.vgg_rescale is None:  # not resumed from a checkpoint that holds the measured factor
             self.vgg_rescale = resolve_vgg_rescale(self.config.vgg_rescale)
