@@ -15,21 +15,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from srgan_lib import losses as L
-from srgan_lib import vgg as V
 from srgan_lib import vgg_weights as W
 from srgan_lib.models import SRResNet
+from test_vgg import _images, _random_vgg  # pytest's default import mode puts tests/ on sys.path
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # fixture in conftest.py
-
-
-def _random_vgg(layer: str, **kwargs) -> V.VGGFeatures:
-    with pytest.warns(W.RandomVGGWarning):
-        return V.VGGFeatures(layer=layer, weights="random", **kwargs)
-
-
-def _images(n: int = 2, size: int = 32, seed: int = 0) -> torch.Tensor:
-    g = torch.Generator().manual_seed(seed)
-    return torch.rand(n, 3, size, size, generator=g) * 2 - 1  # (n, 3, size, size) in [-1, 1]
 
 
 # --------------------------------------------------------------------------------------------------
