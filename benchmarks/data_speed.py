@@ -245,7 +245,7 @@ def step_flops(batch: int = 16, crop: int = 96) -> dict[str, float]:
 
     from torch.utils.flop_counter import FlopCounterMode
 
-    from srgan_lib.losses import VGGFeatures
+    from srgan_lib.vgg import VGGFeatures
     from srgan_lib.models import Discriminator, SRResNet
 
     with warnings.catch_warnings():

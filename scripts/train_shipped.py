@@ -45,10 +45,10 @@ from srgan_lib.checkpoint import load_checkpoint
 from srgan_lib.data import EvalSet, PatchDataset, load_eval_set, matlab_lr
 from srgan_lib.evaluate import bicubic_upscaler, evaluate, model_upscaler
 from srgan_lib.files import atomic_write, find_images, read_rgb
+from srgan_lib.metrics import high_frequency_ratio
 from srgan_lib.resize import modcrop
 from srgan_lib.samples import HELD_OUT_SAMPLES, load_sample
 from srgan_lib.train import Trainer, preset
-from srgan_lib.viz import high_frequency_ratio
 
 CURVE_SETS = ("Set5", "Set14")
 HELD_OUT = HELD_OUT_SAMPLES[:2]  # astronaut, coffee: the photographs the earlier cards' curves used

@@ -16,8 +16,9 @@ from typing import Sequence
 from torch import nn
 
 from .layers import ResidualBlock, SubPixelUpsample
-from .losses import ADVERSARIAL_WEIGHT, DEFAULT_PHI
+from .losses import ADVERSARIAL_WEIGHT
 from .models import Discriminator, SRResNet
+from .vgg import DEFAULT_PHI
 
 Item = tuple[str, str]  # (kind, label): one box of a flow diagram
 

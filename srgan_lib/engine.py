@@ -41,7 +41,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 
-from . import losses, runtime
+from . import losses, runtime, vgg
 
 RESCALE_BATCHES = 4  # vgg_rescale="auto": measured on the first 4 training batches (64 patches at batch 16)
 
@@ -157,17 +157,17 @@ class Engine:
         dist.all_reduce(t)
         return float(t) / self.world
 
-    def measure_vgg_rescale(self, vgg: losses.VGGFeatures, generator: nn.Module,
+    def measure_vgg_rescale(self, extractor: vgg.VGGFeatures, generator: nn.Module,
                             batches: Callable[[int, int], Iterator[tuple[torch.Tensor, torch.Tensor]]]) -> float:
         """``vgg_rescale="auto"`` (a stated deviation): the factor by section 3.2's criterion
-        (:func:`~srgan_lib.losses.vgg_rescale_for`) on the first :data:`RESCALE_BATCHES` training batches
+        (:func:`~srgan_lib.vgg.vgg_rescale_for`) on the first :data:`RESCALE_BATCHES` training batches
         (``batches(first, last)``, HR in [-1, 1]) with the initial generator, averaged over processes; printed."""
-        value = self.mean_over_processes(losses.vgg_rescale_for(vgg, generator, batches(0, RESCALE_BATCHES)))
+        value = self.mean_over_processes(vgg.vgg_rescale_for(extractor, generator, batches(0, RESCALE_BATCHES)))
         if self.rank == 0:
             init = self.config.init_generator
             start = Path(init).name if init else "an UNTRAINED generator (the criterion assumes a trained SRResNet)"
             print(f"VGG rescale (auto): {value:.4g}, measured on {RESCALE_BATCHES} batches from {start}; "
-                  f"the paper's 1/12.75 = {losses.VGG_RESCALE:.4g} | {vgg.label}", flush=True)
+                  f"the paper's 1/12.75 = {losses.VGG_RESCALE:.4g} | {extractor.label}", flush=True)
         return value
 
     # -- checkpoints ----------------------------------------------------------------------------------

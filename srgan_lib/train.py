@@ -34,6 +34,7 @@ from .images import model_to_unit, unit_to_model
 from .metrics import psnr, ssim
 from .models import Discriminator, SRResNet
 from .runtime import seed_everything
+from .vgg import VGGFeatures
 from .weights import load_generator_weights
 
 ADAM_BETAS = (0.9, 0.999)  # section 3.2: Adam with beta1 = 0.9
@@ -59,7 +60,7 @@ class TrainConfig:
     adversarial_weight: float = 1e-3  # section 2.2
     vgg_weights: str = "imagenet"  # or "random" (quick runs only; loudly labelled)
     vgg_rescale: float | str = "paper"  # VGG feature factor: "paper" (1/12.75, section 3.2), a number, or "auto":
-    # measured at start by the paper's criterion for the VGG19 in use (losses.vgg_rescale_for), kept in checkpoints
+    # measured at start by the paper's criterion for the VGG19 in use (vgg.vgg_rescale_for), kept in checkpoints
     init_generator: str | None = None  # generator weights (.safetensors or bundled name) to start from
     seed: int = 0
     num_workers: int = 0
@@ -140,7 +141,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # colab's VGG rescale is measured (a stated deviation): 1/12.75 was chosen to put the Caffe VGG19's
         # loss "on a scale comparable to the MSE loss" (section 3.2); torchvision's VGG19 takes ~58x smaller
         # input, so with 1/12.75 its VGG54 loss is far below the MSE and D's 1e-3 term drives G almost
-        # alone. "auto" applies the paper's criterion to the VGG19 actually loaded (losses.measure_vgg_rescale).
+        # alone. "auto" applies the paper's criterion to the VGG19 actually loaded (vgg.measure_vgg_rescale).
         # colab also takes the cpu recipe's grid remedies (measured with SRGAN-MSE on the CPU; not yet on a GPU
         # with VGG54): G's upsampling frozen, D shown a random window, an EMA of G (0.999 over 20,000 steps).
         "colab": dict(mode="srgan", steps=20_000, batch_size=16, crop=96, lr=1e-4, schedule="step_half",
@@ -188,13 +189,13 @@ class Trainer:
     ``val_pairs`` is a list of ``(lr, hr)`` tensors ``(3, h, w)`` / ``(3, H, W)`` in [0, 1] (for example
     Set5 made with the MATLAB-era resize); validation reports mean PSNR/SSIM ("standard" flavour).
     ``out_dir`` holds ``last.pt`` (resumed automatically when present), ``samples/`` and ``history``.
-    ``vgg_extractor``: an already built :class:`~srgan_lib.losses.VGGFeatures` for the VGG content loss
+    ``vgg_extractor``: an already built :class:`~srgan_lib.vgg.VGGFeatures` for the VGG content loss
     (saves building VGG19 twice); its layer and weights must match ``config.content``/``vgg_weights``.
     """
 
     def __init__(self, config: TrainConfig, train_set: Dataset, out_dir: str | Path,
                  val_pairs: Sequence[tuple[torch.Tensor, torch.Tensor]] = (), device: str | torch.device | None = None,
-                 resume: bool = True, progress: bool = True, vgg_extractor: losses.VGGFeatures | None = None) -> None:
+                 resume: bool = True, progress: bool = True, vgg_extractor: VGGFeatures | None = None) -> None:
         self.config, self.train_set, self.val_pairs = config, train_set, list(val_pairs)
         self.out_dir = Path(out_dir)
         self.engine = Engine(config, self.out_dir, device, progress)  # device, DDP, precision, extras

@@ -21,7 +21,7 @@ Box = tuple[int, int, int]  # (top, left, size) in HR pixels
 
 def pick_boxes(hr: np.ndarray, n: int = 2, size: int = 48) -> list[Box]:
     """``n`` non-overlapping ``size x size`` windows with the most fine texture: the largest mean squared
-    Laplacian of luma (the detail energy of :func:`high_frequency_ratio`) over the window.
+    Laplacian of luma (the detail energy of :func:`srgan_lib.metrics.high_frequency_ratio`) over the window.
 
     Fine texture is where SR methods differ most: MSE blurs it, a GAN re-invents it. The Laplacian, unlike
     the local variance, scores a window by detail spread over its area, so hair, fabric or foliage win over a
@@ -209,27 +209,6 @@ def error_map_figure(hr: np.ndarray, candidates: Mapping[str, np.ndarray], box: 
 # ------------------------------------------------------------------------------------------------
 # The perception-distortion trade-off (Blau and Michaeli, CVPR 2018; the paper's Table 1 vs MOS)
 # ------------------------------------------------------------------------------------------------
-
-def high_frequency_ratio(sr: np.ndarray, hr: np.ndarray, crop_border: int = 4) -> float:
-    """Fine-detail energy of ``sr`` relative to ``hr``: mean squared Laplacian of luma, SR over HR.
-
-    A no-reference texture statistic (the reference is used only to normalise): 1.0 means as much
-    high-frequency energy as the original, below 1 a blurrier image (MSE-trained SRResNet, bicubic),
-    near or above 1 a sharper one (SRGAN; the detail may be invented, see :func:`error_map_figure`).
-    It is *not* a perceptual-quality score such as MOS; it tracks the "sharpness" axis only.
-    """
-    from scipy.ndimage import laplace
-
-    def energy(img: np.ndarray) -> float:
-        y = img[..., :3].astype(np.float64).mean(axis=2) / 255.0
-        if crop_border:
-            y = y[crop_border:-crop_border, crop_border:-crop_border]
-        return float(np.mean(laplace(y) ** 2))
-
-    if sr.shape != hr.shape:
-        raise ValueError(f"high_frequency_ratio: SR {sr.shape} and HR {hr.shape} differ in size")
-    return energy(sr) / max(energy(hr), 1e-12)
-
 
 def perception_distortion_figure(points: Sequence[Mapping], perceptual_label: str = "high-frequency energy ratio",
                                  target: float | None = 1.0, note: str | None = None, log: bool = True):

@@ -11,8 +11,9 @@ import pytest
 import torch
 from torch import nn
 
-from srgan_lib.losses import PerceptualLoss, RandomVGGWarning, discriminator_loss, generator_adversarial_loss
+from srgan_lib.losses import PerceptualLoss, discriminator_loss, generator_adversarial_loss
 from srgan_lib.models import Discriminator, SRResNet, count_parameters
+from srgan_lib.vgg_weights import RandomVGGWarning
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # fixture in conftest.py

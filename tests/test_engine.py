@@ -197,7 +197,8 @@ def test_every_train_config_field_is_validated():
 # --------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def random_vgg54():
-    from srgan_lib.losses import RandomVGGWarning, VGGFeatures
+    from srgan_lib.vgg import VGGFeatures
+    from srgan_lib.vgg_weights import RandomVGGWarning
 
     with pytest.warns(RandomVGGWarning):
         return VGGFeatures(layer="VGG54", weights="random")
@@ -209,7 +210,7 @@ def _vgg_config(**kw) -> TrainConfig:
 
 def test_vgg_rescale_auto_is_measured_on_the_first_batches_printed_and_resumed(tmp_path, capsys, random_vgg54,
                                                                                monkeypatch):
-    from srgan_lib import losses
+    from srgan_lib import vgg
     from srgan_lib.images import unit_to_model
     from srgan_lib.engine import RESCALE_BATCHES
 
@@ -224,7 +225,7 @@ def test_vgg_rescale_auto_is_measured_on_the_first_batches_printed_and_resumed(t
     with torch.no_grad():
         sr = t.generator.eval()(lr)
     t.generator.train()
-    want = losses.measure_vgg_rescale(random_vgg54, sr, hr)
+    want = vgg.measure_vgg_rescale(random_vgg54, sr, hr)
     assert t.vgg_rescale == pytest.approx(want, rel=1e-5)
     assert t.perceptual.content_loss.rescale == t.vgg_rescale
     assert out.count("VGG rescale (auto)") == 1 and f"{t.vgg_rescale:.4g}" in out
@@ -236,7 +237,7 @@ def test_vgg_rescale_auto_is_measured_on_the_first_batches_printed_and_resumed(t
     def no_measuring(*a, **k):
         raise AssertionError("a resumed run must reuse the stored factor, not measure again")
 
-    monkeypatch.setattr(losses, "vgg_rescale_for", no_measuring)
+    monkeypatch.setattr(vgg, "vgg_rescale_for", no_measuring)
     resumed = Trainer(_vgg_config(vgg_rescale="auto"), data, tmp_path, device="cpu", progress=False,
                       vgg_extractor=random_vgg54)
     assert resumed.step == 2 and resumed.vgg_rescale == t.vgg_rescale
@@ -244,9 +245,9 @@ def test_vgg_rescale_auto_is_measured_on_the_first_batches_printed_and_resumed(t
 
 
 def test_vgg_rescale_paper_and_numbers_are_used_as_given(tmp_path, random_vgg54, monkeypatch):
-    from srgan_lib import losses
+    from srgan_lib import vgg
 
-    monkeypatch.setattr(losses, "vgg_rescale_for", lambda *a, **k: pytest.fail("measured without 'auto'"))
+    monkeypatch.setattr(vgg, "vgg_rescale_for", lambda *a, **k: pytest.fail("measured without 'auto'"))
     data = PatchDataset(tiny_images(), crop=16, scale=4)
     paper = Trainer(_vgg_config(), data, tmp_path / "p", device="cpu", progress=False, vgg_extractor=random_vgg54)
     assert paper.config.vgg_rescale == "paper" and paper.perceptual.content_loss.rescale == 1 / 12.75

@@ -176,7 +176,8 @@ def test_atomic_files_get_normal_permissions(tmp_path):
 
 def test_srresnet_mode_with_vgg_content_loss_fine_tunes_from_weights(tmp_path):
     """content="vgg54" in mode "srresnet": Table 1's SRResNet-VGG (content loss only, no discriminator)."""
-    from srgan_lib.losses import ContentLoss, VGGFeatures
+    from srgan_lib.losses import ContentLoss
+    from srgan_lib.vgg import VGGFeatures
 
     data = PatchDataset(tiny_images(), crop=16, scale=4, seed=3)
     pre = Trainer(tiny_config(steps=1), data, tmp_path / "pre", device="cpu", progress=False)

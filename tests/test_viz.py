@@ -15,14 +15,6 @@ from srgan_lib import viz  # noqa: E402
 pytestmark = pytest.mark.usefixtures("close_figures")
 
 
-def test_high_frequency_ratio():
-    rng = np.random.default_rng(0)
-    hr = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
-    assert viz.high_frequency_ratio(hr, hr) == pytest.approx(1.0)
-    flat = np.full_like(hr, 100)
-    assert viz.high_frequency_ratio(flat, hr) == pytest.approx(0.0)
-
-
 def test_held_out_pair_is_the_most_textured_window_and_its_matlab_lr():
     from srgan_lib.data import matlab_lr
     from srgan_lib.samples import load_sample
