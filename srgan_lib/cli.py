@@ -1,4 +1,5 @@
-"""The ``srgan`` command (floor 4): a thin shell over the library, one small function per subcommand.
+"""Plumbing, not part of the lesson: the ``srgan`` command, a thin shell over the library, one small function per
+subcommand.
 
 Adding a subcommand (``demo``, ``upscale``, ``train``, ``evaluate``, ``download``, ...) takes two steps:
 
@@ -461,7 +462,7 @@ def _add_train(parser: argparse.ArgumentParser) -> None:
         "srgan train --mode srgan --preset colab --data ~/DIV2K --init runs/srresnet/generator.safetensors",
         "torchrun --nproc_per_node=4 -m srgan_lib train --preset paper --data ~/DIV2K   (several GPUs)",
         "Ctrl-C saves last.pt; the same command again resumes from it.")
-    parser.add_argument("--preset", required=True, help="quick, cpu, colab or paper (see srgan_lib.train.PRESETS)")
+    parser.add_argument("--preset", required=True, help="quick, cpu, colab or paper (see srgan_lib.presets.PRESETS)")
     parser.add_argument("--data", help="folder of HR training images (searched recursively); default "
                         "$SRGAN_TRAIN_DATA, else DIV2K (found in the data roots, or downloaded for --preset colab "
                         "or paper when online), else the two bundled photographs (a toy run)")

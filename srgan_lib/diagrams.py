@@ -15,7 +15,7 @@ from typing import Sequence
 
 from torch import nn
 
-from .layers import ResidualBlock, SubPixelUpsample
+from .layers import ResidualBlock, SubPixelUpsample, pixel_shuffle
 from .losses import ADVERSARIAL_WEIGHT
 from .models import Discriminator, SRResNet
 from .vgg import DEFAULT_PHI
@@ -273,7 +273,6 @@ def subpixel_block_figure(block: SubPixelUpsample | None = None):
     import torch
     from matplotlib.patches import Rectangle
 
-    from .layers import pixel_shuffle
 
     block = block or SubPixelUpsample()
     r, c = block.r, block.conv.in_channels
@@ -323,7 +322,6 @@ def shuffle_map_figure(C: int, r: int, H: int, W: int, title: str | None = None)
     import torch
     from matplotlib.patches import Rectangle
 
-    from .layers import pixel_shuffle
 
     k = C * r * r
     channel = torch.arange(k).view(1, k, 1, 1).expand(1, k, H, W)  # (1, C*r^2, H, W): value = its channel

@@ -1,4 +1,5 @@
-"""Downloads of the training and evaluation datasets into a cache folder, verified and atomic.
+"""Plumbing, not part of the lesson: downloads of the training and evaluation datasets into a cache folder, verified
+and atomic.
 
 The paper trains on ImageNet and tests on Set5, Set14 and BSD100 (section 3.1). This tutorial trains
 on freely usable images (DIV2K, Kodak24) and evaluates on the same three test sets, plus Urban100 and

@@ -24,7 +24,10 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 from torch import nn
 
+from .images import tensor_to_uint8, uint8_to_tensor
 from .metrics import FLAVOURS, evaluate_pair, grid_artifact
+from .resize import downscale_aliased_torch, downscale_torch, imresize_matlab, upscale_bicubic_torch
+from .upscale import upscale_array
 
 Upscaler = Callable[[np.ndarray], np.ndarray]
 
@@ -65,8 +68,6 @@ def paper_value(method: str, dataset: str) -> tuple[float, float, float] | None:
 
 def bicubic_upscaler(scale: int = 4) -> Upscaler:
     """The paper's bicubic baseline: MATLAB-era ``imresize(lr, scale, 'bicubic')`` (Keys a = -0.5)."""
-    from .resize import imresize_matlab
-
     return lambda lr: imresize_matlab(lr, float(scale))
 
 
@@ -77,8 +78,6 @@ def nearest_upscaler(scale: int = 4) -> Upscaler:
 
 def model_upscaler(model: nn.Module, tile: int | None = 256) -> Upscaler:
     """A generator as an upscaler (eval mode: BN uses running statistics, section 3.2)."""
-    from .upscale import upscale_array
-
     model.eval()
     return lambda lr: upscale_array(model, lr, tile=tile)
 
@@ -182,8 +181,6 @@ def baseline_images(hr: np.ndarray, scale: int = 4) -> dict[str, np.ndarray]:
     """Every :data:`BASELINES` reconstruction of one (mod-cropped) uint8 HR image ``(H, W, 3)``."""
     from PIL import Image
 
-    from .images import tensor_to_uint8, uint8_to_tensor
-    from .resize import downscale_aliased_torch, downscale_torch, imresize_matlab, upscale_bicubic_torch
 
     h, w = hr.shape[:2]
     if h % scale or w % scale:

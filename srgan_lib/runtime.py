@@ -1,4 +1,5 @@
-"""Where the code runs: the quick-run switch, device choice, mixed precision, Colab detection and seeding.
+"""Plumbing, not part of the lesson: where the code runs, the quick-run switch, device choice, mixed precision,
+Colab detection and seeding.
 
 Every notebook reads :func:`quick_mode` once, in its cell tagged ``parameters``. The quick run
 (``SRGAN_QUICK=1``, set by the test configuration) shrinks sizes and step counts; it never skips a

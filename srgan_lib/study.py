@@ -1,4 +1,5 @@
-"""A small mean-opinion-score (MOS) study, following the paper's protocol (section 3.4).
+"""Plumbing, not part of the lesson: a small mean-opinion-score (MOS) study, following the paper's protocol (section
+3.3).
 
 The paper asked 26 raters to score super-resolved images from 1 (bad quality) to 5 (excellent quality).
 Raters were calibrated first on the nearest-neighbour (NN) upscale, to be scored 1, and the original HR
@@ -24,7 +25,10 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-#: Section 3.4: the score scale and its two calibration anchors.
+from .evaluate import PAPER_TABLE2, paper_value
+from .widgets import set_pixel_image, snapshot_box, snapshot_png
+
+#: Section 3.3: the score scale and its two calibration anchors.
 MOS_MIN, MOS_MAX = 1, 5
 MOS_LABELS = {1: "bad", 2: "poor", 3: "fair", 4: "good", 5: "excellent"}
 CALIBRATION = {"nearest": 1, "HR": 5}  # method -> the score the rater is told to give
@@ -122,16 +126,12 @@ class MOSStudy:
     def results(self, dataset: str | None = None) -> list[dict]:
         """One row per method (study trials only; calibration excluded, as in the paper):
         ``{"method", "n", "mos", "std", "paper"}``; ``paper`` is Table 2's MOS on ``dataset`` if known."""
-        from .evaluate import paper_value
-
         rows = []
         for m in self.methods:
             s = [self.scores[t.index] for t in self.trials if not t.calibration and t.method == m
                  and t.index in self.scores]
             pv = paper_value(m, dataset) if dataset else None
             if pv is None and dataset and m == "HR":
-                from .evaluate import PAPER_TABLE2
-
                 pv = PAPER_TABLE2["HR"].get(dataset)
             rows.append({"method": m, "n": len(s), "mos": float(np.mean(s)) if s else float("nan"),
                          "std": float(np.std(s)) if s else float("nan"), "paper": pv[2] if pv else None})
@@ -165,8 +165,6 @@ class MOSStudy:
         (:func:`srgan_lib.widgets.snapshot_box`).
         """
         import ipywidgets as W
-
-        from .widgets import set_pixel_image, snapshot_box, snapshot_png
 
         header, view, table = W.HTML(), W.Image(format="png"), W.HTML()
         buttons = [W.Button(description=f"{s} {MOS_LABELS[s]}", layout=W.Layout(width="110px"))
@@ -219,8 +217,6 @@ def scripted_rater(seed: int = 0, scores: Mapping[str, float] | None = None) -> 
     It obeys calibration and otherwise draws a score around ``scores[method]`` (default: the paper's
     Set14 MOS from Table 2), plus noise; used only to exercise the tabulation code path.
     """
-    from .evaluate import PAPER_TABLE2
-
     table = dict(scores or {})
     rng = np.random.default_rng(seed)
 

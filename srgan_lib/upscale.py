@@ -1,4 +1,5 @@
-"""Inference on images of any size: the generator on the whole image or in overlapping tiles (floor 3).
+"""Plumbing, not part of the lesson: inference on images of any size, the generator on the whole image or in
+overlapping tiles.
 
 The generator (Figure 4) is fully convolutional, so a tile that carries enough context around it gives
 the same output pixels as the whole image; tiles keep memory bounded whatever the input size. BN uses
@@ -33,7 +34,7 @@ import torch
 from torch import nn
 
 from .files import ALPHA_SUFFIXES, SAVE_FORMATS, read_rgb_alpha, save_image
-from .images import model_to_unit
+from .images import check_unit_range, model_to_unit, tensor_to_uint8, uint8_to_tensor
 from .models import scale_of
 
 #: Float32 bytes.
@@ -363,8 +364,6 @@ def upscale_pieces(model: nn.Module, lr: torch.Tensor, tile: int | str | None = 
 def check_lr_tensor(lr: torch.Tensor) -> None:
     """Refuse an LR input the generator cannot use: not a float ``(N, 3, h, w)`` tensor, empty, not
     finite, or outside [0, 1] (the LR range, section 3.2; see :mod:`srgan_lib.images`)."""
-    from .images import check_unit_range
-
     if not isinstance(lr, torch.Tensor):
         raise ValueError(f"lr: expected a torch tensor (N, 3, h, w) in [0, 1], got {type(lr).__name__}")
     if not lr.is_floating_point():
@@ -409,8 +408,6 @@ def upscale_array(model: nn.Module, lr: np.ndarray, tile: int | str | None = "au
     8192 x 8192 float image alone would be 805 MB). ``progress(done_pixels, total_pixels)`` is called
     after each piece.
     """
-    from .images import tensor_to_uint8, uint8_to_tensor
-
     scale = scale_of(model)
     h, w = lr.shape[:2]
     out = np.empty((h * scale, w * scale, 3), dtype=np.uint8)  # (s*h, s*w, 3)

@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
+from .data import matlab_lr
+from .resize import modcrop
+from .samples import HELD_OUT_SAMPLES, load_sample
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -56,10 +60,6 @@ def held_out_pair(image: str = "astronaut", size: int = 256, scale: int = 4) -> 
     cut to a multiple of ``scale`` and ``lr`` is its MATLAB-era bicubic ``1/scale`` version, the paper's
     kind of test input (section 3.1). ``box`` is ``(top, left, side)`` of the crop in the photograph.
     """
-    from .data import matlab_lr
-    from .resize import modcrop
-    from .samples import HELD_OUT_SAMPLES, load_sample
-
     if image not in HELD_OUT_SAMPLES:
         raise ValueError(f"{image!r} is not a held-out sample; use one of {', '.join(HELD_OUT_SAMPLES)} "
                          "(the others were used in training)")

@@ -1,5 +1,5 @@
-"""Generator weights: the ones shipped with the package (by name), any safetensors file or training
-checkpoint (by path), loaded by the package's one generator loader, :func:`load_generator`.
+"""Plumbing, not part of the lesson: generator weights, the ones shipped with the package (by name), any safetensors
+file or training checkpoint (by path), loaded by the package's one generator loader, :func:`load_generator`.
 
 Weight files are safetensors (no pickle, so no code can run when loading) with the model's config in
 their metadata; a file for another architecture or scale is refused with a message that says so.

@@ -16,7 +16,8 @@ import torch
 from srgan_lib.checkpoint import load_checkpoint
 from srgan_lib.data import PatchDataset
 from srgan_lib.engine import TrainingDiverged, check_health
-from srgan_lib.train import PRESETS, TrainConfig, Trainer, preset
+from srgan_lib.presets import PRESETS
+from srgan_lib.train import TrainConfig, Trainer, preset
 from test_train import losses, tiny_config, tiny_images
 
 

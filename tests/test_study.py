@@ -1,4 +1,4 @@
-"""Tests for the MOS study (section 3.4): blind deterministic shuffle, calibration first, score
+"""Tests for the MOS study (section 3.3): blind deterministic shuffle, calibration first, score
 validation, and the table's arithmetic checked by hand."""
 
 from __future__ import annotations

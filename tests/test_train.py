@@ -14,7 +14,8 @@ import torch
 
 from srgan_lib.checkpoint import load_checkpoint, read_weights
 from srgan_lib.data import PatchDataset
-from srgan_lib.train import PRESETS, TrainConfig, Trainer, lr_lambda, preset
+from srgan_lib.presets import PRESETS
+from srgan_lib.train import TrainConfig, Trainer, lr_lambda, preset
 
 ROOT = Path(__file__).resolve().parents[1]
 
