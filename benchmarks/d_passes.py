@@ -126,7 +126,8 @@ def main() -> None:
         names = ["chelsea", "rocket"]
         train = PatchDataset([load_sample(n) for n in names], crop=args.crop, seed=args.seed, names=names)
         hr = load_sample("astronaut")
-        from srgan_lib.data import EvalSet, matlab_lr
+        from srgan_lib.data import EvalSet
+        from srgan_lib.resize import matlab_lr
 
         set5 = EvalSet([("astronaut", matlab_lr(hr, 4), hr)], name="astronaut")
         held = PatchDataset([load_sample("coffee")], crop=args.crop, seed=args.seed + 1, augment=False)

@@ -42,11 +42,11 @@ import numpy as np
 import torch
 
 from srgan_lib.checkpoint import load_checkpoint
-from srgan_lib.data import EvalSet, PatchDataset, load_eval_set, matlab_lr
+from srgan_lib.data import EvalSet, PatchDataset, load_eval_set
 from srgan_lib.evaluate import bicubic_upscaler, evaluate, model_upscaler
 from srgan_lib.files import atomic_write, find_images, read_rgb
 from srgan_lib.metrics import high_frequency_ratio
-from srgan_lib.resize import modcrop
+from srgan_lib.resize import matlab_lr, modcrop
 from srgan_lib.samples import HELD_OUT_SAMPLES, load_sample
 from srgan_lib.train import Trainer, preset
 

@@ -15,7 +15,7 @@ Which images a run trains on (a folder, DIV2K, or the bundled samples) is decide
 Evaluation pairs (:func:`load_eval_set`, section 3.1)
     Set5, Set14, BSD100 (and Urban100, DIV2K validation, Kodak24, or any folder) as
     ``(name, lr, hr)`` uint8 triples: HR cropped to a multiple of the scale (top-left, "modcrop"),
-    LR made with the MATLAB-era bicubic (:func:`matlab_lr`), exactly as the paper's bicubic inputs
+    LR made with the MATLAB-era bicubic (:func:`srgan_lib.resize.matlab_lr`), exactly as the paper's bicubic inputs
     (from SelfExSR) were made. Datasets are found (or fetched) by :mod:`srgan_lib.download`; files are
     read by :mod:`srgan_lib.files`.
 """
@@ -36,7 +36,7 @@ from . import download as dl
 from .files import GRAY_MODES, find_images, read_with_mode
 from .image_cache import LazyImages, MappedImages, image_store, load_images
 from .images import uint8_to_tensor
-from .resize import imresize_matlab, modcrop
+from .resize import matlab_lr, modcrop
 
 HR_CROP = 96  # section 3.2: 96 x 96 HR sub-images
 SCALE = 4  # section 3.2: downsampling factor r = 4
@@ -266,17 +266,6 @@ class PatchDataset(Dataset):
 # ------------------------------------------------------------------------------------------------
 
 
-def matlab_lr(hr: np.ndarray, scale: int) -> np.ndarray:
-    """The evaluation LR of a (mod-cropped) uint8 HR image: MATLAB-era ``imresize(hr, 1/scale, 'bicubic')``."""
-    h, w = hr.shape[:2]
-    if h % scale or w % scale:
-        raise ValueError(f"HR size {w}x{h} is not a multiple of the scale {scale}; modcrop it first")
-    lr = imresize_matlab(hr, 1.0 / scale)
-    if lr.shape[:2] != (h // scale, w // scale):  # 1/scale not exact in binary (e.g. 3): give the size
-        lr = imresize_matlab(hr, output_shape=(h // scale, w // scale))
-    return lr
-
-
 class EvalSet(list):
     """An evaluation set: a list of ``(name, lr, hr)`` with ``lr``/``hr`` uint8 ``(h, w, 3)``/``(H, W, 3)``.
 
@@ -321,7 +310,7 @@ def load_eval_set(
 
     Each HR image is read with :func:`srgan_lib.files.read_rgb` (grayscale files such as Set14's ``bridge`` become
     R = G = B), cropped top-left to a multiple of ``scale`` (``modcrop``), and its LR is the
-    MATLAB-era bicubic ``imresize(hr, 1/scale)`` (:func:`matlab_lr`); at x4 this reproduces the
+    MATLAB-era bicubic ``imresize(hr, 1/scale)`` (:func:`srgan_lib.resize.matlab_lr`); at x4 this reproduces the
     SelfExSR LR images the paper used bit for bit.
 
     Args:

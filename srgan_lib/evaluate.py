@@ -26,7 +26,7 @@ from torch import nn
 
 from .images import tensor_to_uint8, uint8_to_tensor
 from .metrics import FLAVOURS, evaluate_pair, grid_artifact
-from .resize import downscale_aliased_torch, downscale_torch, imresize_matlab, upscale_bicubic_torch
+from .resize import downscale_aliased_torch, downscale_torch, imresize_matlab, matlab_lr, upscale_bicubic_torch
 from .upscale import upscale_array
 
 Upscaler = Callable[[np.ndarray], np.ndarray]
@@ -189,7 +189,7 @@ def baseline_images(hr: np.ndarray, scale: int = 4) -> dict[str, np.ndarray]:
     def pil(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         return np.asarray(Image.fromarray(img).resize(size, Image.Resampling.BICUBIC))
 
-    lr = imresize_matlab(hr, 1 / scale)  # (h/s, w/s, 3): SelfExSR's published LR, bit for bit at x4
+    lr = matlab_lr(hr, scale)  # (h/s, w/s, 3): SelfExSR's published LR, bit for bit at x4
     lr_torch = tensor_to_uint8(downscale_torch(uint8_to_tensor(hr), scale))  # (h/s, w/s, 3)
     lr_aliased = tensor_to_uint8(downscale_aliased_torch(uint8_to_tensor(hr), scale))  # (h/s, w/s, 3)
     return {

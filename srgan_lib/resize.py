@@ -19,6 +19,9 @@ Two implementations, one for each job:
       input the intermediate image is rounded half away from zero and saturated to uint8 after
       **each** 1-D pass, exactly like MATLAB's ``imresizemex``.
 
+    ``matlab_lr(hr, scale)`` is the one spelling of an evaluation LR image: ``imresize_matlab`` by 1/scale of
+    an HR image already cut to a multiple of the scale (``modcrop``).
+
 ``downscale_torch``  (training patches, section 3.2)
     ``F.interpolate(mode="bicubic", antialias=True)``: the same a = -0.5 kernel stretched by the scale,
     on float tensors, batched, on any device, and far faster per patch than a numpy resize.
@@ -186,6 +189,17 @@ def modcrop(img, scale: int):
         raise ValueError(f"modcrop expects an (H, W) or (H, W, C) array, got shape {arr.shape}")
     h, w = arr.shape[:2]
     return arr[: h - h % scale, : w - w % scale]
+
+
+def matlab_lr(hr: np.ndarray, scale: int) -> np.ndarray:
+    """The evaluation LR of a (mod-cropped) uint8 HR image: MATLAB-era ``imresize(hr, 1/scale, 'bicubic')``."""
+    h, w = hr.shape[:2]
+    if h % scale or w % scale:
+        raise ValueError(f"HR size {w}x{h} is not a multiple of the scale {scale}; modcrop it first")
+    lr = imresize_matlab(hr, 1.0 / scale)
+    if lr.shape[:2] != (h // scale, w // scale):  # 1/scale not exact in binary (e.g. 3): give the size
+        lr = imresize_matlab(hr, output_shape=(h // scale, w // scale))
+    return lr
 
 
 def _as_batch(x: torch.Tensor, name: str) -> tuple[torch.Tensor, bool]:

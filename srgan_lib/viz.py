@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
-from .data import matlab_lr
-from .resize import modcrop
+from .resize import matlab_lr, modcrop
 from .samples import HELD_OUT_SAMPLES, load_sample
 
 if TYPE_CHECKING:

@@ -340,7 +340,7 @@ def test_grid_artifact_ranks_a_pixel_shuffle_grid_far_above_srresnet(name: str) 
     positions of a 4x4 cell shifted by its own +-1.5 grey levels, the size the previous shipped srgan_mse_x4
     printed: 1 to 1.5 levels here) scores several times higher; and the shipped srgan_mse_x4 of issue 15's
     recipe (G's upsampling frozen) prints no such grid: below 0.5 levels, well under that earlier 1 to 1.5."""
-    from srgan_lib.data import matlab_lr
+    from srgan_lib.resize import matlab_lr
     from srgan_lib.samples import load_sample
     from srgan_lib.evaluate import bicubic_upscaler, model_upscaler
     from srgan_lib.weights import load_generator

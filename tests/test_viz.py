@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def test_held_out_pair_is_the_most_textured_window_and_its_matlab_lr():
-    from srgan_lib.data import matlab_lr
+    from srgan_lib.resize import matlab_lr
     from srgan_lib.samples import load_sample
 
     photo = load_sample("astronaut")
