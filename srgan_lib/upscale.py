@@ -97,6 +97,44 @@ class SpaceToDepthConv(nn.Module):
         return nn.functional.pixel_shuffle(self.conv(x), self.s)  # (N, O*s*s, H/s, W/s) -> (N, O, H, W)
 
 
+class SubPixelTail(nn.Module):
+    """The last sub-pixel block and the output conv of a generator, fused for inference: same map, fewer passes.
+
+    Figure 4 ends with conv (C -> C r^2) -> pixel shuffle x r -> PReLU, then the k9 n3 conv at full resolution. The
+    PReLU acts on each value alone (one slope, or one per channel, which the shuffle repeats r^2 times), so it can
+    run before the shuffle; and the shuffled map is exactly what :class:`SpaceToDepthConv` would unshuffle again.
+    So the output conv runs, as that class's rearranged conv (``3 r^2`` outputs, a ``(2b+1)^2`` kernel of blocks),
+    directly on the block's pre-shuffle map, and only its 3-channel result is shuffled: the two full-resolution
+    rearrangements of the C-channel map (shuffle, then unshuffle) disappear (``benchmarks/speed_vs_plain.txt``).
+    """
+
+    def __init__(self, block: nn.Module, tail: nn.Conv2d) -> None:
+        super().__init__()
+        r, act = block.r, block.act
+        self.conv = block.conv  # (N, C, H, W) -> (N, C*r^2, H, W)
+        self.act = nn.PReLU(act.num_parameters if act.num_parameters == 1 else act.num_parameters * r * r)
+        self.act.weight.data.copy_(act.weight.detach().repeat_interleave(r * r) if act.num_parameters > 1
+                                   else act.weight.detach())
+        self.act.to(act.weight.device, act.weight.dtype)
+        self.out = SpaceToDepthConv(tail, r).conv  # (N, C*r^2, H, W) -> (N, 3*r^2, H, W)
+        self.r = r
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.act(self.conv(x))  # (N, C*r^2, H, W): the block's output before its shuffle
+        return nn.functional.pixel_shuffle(self.out(x), self.r)  # (N, 3*r^2, H, W) -> (N, 3, rH, rW)
+
+
+def _fusable_tail(fast: nn.Module) -> bool:
+    """An SRResNet-like ending: a last block ``conv -> PixelShuffle(r) -> PReLU`` and a small 'same' output conv."""
+    upsample, tail = getattr(fast, "upsample", None), getattr(fast, "tail", None)
+    if not (isinstance(upsample, nn.Sequential) and len(upsample) and isinstance(tail, nn.Conv2d)):
+        return False
+    block = upsample[-1]
+    return (isinstance(getattr(block, "conv", None), nn.Conv2d) and isinstance(getattr(block, "act", None), nn.PReLU)
+            and isinstance(getattr(block, "shuffle", None), nn.PixelShuffle) and block.shuffle.upscale_factor == block.r
+            and tail.out_channels < 8 and tail.padding[0] <= block.r * 2 and tail.stride == (1, 1))
+
+
 def inference_copy(model: nn.Module) -> nn.Module:
     """A copy of an eval-mode generator made faster for inference, same outputs up to float rounding.
 
@@ -104,8 +142,9 @@ def inference_copy(model: nn.Module) -> nn.Module:
     ``Conv2d`` directly followed by a ``BatchNorm2d`` inside an ``nn.Sequential`` (SRResNet's residual blocks
     and post-trunk conv) becomes one conv with folded weights and bias (``torch.nn.utils.fusion.fuse_conv_bn_eval``):
     33 fewer passes over the trunk's feature maps. The weights are stored channels_last, the layout oneDNN's CPU
-    convolutions and CUDA's tensor cores run fastest (``benchmarks/speed_vs_plain.txt``), and a ``tail`` conv with
-    few output channels (SRResNet's k9 n3) runs as a :class:`SpaceToDepthConv`. A model in training
+    convolutions and CUDA's tensor cores run fastest (``benchmarks/speed_vs_plain.txt``), SRResNet's last upsampling
+    block and k9 n3 output conv run as one :class:`SubPixelTail`, and another small ``tail`` conv as a
+    :class:`SpaceToDepthConv`. A model in training
     mode is returned as it is (its batch norm uses batch statistics, which cannot be folded).
     """
     import copy
@@ -123,7 +162,10 @@ def inference_copy(model: nn.Module) -> nn.Module:
                 seq._modules[a] = fuse_conv_bn_eval(conv, bn)
                 seq._modules[b] = nn.Identity()
     tail = getattr(fast, "tail", None)
-    if isinstance(tail, nn.Conv2d) and tail.out_channels < 8:  # SRResNet's k9 n3 output conv
+    if _fusable_tail(fast):  # SRResNet: the last upsampling block and the k9 n3 output conv as one SubPixelTail
+        fast.tail = SubPixelTail(fast.upsample[-1], tail)
+        fast.upsample = fast.upsample[:-1]
+    elif isinstance(tail, nn.Conv2d) and tail.out_channels < 8:  # another small output conv
         scale = scale_of(fast)
         if tail.padding[0] <= scale:
             fast.tail = SpaceToDepthConv(tail, scale)  # same map, a faster shape

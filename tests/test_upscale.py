@@ -313,12 +313,30 @@ def test_space_to_depth_conv_equals_the_conv_it_stands_for(s, k, c_in, c_out):
         up.SpaceToDepthConv(nn.Conv2d(4, 3, 3, stride=2, padding=1), 2)
 
 
+@pytest.mark.parametrize("slopes", [1, 6])
+def test_sub_pixel_tail_equals_the_block_and_conv_it_stands_for(slopes):
+    """The fused ending (PReLU before the shuffle, the output conv on the pre-shuffle map) against torch's own
+    conv -> shuffle -> PReLU -> conv, with one PReLU slope (the paper's blocks) and one per channel."""
+    from srgan_lib.layers import SubPixelUpsample
+
+    torch.manual_seed(slopes)
+    block = SubPixelUpsample(6, 2, icnr=False)
+    block.act = nn.PReLU(slopes)
+    block.act.weight.data.uniform_(-0.5, 0.9)  # distinct slopes: a wrong channel order would show
+    tail = nn.Conv2d(6, 3, 9, padding=4)
+    x = torch.randn(2, 6, 7, 5)
+    fused = up.SubPixelTail(block, tail)
+    with torch.no_grad():
+        torch.testing.assert_close(fused(x), tail(block(x)), rtol=1e-4, atol=1e-5)
+    assert up._conv_radius(fused) == 1 + 2  # the block's 3x3 and the 9x9 as 5x5 blocks of 2 pixels
+
+
 def test_inference_copy_keeps_the_receptive_field():
     from srgan_lib.models import SRResNet
 
     model = SRResNet().eval()
     fast = up.inference_copy(model)
-    assert isinstance(fast.tail, up.SpaceToDepthConv)
+    assert isinstance(fast.tail, up.SubPixelTail) and len(fast.upsample) == len(model.upsample) - 1
     assert up.receptive_field_radius(fast) == up.receptive_field_radius(model) == 40
     assert up.upsampling_radius(fast) == up.upsampling_radius(model) == 3
 
