@@ -16,7 +16,8 @@ shared machine slows both sides alike; medians and minimums are printed:
 FLOPs are counted by ``torch.utils.flop_counter.FlopCounterMode`` (a multiply-add counts 2) on the very
 calls that are timed, so GFLOP/s = counted FLOPs / median seconds.
 
-    python benchmarks/speed_vs_plain.py [--rounds 5] [--size 256] [--threads N]   # output: benchmarks/speed_vs_plain.txt
+    python benchmarks/speed_vs_plain.py [--rounds 5] [--size 256] [--threads N] [--dtype bf16]
+    # output: benchmarks/speed_vs_plain.txt
 """
 
 from __future__ import annotations
@@ -85,15 +86,19 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--skip-train", action="store_true")
     ap.add_argument("--profile", action="store_true", help="also print where one upscale and one step spend their time")
+    ap.add_argument("--dtype", choices=("float32", "bf16"), default="float32",
+                    help="precision of the conv peak and both upscales (bf16: what `srgan upscale --precision auto` "
+                         "picks on a CPU with AMX; the training step is then skipped)")
     args = ap.parse_args()
+    dtype = {"float32": torch.float32, "bf16": torch.bfloat16}[args.dtype]
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.rounds} interleaved rounds")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.rounds} interleaved rounds, {args.dtype}")
 
     # 1. the peak: the trunk's conv, channels_last, inference mode
-    conv = torch.nn.Conv2d(64, 64, 3, padding=1).to(memory_format=torch.channels_last).eval()
-    x = torch.rand(1, 64, 256, 256).contiguous(memory_format=torch.channels_last)
+    conv = torch.nn.Conv2d(64, 64, 3, padding=1).to(dtype=dtype, memory_format=torch.channels_last).eval()
+    x = torch.rand(1, 64, 256, 256, dtype=dtype).contiguous(memory_format=torch.channels_last)
 
     def one_conv():
         with torch.inference_mode():
@@ -107,10 +112,11 @@ def main() -> None:
           f"(best of 9) = {peak:.0f} GFLOP/s")
 
     # 2. upscale: ours (uint8 -> uint8, tiles planned) against one plain channels_last forward
-    model = load_generator("srresnet_x4")
+    model = load_generator("srresnet_x4").to(dtype)
     lr_u8 = np.random.default_rng(0).integers(0, 256, (args.size, args.size, 3), dtype=np.uint8)
-    plain_model = load_generator("srresnet_x4").to(memory_format=torch.channels_last).eval()
-    lr_t = torch.from_numpy(lr_u8).permute(2, 0, 1)[None].float().div(255).contiguous(memory_format=torch.channels_last)
+    plain_model = load_generator("srresnet_x4").to(dtype=dtype, memory_format=torch.channels_last).eval()
+    lr_t = torch.from_numpy(lr_u8).permute(2, 0, 1)[None].float().div(255).to(dtype)
+    lr_t = lr_t.contiguous(memory_format=torch.channels_last)
 
     def ours_up():
         return upscale_array(model, lr_u8)
@@ -128,7 +134,7 @@ def main() -> None:
     print(f"  ({mp:.2f} output megapixels per call)")
     if args.profile:
         profile("upscale_array", ours_up)
-    if args.skip_train:
+    if args.skip_train or dtype != torch.float32:
         return
 
     # 3. training step: the engine's against a plain loop, batch 16 of 96x96 HR (24x24 LR)

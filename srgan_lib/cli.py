@@ -273,6 +273,9 @@ def _add_upscale(parser: argparse.ArgumentParser) -> None:
                         help="refuse inputs above M megapixels (default 16: a 4096 x 4096 input, whose x4 output "
                              "is 805 MB; 0: no limit)")
     parser.add_argument("--device", default="auto", help="auto (default: CUDA, then MPS, then CPU), cpu, cuda, mps")
+    parser.add_argument("--precision", default="auto", choices=("auto", "float32", "bf16", "fp16"),
+                        help="auto (default): the hardware's fast precision, about a grey level from float32: "
+                             "on CUDA bf16 where native, else fp16; on a CPU with AMX bf16; else float32. Or as named")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -409,7 +412,10 @@ def _run_upscale(args: argparse.Namespace) -> int:
 
     from tqdm.auto import tqdm
 
+    import torch
+
     from .models import scale_of
+    from .runtime import inference_dtype
     from .upscale import MAX_MEGAPIXELS, upscale_file
 
     tile = args.tile.lower()
@@ -427,6 +433,12 @@ def _run_upscale(args: argparse.Namespace) -> int:
     if not single and out.exists() and not out.is_dir():
         raise CommandError(f"{out}: exists and is not a folder; pass a folder for several images")
     model = _load(args.weights or _default_weights(), _device(args.device), args.scale)
+    device = next(model.parameters()).device
+    dtype = inference_dtype(device, args.precision)
+    if dtype != torch.float32:
+        model = model.to(dtype)  # the inference copy folds BN in float32, then casts (upscale.inference_copy)
+        if not args.quiet:
+            print(f"precision: {str(dtype).removeprefix('torch.')} on {device}", file=sys.stderr)
     scale = scale_of(model)
     planned = _plan_outputs(jobs, single, out, scale, args.overwrite)
     failures = []

@@ -250,6 +250,32 @@ def test_upscale_one_file_and_existing_output(capsys, tmp_path, weights):
         assert im.size == (80, 64)
 
 
+def test_upscale_precision_is_chosen_named_and_close_to_float32(capsys, tmp_path, weights, monkeypatch):
+    """--precision bf16 (what `auto` picks on a CPU with AMX or an Ampere-or-later GPU) runs the same network in
+    bf16: said on stderr, and the saved image within a few grey levels of float32's; `auto` on a CPU without AMX
+    stays float32 and says nothing."""
+    from srgan_lib import runtime
+
+    src = write_png(tmp_path / "in.png")
+    monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda: False)
+    code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / "f32.png", "--weights", weights)
+    assert code == 0 and "precision" not in err, err
+    code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / "bf16.png", "--weights", weights,
+                           "--precision", "bf16")
+    assert code == 0 and "precision: bfloat16 on cpu" in err, err
+    monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda: True)
+    code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / "auto.png", "--weights", weights)
+    assert code == 0 and "precision: bfloat16 on cpu" in err, err
+    with Image.open(tmp_path / "auto.png") as a, Image.open(tmp_path / "bf16.png") as b:
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+    with Image.open(tmp_path / "f32.png") as a, Image.open(tmp_path / "bf16.png") as b:
+        diff = np.abs(np.asarray(a, np.int16) - np.asarray(b, np.int16))
+    assert 0 < diff.max() <= 8 and diff.mean() < 1.0  # rounded differently, not a different picture
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["upscale", str(src), "-o", str(tmp_path / "x.png"), "--weights", str(weights), "--precision", "half"])
+    assert exit_info.value.code == cli.EXIT_USAGE and "--precision" in capsys.readouterr().err
+
+
 def test_upscale_folder_keeps_alpha_and_modes(capsys, tmp_path, weights):
     folder = tmp_path / "in"
     (folder / "sub").mkdir(parents=True)

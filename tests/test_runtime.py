@@ -133,3 +133,31 @@ def test_trainer_uses_the_hardware_choice(monkeypatch, tmp_path):
     t = Trainer(TrainConfig(n_blocks=1, channels=8, crop=16, amp=False), [], tmp_path, device="cpu", progress=False)
     assert seen == [("cpu", False)] and t.engine.amp_dtype is None
     assert t.engine.precision == describe_precision("cpu", None)
+
+
+def test_inference_dtype_by_device_and_name(monkeypatch):
+    """auto: bf16 on a CPU with AMX, else float32; the GPU's half precision on CUDA by compute capability (both
+    simulated here); names as named; anything else refused."""
+    from srgan_lib import runtime
+    from srgan_lib.runtime import inference_dtype
+
+    for amx, want in ((False, torch.float32), (True, torch.bfloat16)):  # a CPU with AMX multiplies bf16 natively
+        monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda amx=amx: amx)
+        assert inference_dtype("cpu") == want and inference_dtype("cpu", "float32") == torch.float32
+    assert inference_dtype("mps") == torch.float32
+    for capability, want in (((9, 0), torch.bfloat16), ((8, 0), torch.bfloat16), ((7, 5), torch.float16)):
+        monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None, c=capability: c)
+        assert inference_dtype("cuda", "auto") == want
+        assert inference_dtype("cuda", "float32") == torch.float32
+    assert inference_dtype("cpu", "bf16") == torch.bfloat16 and inference_dtype("cpu", "fp16") == torch.float16
+    with pytest.raises(ValueError, match="auto, float32, bf16, fp16"):
+        inference_dtype("cpu", "half")
+
+
+def test_cpu_has_native_bf16_falls_back_to_false(monkeypatch):
+    """The AMX probe is a private torch function: missing or failing, the answer is False (float32), not an error."""
+    from srgan_lib.runtime import cpu_has_native_bf16
+
+    assert isinstance(cpu_has_native_bf16(), bool)
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported", raising=False)
+    assert cpu_has_native_bf16() is False

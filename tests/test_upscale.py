@@ -122,6 +122,8 @@ def test_plan_tiles_respects_the_budget():
     assert tile >= 400  # large trunk tiles: little recomputed overlap
     small = up.plan_tiles(model, budget=64 * 2**20)
     assert small[0] < tile and small[1] < chunk
+    assert chunk == up.CPU_CHUNK_MAX  # the budget would allow more; the CPU runs 80-pixel chunks faster
+    assert up.plan_tiles(model, budget=1536 * 2**20, device="meta")[1] > up.CPU_CHUNK_MAX  # not capped off the CPU
 
 
 def test_spans_are_near_equal_and_cover():
@@ -276,6 +278,10 @@ def test_inference_copy_folds_batch_norm_and_keeps_the_outputs():
     before = {k: v.clone() for k, v in model.state_dict().items()}
     fast = inference_copy(model)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())
+    slopes = [float(m.weight.detach()) for m in model.modules() if isinstance(m, torch.nn.PReLU)]
+    leaky = [m for m in fast.modules() if isinstance(m, torch.nn.LeakyReLU)]
+    assert not any(isinstance(m, torch.nn.PReLU) for m in fast.modules()) and all(m.inplace for m in leaky)
+    assert sorted(m.negative_slope for m in leaky) == pytest.approx(sorted(slopes))
     assert fast.head[0].weight.is_contiguous(memory_format=torch.channels_last)
     x = torch.rand(2, 3, 12, 10)
     with torch.no_grad():
@@ -283,6 +289,27 @@ def test_inference_copy_folds_batch_norm_and_keeps_the_outputs():
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())  # the original is untouched
     model.train()
     assert inference_copy(model) is model  # batch statistics cannot be folded
+
+
+def test_inference_copy_of_a_half_precision_model_is_folded_in_float32():
+    """A bf16 generator (srgan upscale --precision bf16) keeps its dtype through the inference copy, and the
+    copy's output matches torch's own unfused forward in bf16 within bf16's rounding."""
+    from srgan_lib.models import SRResNet
+
+    torch.manual_seed(1)
+    model = SRResNet(n_blocks=2, channels=16).eval()
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_var.uniform_(0.5, 2.0)
+    half = model.to(torch.bfloat16)
+    fast = up.inference_copy(half)
+    assert {p.dtype for p in fast.parameters()} == {torch.bfloat16}
+    x = torch.rand(1, 3, 12, 10)
+    with torch.no_grad():
+        want = model.float()(x)  # float32 reference
+        got = fast(x.to(torch.bfloat16)).float()
+    assert (got - want).abs().max() < 0.05  # bf16 keeps ~3 significant digits; outputs are in [-1, 1]
+    assert next(half.parameters()).dtype == torch.float32  # model.float() above cast `half` itself back
 
 
 def test_estimate_seconds_scales_with_the_pixels(monkeypatch):
@@ -294,6 +321,7 @@ def test_estimate_seconds_scales_with_the_pixels(monkeypatch):
     monkeypatch.setattr("time.perf_counter", lambda: next(ticks))
     monkeypatch.setattr(up, "plan_tiles", lambda *a, **k: (10_000, 10_000))  # one tile: no context overhead
     assert estimate_seconds(model, 64, 64) == pytest.approx(0.5)
+    assert estimate_seconds(SRResNet(n_blocks=1, channels=8).eval().to(torch.bfloat16), 64, 64) == pytest.approx(0.5)
     assert estimate_seconds(model, 128, 256) == pytest.approx(0.5 * 8)
     monkeypatch.setattr(up, "plan_tiles", lambda *a, **k: (100, 100))  # tiles of 100 + the receptive field around
     r = up.receptive_field_radius(model)
