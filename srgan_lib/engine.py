@@ -66,7 +66,7 @@ class Engine:
             self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
             torch.cuda.set_device(self.device)
         self.progress = progress and self.rank == 0
-        self.amp_dtype = runtime.amp_dtype_for(self.device, enabled=config.amp)  # bf16 only where native (sm_80+)
+        self.amp_dtype = runtime.amp_dtype_for(self.device, enabled=config.amp, cpu_bf16=config.cpu_bf16)  # native only
         self.precision = runtime.describe_precision(self.device, self.amp_dtype)  # one line, printed at start
         self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
         fp16 = self.amp_dtype == torch.float16
@@ -123,7 +123,8 @@ class Engine:
                    hr.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format))
 
     def autocast(self) -> Any:
-        """Mixed precision on CUDA (bf16, or fp16 on a T4); a no-op context elsewhere or with ``amp=False``."""
+        """Mixed precision on CUDA (bf16, or fp16 on a T4) and, with ``cpu_bf16``, on a CPU with AMX (bf16); a no-op
+        context elsewhere or with ``amp=False``."""
         if self.amp_dtype is None:
             return nullcontext()
         return torch.autocast(self.device.type, dtype=self.amp_dtype)
@@ -467,6 +468,7 @@ _RULES: dict[str, tuple[type, Callable[[Any], bool], str]] = {
     "ckpt_every": _whole(1),
     "keep_every": _whole(0),
     "amp": _FLAG,
+    "cpu_bf16": _FLAG,
     "channels_last": _FLAG,
     "compile": _FLAG,
     "collapse_window": _whole(0),

@@ -173,6 +173,7 @@ BAD_VALUES = {
     "keep_every": [-1], "amp": [1, "yes"], "channels_last": [0], "compile": ["no"], "collapse_window": [-5],
     "freeze_bn": [None], "lr_d": [0.0, -1e-5, float("nan"), "1e-5"], "vgg_rescale": ["", "measured", "-1", -1.0, 0, True],
     "ema_decay": [1.0, -0.1, float("nan"), "0.999"], "d_head_start": [-1, 2.0], "d_shift": [-1, 17], "freeze_upsampling": [1],
+    "cpu_bf16": ["yes", 0],
 }
 
 

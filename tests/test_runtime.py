@@ -125,7 +125,7 @@ def test_trainer_uses_the_hardware_choice(monkeypatch, tmp_path):
 
     seen = []
 
-    def fake(device, enabled=True):
+    def fake(device, enabled=True, cpu_bf16=False):
         seen.append((torch.device(device).type, enabled))
         return None
 
@@ -161,3 +161,25 @@ def test_cpu_has_native_bf16_falls_back_to_false(monkeypatch):
     assert isinstance(cpu_has_native_bf16(), bool)
     monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported", raising=False)
     assert cpu_has_native_bf16() is False
+
+
+def test_cpu_bf16_is_opt_in_and_needs_amx(monkeypatch, tmp_path):
+    """cpu_bf16: bf16 autocast on a CPU with AMX only when asked (simulated AMX here); a step then runs in bf16
+    (the generator's output under autocast is bf16) and its loss is finite; without AMX or without the flag, float32."""
+    from srgan_lib import runtime
+    from srgan_lib.data import PatchDataset
+    from srgan_lib.train import TrainConfig, Trainer
+
+    for amx in (False, True):
+        monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda amx=amx: amx)
+        assert runtime.amp_dtype_for("cpu") is None
+        assert runtime.amp_dtype_for("cpu", cpu_bf16=True) == (torch.bfloat16 if amx else None)
+        assert runtime.amp_dtype_for("cpu", enabled=False, cpu_bf16=True) is None
+    images = [np.random.default_rng(k).integers(0, 256, (40, 40, 3), dtype=np.uint8) for k in range(2)]
+    config = TrainConfig(n_blocks=1, channels=8, crop=16, batch_size=2, steps=2, cpu_bf16=True, log_every=1)
+    t = Trainer(config, PatchDataset(images, crop=16, seed=0), tmp_path, device="cpu", progress=False)
+    assert t.engine.amp_dtype == torch.bfloat16 and "bf16" in t.engine.precision
+    with t.engine.autocast():
+        assert t.generator(torch.rand(1, 3, 8, 8)).dtype == torch.bfloat16
+    history = t.fit()
+    assert np.isfinite([h["loss"] for h in history if "loss" in h]).all()
