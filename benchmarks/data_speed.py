@@ -54,7 +54,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from srgan_lib.data import PatchDataset, downscale_patches
+from srgan_lib.data import PatchDataset
+from srgan_lib.resize import downscale_patches
 from srgan_lib.runtime import quick_mode
 from srgan_lib.samples import SAMPLE_NAMES, load_sample
 

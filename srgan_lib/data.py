@@ -4,7 +4,7 @@ Training patches (:class:`PatchDataset`, section 3.2)
     "We trained all networks ... with 16 random 96 x 96 HR sub images of distinct training images"
     and LR made by bicubic downsampling with r = 4. A pair is a random HR crop and its LR made on the
     fly with torch's antialiased bicubic (the fast training path of :mod:`srgan_lib.resize`), in float,
-    never rounded; a DataLoader batch is degraded at once (:func:`downscale_patches`). Item ``i``
+    never rounded; a DataLoader batch is degraded at once (:func:`srgan_lib.resize.downscale_patches`). Item ``i``
     depends only on ``(seed, i)``, so it is the same whatever the worker count, batch composition or
     resume point. Where the decoded images are kept (memory, a memory-mapped file prepared once for
     large sets such as DIV2K, or decoded on demand) is :mod:`srgan_lib.image_cache`'s business.
@@ -22,21 +22,19 @@ Evaluation pairs (:func:`load_eval_set`, section 3.1)
 
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from . import download as dl
 from .files import GRAY_MODES, find_images, read_with_mode
 from .image_cache import LazyImages, MappedImages, image_store, load_images
 from .images import uint8_to_tensor
-from .resize import matlab_lr, modcrop
+from .resize import downscale_patches, matlab_lr, modcrop
 
 HR_CROP = 96  # section 3.2: 96 x 96 HR sub-images
 SCALE = 4  # section 3.2: downsampling factor r = 4
@@ -44,47 +42,6 @@ SCALE = 4  # section 3.2: downsampling factor r = 4
 # ------------------------------------------------------------------------------------------------
 # Training patches (section 3.2)
 # ------------------------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=16)
-def _downscale_matrix(size: int, scale: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """The ``(size, size // scale)`` matrix ``M`` with ``x @ M`` = torch's antialiased bicubic
-    downscale of the rows of ``x`` (``F.interpolate(..., mode="bicubic", antialias=True)``).
-
-    It is read off torch itself: resizing the identity matrix gives each input pixel's weights in each
-    output pixel (the height is kept, which is exactly the identity for this kernel).
-    """
-    eye = torch.eye(size, dtype=dtype)[None, None]  # (1, 1, size, size)
-    m = F.interpolate(eye, size=(size, size // scale), mode="bicubic", antialias=True,
-                      align_corners=False)  # (1, 1, size, size/scale)
-    return m[0, 0].contiguous()  # (size, size/scale)
-
-
-def downscale_patches(hr: torch.Tensor, scale: int) -> torch.Tensor:
-    """Antialiased bicubic downscale of a batch of square patches, as two small matrix products.
-
-    Equal to :func:`srgan_lib.resize.downscale_torch` (``F.interpolate(..., antialias=True)``) to
-    within float rounding (about 3e-7), and 2 to 4 times faster on a CPU for 96 x 96 patches: the
-    resize is linear and separable, so for a fixed size it is ``M^T @ x @ M`` with ``M`` read off
-    torch (:func:`_downscale_matrix`). Each patch's result does not depend on the rest of the batch.
-
-    Args:
-        hr: ``(N, C, S, S)`` float tensor in [0, 1], ``S`` a multiple of ``scale``.
-        scale: integer factor (4 in the paper).
-
-    Returns:
-        ``(N, C, S // scale, S // scale)`` float tensor clamped to [0, 1].
-    """
-    if hr.ndim != 4 or hr.shape[-1] != hr.shape[-2] or not hr.is_floating_point():
-        raise ValueError(f"downscale_patches expects (N, C, S, S) float patches, got {hr.dtype} {tuple(hr.shape)}")
-    size = hr.shape[-1]
-    if size % scale:
-        raise ValueError(f"patch size {size} is not a multiple of the scale {scale}")
-    dtype = hr.dtype if hr.dtype == torch.float64 else torch.float32
-    m = _downscale_matrix(size, scale, dtype).to(hr.device, hr.dtype)  # (S, s)
-    rows = torch.matmul(hr, m)  # (N, C, S, s): each row shrunk
-    lr = torch.matmul(rows.transpose(-1, -2), m).transpose(-1, -2)  # (N, C, s, s): then each column
-    return lr.contiguous().clamp_(0.0, 1.0)
 
 
 # (flip, quarter turns) -> the same pixels as ``np.rot90(patch[:, ::-1] if flip else patch, turns)``,
@@ -114,7 +71,7 @@ class PatchDataset(Dataset):
     so item ``i`` is the same whatever the worker count, the batch it is in, or where a run resumed.
 
     Speed: a DataLoader fetches a batch through :meth:`__getitems__`, which degrades the whole batch at
-    once (:func:`downscale_patches`); ``__getitem__`` is the same code with a batch of one, bit for bit.
+    once (:func:`~srgan_lib.resize.downscale_patches`); ``__getitem__`` is the same code with a batch of one, bit for bit.
 
     Args:
         images: ``(H, W, 3)`` uint8 arrays (``(H, W)`` gray and ``(H, W, 4)`` are accepted; alpha is

@@ -22,9 +22,11 @@ Two implementations, one for each job:
     ``matlab_lr(hr, scale)`` is the one spelling of an evaluation LR image: ``imresize_matlab`` by 1/scale of
     an HR image already cut to a multiple of the scale (``modcrop``).
 
-``downscale_torch``  (training patches, section 3.2)
+``downscale_torch`` and ``downscale_patches``  (training patches, section 3.2)
     ``F.interpolate(mode="bicubic", antialias=True)``: the same a = -0.5 kernel stretched by the scale,
-    on float tensors, batched, on any device, and far faster per patch than a numpy resize.
+    on float tensors, batched, on any device, and far faster per patch than a numpy resize. The engine's
+    ``downscale_patches`` is the same map for square patches, written as two small matrix products read off
+    ``F.interpolate`` (equal within ~3e-7, 2-4x faster on a CPU).
     On float images it equals ``imresize_matlab`` exactly inside the image. At the border torch
     renormalises the truncated kernel instead of replicating the edge pixel, so the two differ in a
     **border ring of** :data:`BORDER_RING` ``= 2`` LR pixels at x4 (the kernel's half-width, 2 / s input
@@ -41,6 +43,7 @@ bicubic baseline on such LR images loses about a dB of PSNR (``tests/test_resize
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -231,6 +234,47 @@ def downscale_torch(hr: torch.Tensor, scale: int) -> torch.Tensor:
     lr = F.interpolate(x, size=size, mode="bicubic", antialias=True, align_corners=False)  # (N, C, h, w)
     lr = lr.clamp_(0.0, 1.0)
     return lr.squeeze(0) if squeeze else lr  # (C, h, w) when unbatched
+
+
+@functools.lru_cache(maxsize=16)
+def _downscale_matrix(size: int, scale: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """The ``(size, size // scale)`` matrix ``M`` with ``x @ M`` = torch's antialiased bicubic
+    downscale of the rows of ``x`` (``F.interpolate(..., mode="bicubic", antialias=True)``).
+
+    It is read off torch itself: resizing the identity matrix gives each input pixel's weights in each
+    output pixel (the height is kept, which is exactly the identity for this kernel).
+    """
+    eye = torch.eye(size, dtype=dtype)[None, None]  # (1, 1, size, size)
+    m = F.interpolate(eye, size=(size, size // scale), mode="bicubic", antialias=True,
+                      align_corners=False)  # (1, 1, size, size/scale)
+    return m[0, 0].contiguous()  # (size, size/scale)
+
+
+def downscale_patches(hr: torch.Tensor, scale: int) -> torch.Tensor:
+    """Antialiased bicubic downscale of a batch of square patches, as two small matrix products.
+
+    Equal to :func:`downscale_torch` (``F.interpolate(..., antialias=True)``) to
+    within float rounding (about 3e-7), and 2 to 4 times faster on a CPU for 96 x 96 patches: the
+    resize is linear and separable, so for a fixed size it is ``M^T @ x @ M`` with ``M`` read off
+    torch (:func:`_downscale_matrix`). Each patch's result does not depend on the rest of the batch.
+
+    Args:
+        hr: ``(N, C, S, S)`` float tensor in [0, 1], ``S`` a multiple of ``scale``.
+        scale: integer factor (4 in the paper).
+
+    Returns:
+        ``(N, C, S // scale, S // scale)`` float tensor clamped to [0, 1].
+    """
+    if hr.ndim != 4 or hr.shape[-1] != hr.shape[-2] or not hr.is_floating_point():
+        raise ValueError(f"downscale_patches expects (N, C, S, S) float patches, got {hr.dtype} {tuple(hr.shape)}")
+    size = hr.shape[-1]
+    if size % scale:
+        raise ValueError(f"patch size {size} is not a multiple of the scale {scale}")
+    dtype = hr.dtype if hr.dtype == torch.float64 else torch.float32
+    m = _downscale_matrix(size, scale, dtype).to(hr.device, hr.dtype)  # (S, s)
+    rows = torch.matmul(hr, m)  # (N, C, S, s): each row shrunk
+    lr = torch.matmul(rows.transpose(-1, -2), m).transpose(-1, -2)  # (N, C, s, s): then each column
+    return lr.contiguous().clamp_(0.0, 1.0)
 
 
 def upscale_bicubic_torch(lr: torch.Tensor, scale: int, *, antialias: bool = False) -> torch.Tensor:

@@ -18,7 +18,7 @@ from PIL import Image
 from torch.utils.data import DataLoader
 
 from srgan_lib import data, image_cache
-from srgan_lib.data import EvalSet, PatchDataset, downscale_patches, load_eval_set, to_val_pairs
+from srgan_lib.data import EvalSet, PatchDataset, load_eval_set, to_val_pairs
 from srgan_lib.files import find_images, read_rgb
 from srgan_lib.image_cache import LazyImages, MappedImages, prepare_images
 from srgan_lib.samples import TRAINING_SAMPLES, load_sample
@@ -78,17 +78,6 @@ def test_orientation_views_equal_numpy_rot90() -> None:
     a = _rgb(6, 6, 9)
     for (flip, turns), view in data._ORIENT.items():
         assert np.array_equal(view(a), np.rot90(a[:, ::-1] if flip else a, turns)), (flip, turns)
-
-
-def test_downscale_patches_matches_interpolate() -> None:
-    from srgan_lib.resize import downscale_torch
-
-    x = torch.rand(5, 3, 96, 96, dtype=torch.float32)
-    assert (downscale_patches(x, 4) - downscale_torch(x, 4)).abs().max() < 1e-6
-    x2 = torch.rand(2, 3, 24, 24, dtype=torch.float64)
-    assert (downscale_patches(x2, 2) - downscale_torch(x2, 2)).abs().max() < 1e-12
-    with pytest.raises(ValueError, match="multiple of the scale"):
-        downscale_patches(torch.rand(1, 3, 10, 10), 4)
 
 
 def test_item_is_the_same_alone_or_in_any_batch() -> None:

@@ -22,6 +22,7 @@ from PIL import Image
 from srgan_lib.resize import (
     BORDER_RING,
     downscale_aliased_torch,
+    downscale_patches,
     downscale_torch,
     imresize_matlab,
     modcrop,
@@ -288,3 +289,12 @@ def test_modcrop_numpy_and_torch(h: int, w: int, s: int) -> None:
     t = torch.from_numpy(a).permute(2, 0, 1)[None]  # (1, 3, H, W)
     assert torch.equal(modcrop(t, s), t[..., : h - h % s, : w - w % s])
     assert modcrop(a[..., 0], s).shape == (h - h % s, w - w % s)
+
+
+def test_downscale_patches_matches_interpolate() -> None:
+    x = torch.rand(5, 3, 96, 96, dtype=torch.float32)
+    assert (downscale_patches(x, 4) - downscale_torch(x, 4)).abs().max() < 1e-6
+    x2 = torch.rand(2, 3, 24, 24, dtype=torch.float64)
+    assert (downscale_patches(x2, 2) - downscale_torch(x2, 2)).abs().max() < 1e-12
+    with pytest.raises(ValueError, match="multiple of the scale"):
+        downscale_patches(torch.rand(1, 3, 10, 10), 4)
