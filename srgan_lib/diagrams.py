@@ -273,7 +273,6 @@ def subpixel_block_figure(block: SubPixelUpsample | None = None):
     import torch
     from matplotlib.patches import Rectangle
 
-
     block = block or SubPixelUpsample()
     r, c = block.r, block.conv.in_channels
     items = [("data", f"({c}, h, w)"), *subpixel_block_layers(block), ("data", f"({c}, {r}h, {r}w)")]
@@ -321,7 +320,6 @@ def shuffle_map_figure(C: int, r: int, H: int, W: int, title: str | None = None)
     import numpy as np
     import torch
     from matplotlib.patches import Rectangle
-
 
     k = C * r * r
     channel = torch.arange(k).view(1, k, 1, 1).expand(1, k, H, W)  # (1, C*r^2, H, W): value = its channel

@@ -181,15 +181,12 @@ def baseline_images(hr: np.ndarray, scale: int = 4) -> dict[str, np.ndarray]:
     """Every :data:`BASELINES` reconstruction of one (mod-cropped) uint8 HR image ``(H, W, 3)``."""
     from PIL import Image
 
-
     h, w = hr.shape[:2]
-    if h % scale or w % scale:
-        raise ValueError(f"HR size {w}x{h} is not a multiple of the scale {scale}; modcrop it first")
 
     def pil(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         return np.asarray(Image.fromarray(img).resize(size, Image.Resampling.BICUBIC))
 
-    lr = matlab_lr(hr, scale)  # (h/s, w/s, 3): SelfExSR's published LR, bit for bit at x4
+    lr = matlab_lr(hr, scale)  # (h/s, w/s, 3): SelfExSR's LR, bit for bit at x4 (refuses sizes not a multiple)
     lr_torch = tensor_to_uint8(downscale_torch(uint8_to_tensor(hr), scale))  # (h/s, w/s, 3)
     lr_aliased = tensor_to_uint8(downscale_aliased_torch(uint8_to_tensor(hr), scale))  # (h/s, w/s, 3)
     return {
