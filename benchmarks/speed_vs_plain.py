@@ -12,6 +12,11 @@ shared machine slows both sides alike; medians and minimums are printed:
 3. **training step**: the engine's ``Trainer._srresnet_step`` (the paper's batch 16 of 96 x 96 HR crops,
    pixel MSE, Adam) against the same step written as a plain loop (``zero_grad``, ``mse_loss``, ``backward``,
    ``step``) on a channels_last model.
+4. **the step's convolutions alone**: every convolution of that step at its own shape (recorded from one
+   forward), run forward and backward (input and weight gradients, none for the image input) with nothing
+   between them: no batch norm, PReLU, shuffles, adds or optimiser. A step cannot be faster than this
+   unless the convolution kernels themselves get faster, so it separates "our overhead" from "oneDNN's
+   backward kernels at these small (24 x 24 LR) shapes".
 
 FLOPs are counted by ``torch.utils.flop_counter.FlopCounterMode`` (a multiply-add counts 2) on the very
 calls that are timed, so GFLOP/s = counted FLOPs / median seconds.
@@ -85,6 +90,7 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=256, help="LR side of the image upscaled")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--skip-train", action="store_true")
+    ap.add_argument("--skip-upscale", action="store_true")
     ap.add_argument("--profile", action="store_true", help="also print where one upscale and one step spend their time")
     ap.add_argument("--dtype", choices=("float32", "bf16"), default="float32",
                     help="precision of the conv peak and both upscales (bf16: what `srgan upscale --precision auto` "
@@ -112,7 +118,15 @@ def main() -> None:
     print(f"conv peak: 3x3 64->64 on 1x64x256x256 channels_last: {conv_gflop:.2f} GFLOP in {conv_t * 1e3:.0f} ms "
           f"(best of 9) = {peak:.0f} GFLOP/s")
 
-    # 2. upscale: ours (uint8 -> uint8, tiles planned) against one plain channels_last forward
+    if not args.skip_upscale:
+        upscale_rounds(args, dtype, peak)
+    if args.skip_train or dtype != torch.float32:
+        return
+    train_rounds(args, peak)
+
+
+def upscale_rounds(args: argparse.Namespace, dtype: torch.dtype, peak: float) -> None:
+    """2. upscale: ours (uint8 -> uint8, tiles planned) against one plain channels_last forward."""
     model = load_generator("srresnet_x4").to(dtype)
     lr_u8 = np.random.default_rng(0).integers(0, 256, (args.size, args.size, 3), dtype=np.uint8)
     plain_model = load_generator("srresnet_x4").to(dtype=dtype, memory_format=torch.channels_last).eval()
@@ -135,10 +149,22 @@ def main() -> None:
     print(f"  ({mp:.2f} output megapixels per call)")
     if args.profile:
         profile("upscale_array", ours_up)
-    if args.skip_train or dtype != torch.float32:
-        return
 
-    # 3. training step: the engine's against a plain loop, batch 16 of 96x96 HR (24x24 LR)
+
+def conv_shapes(net: torch.nn.Module, x: torch.Tensor) -> list[tuple[torch.nn.Conv2d, torch.Size]]:
+    """Every Conv2d of ``net`` with the input shape it sees in one forward of ``x``, in call order."""
+    seen: list[tuple[torch.nn.Conv2d, torch.Size]] = []
+    hooks = [m.register_forward_hook(lambda m, inp, out: seen.append((m, inp[0].shape)))
+             for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    with torch.no_grad():
+        net(x)
+    for h in hooks:
+        h.remove()
+    return seen
+
+
+def train_rounds(args: argparse.Namespace, peak: float) -> None:
+    """3. training step: the engine's against a plain loop, batch 16 of 96x96 HR (24x24 LR); 4. its convolutions."""
     cfg = TrainConfig(batch_size=16, crop=96, steps=10**6)
     trainer = Trainer(cfg, train_set=[], out_dir="/tmp/srgan_speed_unused", device="cpu", resume=False, progress=False)
     lr = torch.rand(16, 3, 24, 24).contiguous(memory_format=trainer.engine.memory_format)
@@ -164,6 +190,35 @@ def main() -> None:
                                                         args.rounds), step_gflop, peak)
     if args.profile:
         profile("Trainer._srresnet_step", ours_step)
+
+    # 4. the same step's convolutions alone, forward + backward, at their own shapes
+    layers = []
+    for i, (conv, shape) in enumerate(conv_shapes(net, lr)):
+        x = torch.rand(shape).contiguous(memory_format=torch.channels_last).requires_grad_(i > 0)
+        grad = torch.rand_like(conv(x)).contiguous(memory_format=torch.channels_last)
+        layers.append((conv, x, grad))
+
+    def convs_only():
+        for conv, x, grad in layers:
+            conv(x).backward(grad)
+
+    def convs_forward():
+        with torch.no_grad():
+            for conv, x, _ in layers:
+                conv(x)
+
+    convs_only(), convs_forward()
+    conv_only_gflop, fwd_gflop = flops(convs_only) / 1e9, flops(convs_forward) / 1e9
+    times = rounds({"convs": convs_only, "forward": convs_forward, "step": plain_step}, args.rounds)
+    c, f, s = (statistics.median(times[k]) for k in ("convs", "forward", "step"))
+    print(f"the step's {len(layers)} convolutions alone, forward + backward at their own shapes: "
+          f"{conv_only_gflop:.1f} GFLOP in {c:.3f} s median (min {min(times['convs']):.3f} s) = "
+          f"{conv_only_gflop / c:.0f} GFLOP/s, {conv_only_gflop / c / peak:.1%} of the conv peak")
+    print(f"  of which forward: {fwd_gflop:.1f} GFLOP in {f:.3f} s = {fwd_gflop / f / peak:.1%} of the peak; "
+          f"backward (input + weight gradients): {conv_only_gflop - fwd_gflop:.1f} GFLOP in {c - f:.3f} s = "
+          f"{(conv_only_gflop - fwd_gflop) / (c - f) / peak:.1%} of the peak")
+    print(f"  plain step in the same rounds: {s:.3f} s; the convolutions are {c / s:.0%} of it, "
+          f"everything else (BN, PReLU, shuffles, adds, loss, Adam) {1 - c / s:.0%}")
 
 
 if __name__ == "__main__":
