@@ -333,7 +333,10 @@ def high_frequency_ratio(sr: np.ndarray, hr: np.ndarray, crop_border: int = 4) -
     A no-reference texture statistic (the reference is used only to normalise): 1.0 means as much
     high-frequency energy as the original, below 1 a blurrier image (MSE-trained SRResNet, bicubic),
     near or above 1 a sharper one (SRGAN; the detail may be invented, see :func:`srgan_lib.viz.error_map_figure`).
-    It is *not* a perceptual-quality score such as MOS; it tracks the "sharpness" axis only.
+    It is *not* a perceptual-quality score such as MOS; it tracks the "sharpness" axis only. The Laplacian
+    scales each frequency's amplitude by its square, so fine noise raises it cheaply: white grain of 2.5 grey
+    levels on SRResNet's output more than doubles its Set14 ratio (benchmarks/detail_bound.txt). Read it
+    beside the images, never alone.
     """
     from scipy.ndimage import laplace
 
