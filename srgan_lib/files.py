@@ -187,6 +187,14 @@ def image_size(path: str | Path) -> tuple[int, int]:
     return (w, h) if orientation in _SWAPS_AXES else (h, w)
 
 
+def image_header(path: str | Path) -> tuple[int, int, int]:
+    """``(width, height, frames)`` of an image file as stored (no EXIF rotation), from its header only; errors
+    name the file (missing, a folder, empty, not an image, a corrupt header)."""
+    path = Path(path)
+    with _open_checked(path) as im:
+        return im.size[0], im.size[1], int(getattr(im, "n_frames", 1))
+
+
 def find_images(folder: str | Path, *, suffixes: Iterable[str] = IMAGE_SUFFIXES,
                 skip: str | Path | None = None) -> list[Path]:
     """All image files below ``folder`` (recursively), sorted; hidden files and folders are skipped.

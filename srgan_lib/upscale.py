@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .files import ALPHA_SUFFIXES, SAVE_FORMATS, read_rgb_alpha, save_image
+from .files import ALPHA_SUFFIXES, SAVE_FORMATS, image_header, read_rgb_alpha, save_image
 from .images import check_unit_range, model_to_unit, tensor_to_uint8, uint8_to_tensor
 from .models import scale_of
 
@@ -542,21 +542,15 @@ MAX_MEGAPIXELS = 16.0
 
 
 def inspect_input(src: str | Path, scale: int, max_megapixels: float | None = None) -> tuple[int, int, int]:
-    """``(width, height, frames)`` of an image file from its header (nothing decoded).
+    """``(width, height, frames)`` of an image file from its header (:func:`srgan_lib.files.image_header`;
+    nothing decoded, errors name the file).
 
     Refuses an input above ``max_megapixels`` (``None`` or 0: no limit) with an estimate of the output,
     and warns that only the first frame of a multi-frame file (animated GIF/WebP, multi-page TIFF) is used.
-    Unreadable files are left to :func:`srgan_lib.files.read_rgb_alpha`, whose errors are clearer.
     """
     import warnings
 
-    from PIL import Image
-
-    try:
-        with Image.open(src) as im:
-            (w, h), frames = im.size, int(getattr(im, "n_frames", 1))
-    except Exception:  # noqa: BLE001 - read_rgb_alpha reports it with the file's name
-        return 0, 0, 1
+    w, h, frames = image_header(src)
     mp = w * h / 1e6
     if max_megapixels and mp > max_megapixels:
         out_gb = w * h * scale * scale * 3 / 1e9

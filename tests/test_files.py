@@ -14,7 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
-from srgan_lib.files import (ALPHA_SUFFIXES, IMAGE_SUFFIXES, SAVE_FORMATS, find_images, image_size, read_rgb,
+from srgan_lib.files import (ALPHA_SUFFIXES, IMAGE_SUFFIXES, SAVE_FORMATS, find_images, image_header, image_size, read_rgb,
                              read_rgb_alpha, save_image)
 
 
@@ -211,6 +211,23 @@ def test_bad_files_raise_value_error_naming_the_file(tmp_path: Path, kind: str) 
     with pytest.raises(ValueError, match=problem) as info:
         read_rgb(path)
     assert str(path) in str(info.value)
+
+
+def test_image_header_size_and_frames_without_decoding(tmp_path: Path) -> None:
+    """Width, height and frame count as Pillow stores them (an animated GIF: 2 frames); a truncated PNG's header
+    still reads (its pixels fail later, in read_rgb); bad files raise errors that name them."""
+    frames = [Image.fromarray(np.full((16, 20, 3), v, np.uint8)) for v in (10, 200)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    assert image_header(tmp_path / "anim.gif") == (20, 16, 2)
+    Image.fromarray(_rgb(48, 64)).save(tmp_path / "full.png")
+    raw = (tmp_path / "full.png").read_bytes()
+    (tmp_path / "half.png").write_bytes(raw[: len(raw) // 2])
+    assert image_header(tmp_path / "half.png") == (64, 48, 1)
+    (tmp_path / "text.png").write_text("this is not an image\n")
+    with pytest.raises(ValueError, match="text.png: not an image"):
+        image_header(tmp_path / "text.png")
+    with pytest.raises(FileNotFoundError, match="nope.png"):
+        image_header(tmp_path / "nope.png")
 
 
 def test_missing_file_and_folder(tmp_path: Path) -> None:
