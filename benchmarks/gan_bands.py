@@ -9,7 +9,11 @@ LR's Nyquist frequency):
   ``sr - blur(sr) + blur(sr).detach()``'s gradient, i.e. no adversarial push on the low band;
 - **LB** (low band held harder): ``10 x MSE(blur(sr), blur(hr))`` joins the content loss.
 
-Both are written here as a subclass of the engine's Trainer (the step is the engine's, plus the change); they
+A third, for the hypothesis those runs left (that a frozen upsampler keeps G's detail coarse): G's upsampling
+trained, with and without **tile**, a penalty on the error's mean 4 x 4 tile (what metrics.grid_artifact scores)
+that keeps the 16 pixel-shuffle phases together.
+
+All are written here as a subclass of the engine's Trainer (the step is the engine's, plus the change); they
 are not library options, because they did not pay off (the .txt). Every variant starts from ``srresnet_x4``
 with the ``srgan/cpu`` preset (its card gives each choice), in bf16 on a CPU with AMX (``cpu_bf16``, parity with
 float32 checked against the shipped run's curve), on Kodak24. Measured: Set5 paper PSNR and grid, Set14 grid,
