@@ -14,8 +14,8 @@ import pytest
 import torch
 from PIL import Image
 
-from srgan_lib.files import (ALPHA_SUFFIXES, IMAGE_SUFFIXES, SAVE_FORMATS, find_images, image_header, image_size, read_rgb,
-                             read_rgb_alpha, save_image)
+from srgan_lib.files import (ALPHA_SUFFIXES, IMAGE_SUFFIXES, SAVE_FORMATS, find_images, image_header, image_size,
+                             read_rgb, read_rgb_alpha, save_image)
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # fixture in conftest.py
