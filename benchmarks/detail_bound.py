@@ -58,23 +58,37 @@ def band_ratio(sr: np.ndarray, hr: np.ndarray, crop: int = 4) -> float:
     return energy(sr) / max(energy(hr), 1e-12)
 
 
-def changed(up: Upscaler, change: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Upscaler:
-    """An upscaler that applies ``change(sr_float, lr)`` to ``up``'s uint8 output, rounds and clips."""
-    def run(lr: np.ndarray) -> np.ndarray:
-        sr = up(lr).astype(np.float64)
-        return np.clip(np.rint(change(sr, lr)), 0, 255).astype(np.uint8)
-    return run
+Change = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]  # (sr float64, lr, hr) -> changed sr
 
 
-def grain(sigma: float) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    def add(sr: np.ndarray, lr: np.ndarray) -> np.ndarray:
+def grain(sigma: float) -> Change:
+    def add(sr: np.ndarray, lr: np.ndarray, hr: np.ndarray) -> np.ndarray:
         rng = np.random.default_rng(zlib.crc32(lr.tobytes()))  # the same draw for the same image
         return sr + rng.normal(0.0, sigma, sr.shape[:2])[..., None]
     return add
 
 
-def unsharp(amount: float) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    return lambda sr, lr: sr + amount * (sr - gaussian_filter(sr, (1.0, 1.0, 0.0)))
+def unsharp(amount: float) -> Change:
+    return lambda sr, lr, hr: sr + amount * (sr - gaussian_filter(sr, (1.0, 1.0, 0.0)))
+
+
+def misplaced_detail(amount: float) -> Change:
+    """``amount`` x the detail SR misses (HR - SR), rolled by (17, 11) px: its statistics, none of its positions."""
+    return lambda sr, lr, hr: sr + amount * np.roll(hr.astype(np.float64) - sr, (17, 11), axis=(0, 1))
+
+
+Outputs = dict[str, list[np.ndarray]]  # set name -> uint8 SR images, in the set's order
+
+
+def outputs(up: Upscaler, sets: dict) -> Outputs:
+    """``up`` run once over every image of every set."""
+    return {name: [up(lr) for _, lr, _ in pairs] for name, pairs in sets.items()}
+
+
+def changed(base: Outputs, change: Change, sets: dict) -> Outputs:
+    """``change`` applied to ``base``'s outputs, rounded and clipped to uint8 as a saved image would be."""
+    return {name: [np.clip(np.rint(change(sr.astype(np.float64), lr, hr)), 0, 255).astype(np.uint8)
+                   for sr, (_, lr, hr) in zip(base[name], pairs)] for name, pairs in sets.items()}
 
 
 def octave_shares(x: np.ndarray) -> np.ndarray:
@@ -89,11 +103,11 @@ def octave_shares(x: np.ndarray) -> np.ndarray:
     return np.array(out) / np.sum(out)
 
 
-def scores(outs: dict[str, list[np.ndarray]], sets: dict) -> tuple[float, float, float, float, float]:
-    """Set5 PSNR/grid, Set14 grid, Laplacian and band ratio of precomputed uint8 outputs (per set, in set order)."""
+def scores(outs: Outputs, sets: dict) -> tuple[float, float, float, float, float]:
+    """Set5 PSNR/grid, Set14 grid, Laplacian and band ratio of precomputed outputs (paper flavour)."""
     rows = {}
     for name, pairs in sets.items():
-        it = iter(outs[name])
+        it = iter(outs[name])  # evaluate asks for the images in the set's order
         rows[name] = evaluate({"x": lambda lr: next(it)}, {name: pairs}, flavours=("paper",))[0]
     s14 = list(zip(outs["Set14"], (hr for _, _, hr in sets["Set14"])))
     return (rows["Set5"]["psnr"], rows["Set5"]["grid"], rows["Set14"]["grid"],
@@ -110,38 +124,26 @@ def main() -> None:
         raise SystemExit(f"{SHARED}: the maintainers' Set5 and Set14 are needed (this is a maintainer benchmark)")
     torch.set_num_threads(2)
     sets = {name: load_eval_set(SHARED / name) for name in ("Set5", "Set14")}
-    srresnet = model_upscaler(load_generator("srresnet_x4").eval())
-    upscalers: dict[str, Upscaler] = {
-        "bicubic": bicubic_upscaler(4),
-        "srresnet_x4": srresnet,
-        "srgan_mse_x4 (shipped GAN)": model_upscaler(load_generator("srgan_mse_x4").eval()),
-    }
+    gan = load_generator("srgan_mse_x4").eval()
+    base = outputs(model_upscaler(load_generator("srresnet_x4").eval()), sets)
+    gan_out = outputs(model_upscaler(gan), sets)
+    results: dict[str, Outputs] = {"bicubic": outputs(bicubic_upscaler(4), sets), "srresnet_x4": base,
+                                   "srgan_mse_x4 (shipped GAN)": gan_out}
     for sigma in (1.0, 2.0, 2.5, 3.0):
-        upscalers[f"srresnet_x4 + grain sigma {sigma:g}"] = changed(srresnet, grain(sigma))
+        results[f"srresnet_x4 + grain sigma {sigma:g}"] = changed(base, grain(sigma), sets)
     for amount in (0.5, 1.0):
-        upscalers[f"srresnet_x4 + unsharp {amount:g}"] = changed(srresnet, unsharp(amount))
+        results[f"srresnet_x4 + unsharp {amount:g}"] = changed(base, unsharp(amount), sets)
+    for amount in (0.25, 0.33):
+        results[f"srresnet_x4 + misplaced detail {amount:g}"] = changed(base, misplaced_detail(amount), sets)
 
     print(f"torch {torch.__version__}; Set5 PSNR and grid in the paper flavour; Set14 ratios are per-image means")
     print(f"{'':38s} {'Set5 dB':>8s} {'grid5':>6s} {'grid14':>6s} {'Set14 Lapl.':>11s} {'Set14 band':>10s}")
-    for name, up in upscalers.items():
-        rows = {r["dataset"]: r for r in evaluate({name: up}, sets, flavours=("paper",))}
-        outs = [(up(lr), hr) for _, lr, hr in sets["Set14"]]
-        lap = np.mean([high_frequency_ratio(sr, hr) for sr, hr in outs])
-        band = np.mean([band_ratio(sr, hr) for sr, hr in outs])
-        print(f"{name:38s} {rows['Set5']['psnr']:8.2f} {rows['Set5']['grid']:6.2f} {rows['Set14']['grid']:6.2f} "
-              f"{lap:11.3f} {band:10.3f}", flush=True)
+    for name, outs in results.items():
+        row(name, scores(outs, sets))
 
-    base = {name: [srresnet(lr) for _, lr, _ in pairs] for name, pairs in sets.items()}
-    for amount in (0.25, 0.33):
-        outs = {name: [np.clip(np.rint(sr + amount * np.roll(hr.astype(np.float64) - sr, (17, 11), axis=(0, 1))),
-                               0, 255).astype(np.uint8) for sr, (_, _, hr) in zip(base[name], pairs)]
-                for name, pairs in sets.items()}
-        row(f"srresnet_x4 + misplaced detail {amount:g}", scores(outs, sets))
-
-    gan = load_generator("srgan_mse_x4").eval()
     missing, change = [], []
-    for sr, (_, lr, hr) in zip(base["Set14"], sets["Set14"]):
-        a, b, h = (luma(img)[8:-8, 8:-8] for img in (sr, model_upscaler(gan)(lr), hr))
+    for sr, gsr, (_, _, hr) in zip(base["Set14"], gan_out["Set14"], sets["Set14"]):
+        a, b, h = (luma(img)[8:-8, 8:-8] for img in (sr, gsr, hr))
         missing.append(octave_shares(h - a))
         change.append(octave_shares(b - a))
     print("\nSet14, energy shares by octave (DoG 0.7 / 1.4 / 2.8 / 5.6 px, finest first, then the rest; mean of images):")
@@ -154,8 +156,7 @@ def main() -> None:
         g = load_generator("srresnet_x4")
         g.load_state_dict({k: torch.lerp(v.float(), end[k].float(), alpha).to(v.dtype) if v.is_floating_point()
                            else end[k] for k, v in start.items()})
-        up = model_upscaler(g.eval())
-        row(f"alpha {alpha:g}", scores({name: [up(lr) for _, lr, _ in pairs] for name, pairs in sets.items()}, sets))
+        row(f"alpha {alpha:g}", scores(outputs(model_upscaler(g.eval()), sets), sets))
 
 
 if __name__ == "__main__":

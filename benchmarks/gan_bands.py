@@ -38,13 +38,12 @@ import torchvision.transforms.functional as TF
 
 from srgan_lib import losses
 from srgan_lib.data import PatchDataset, load_eval_set
-from srgan_lib.evaluate import evaluate, model_upscaler
-from srgan_lib.metrics import high_frequency_ratio
+from srgan_lib.evaluate import model_upscaler
 from srgan_lib.train import Trainer, preset
 from srgan_lib.weights import load_generator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from detail_bound import SHARED, band_ratio, luma, octave_shares  # noqa: E402
+from detail_bound import SHARED, luma, octave_shares, outputs, scores  # noqa: E402
 
 SIGMA = 1.5
 
@@ -116,15 +115,12 @@ VARIANTS: dict[str, tuple[type[Trainer], dict]] = {
 
 def measure(g: torch.nn.Module, sets: dict, start: list[np.ndarray]) -> dict[str, float]:
     """Set5 PSNR/grid, Set14 grid, Laplacian and band ratio; ``oct14``: Set14 octave shares of (G - start)."""
-    g.eval()
-    up = model_upscaler(g)
-    rows = {r["dataset"]: r for r in evaluate({"g": up}, sets, flavours=("paper",))}
-    outs = [(up(lr), hr) for _, lr, hr in sets["Set14"]]
-    shares = np.mean([octave_shares(luma(s)[8:-8, 8:-8] - luma(b)[8:-8, 8:-8]) for (s, _), b in zip(outs, start)],
+    outs = outputs(model_upscaler(g.eval()), sets)
+    set5, grid5, grid14, lapl14, band14 = scores(outs, sets)
+    shares = np.mean([octave_shares(luma(s)[8:-8, 8:-8] - luma(b)[8:-8, 8:-8]) for s, b in zip(outs["Set14"], start)],
                      axis=0)
-    return dict(set5=rows["Set5"]["psnr"], grid5=rows["Set5"]["grid"], grid14=rows["Set14"]["grid"],
-                lapl14=float(np.mean([high_frequency_ratio(s, h) for s, h in outs])),
-                band14=float(np.mean([band_ratio(s, h) for s, h in outs])), oct14=[round(float(v), 2) for v in shares])
+    return dict(set5=set5, grid5=grid5, grid14=grid14, lapl14=lapl14, band14=band14,
+                oct14=[round(float(v), 2) for v in shares])
 
 
 def main() -> None:
@@ -136,8 +132,7 @@ def main() -> None:
     if not (SHARED / "Kodak24").is_dir():
         raise SystemExit(f"{SHARED}: the maintainers' Kodak24, Set5 and Set14 are needed (a maintainer benchmark)")
     sets = {name: load_eval_set(SHARED / name) for name in ("Set5", "Set14")}
-    start_up = model_upscaler(load_generator("srresnet_x4").eval())
-    start = [start_up(lr) for _, lr, _ in sets["Set14"]]
+    start = outputs(model_upscaler(load_generator("srresnet_x4").eval()), sets)["Set14"]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; srgan/cpu preset from srresnet_x4, "
           f"cpu_bf16, {args.steps} steps, measured every {args.every}")
     for name, (cls, change) in VARIANTS.items():
