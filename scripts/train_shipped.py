@@ -34,6 +34,7 @@ its card's numbers and rewrites the card (the training facts in NAME.json are ed
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from pathlib import Path
 from typing import Callable
@@ -52,6 +53,23 @@ from srgan_lib.train import Trainer, preset
 
 CURVE_SETS = ("Set5", "Set14")
 HELD_OUT = HELD_OUT_SAMPLES[:2]  # astronaut, coffee: the photographs the earlier cards' curves used
+
+
+def training_folders(folders: list[str]) -> tuple[list[np.ndarray], str]:
+    """The images of ``folders`` (each read as RGB), exact pixel duplicates kept once, and a label naming the
+    folders and the image count (recorded in the exported weights' metadata)."""
+    images, seen, counts = [], set(), []
+    for folder in folders:
+        n = 0
+        for f in find_images(folder):
+            img = read_rgb(f)
+            key = hashlib.sha256(img.tobytes()).hexdigest()
+            if key not in seen:
+                seen.add(key)
+                images.append(img)
+                n += 1
+        counts.append(f"{Path(folder).name} ({n})")
+    return images, " + ".join(counts) + f": {len(images)} images"
 
 
 def held_out_set() -> EvalSet:
@@ -98,7 +116,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mode", choices=("srresnet", "srgan"), default="srresnet",
                     help="srresnet: pixel MSE (section 2.2.1); srgan: SRGAN-MSE, MSE content + 1e-3 adversarial loss")
-    ap.add_argument("--kodak", required=True, help="folder with the 24 Kodak PNGs")
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--kodak", help="folder with the 24 Kodak PNGs (+ chelsea and rocket: the earlier cards' data)")
+    src.add_argument("--data", nargs="+", metavar="DIR",
+                     help="training folders, e.g. T91 BSD200 BSDS500-test Kodak24 (images smaller than the crop are "
+                          "skipped; exact pixel duplicates such as T91's t36/t65 are kept once)")
     ap.add_argument("--out", required=True, help="run folder (resumes from last.pt when present)")
     ap.add_argument("--init", default=None, help="start from these generator weights (phase 2)")
     ap.add_argument("--steps", type=int, default=None)
@@ -125,7 +147,11 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    images = [read_rgb(f) for f in find_images(args.kodak)] + [load_sample("chelsea"), load_sample("rocket")]
+    if args.kodak:
+        images = [read_rgb(f) for f in find_images(args.kodak)] + [load_sample("chelsea"), load_sample("rocket")]
+        data_label = "Kodak24 + chelsea + rocket"
+    else:
+        images, data_label = training_folders(args.data)
     overrides = {"keep_every": args.keep_every, "seed": args.seed,
                  "num_workers": args.workers, "amp": not args.no_amp}
     for key, value in (("steps", args.steps), ("crop", args.crop), ("lr", args.lr), ("warmup_steps", args.warmup),
@@ -137,7 +163,7 @@ def main() -> None:
 
     overrides.update(_parse_overrides(args.set))
     config = preset(args.mode, "cpu", **overrides)
-    train_set = PatchDataset(images, crop=config.crop, scale=config.scale, seed=config.seed)
+    train_set = PatchDataset(images, crop=config.crop, scale=config.scale, seed=config.seed, skip_small=True)
     held = held_out_set() if args.curve_root else EvalSet()
     trainer = Trainer(config, train_set, out_dir=args.out, device=args.device,
                       val_pairs=held.tensors())
@@ -151,7 +177,7 @@ def main() -> None:
         trainer.generator.load_state_dict(snapshot["generator"])
         step = snapshot["step"]
     trainer.recalibrate_bn(args.bn_batches)
-    trainer.export_generator(f"{args.out}/generator.safetensors", data="Kodak24 + chelsea + rocket",
+    trainer.export_generator(f"{args.out}/generator.safetensors", data=data_label,
                              bn_recalibrated=True, step=step)  # the weights' own step, not the run's last
 
 
