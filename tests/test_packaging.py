@@ -75,9 +75,21 @@ def test_readme_colab_badges_point_to_the_repository(repo_url):
 
 def test_readme_quick_start_commands_are_marked_for_ci():
     text = _readme()
-    for tag in ("ci:install", "ci:test"):
+    for tag in ("ci:install", "ci:test", "ci:kernels"):
         assert text.count(f"<!-- {tag} -->") == 1, f"README.md needs exactly one <!-- {tag} --> marker"
     assert "pip install -e \".[dev]\"" in text and "--nbval-lax" in text
+
+
+def test_ci_kernels_command_forces_other_cpu_kernels_on_every_notebook():
+    # The third CI command (issue 26): the notebooks, strict, with ATen's, oneDNN's and MKL's vector paths capped,
+    # so a compared output that depends on the CPU's float32 kernels fails in CI. Parsed as .ci/run parses it.
+    text = _readme()
+    block = text.split("<!-- ci:kernels -->", 1)[1].split("```bash\n", 1)[1].split("\n", 1)[0]
+    env = dict(word.split("=", 1) for word in block.split() if re.fullmatch(r"[A-Z_]+=\S+", word))
+    assert env == {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2"}
+    args = block.split()
+    assert "--nbval" in args and "--nbval-lax" not in args and args[-1] == "notebooks", block
+    assert "readme_command kernels" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
 def test_pyproject_declares_the_console_script(pyproject):
