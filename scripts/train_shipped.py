@@ -91,6 +91,8 @@ def curve_recorder(root: str | Path, out: Path, held: EvalSet) -> Callable[[Trai
     base = {r["dataset"]: r for r in evaluate({"bicubic": bicubic_upscaler(4)}, sets, flavours=("paper",))}
     points: list[dict] = [{"step": "bicubic", **{f"{d}_psnr": base[d]["psnr"] for d in sets},
                            **{f"{d}_grid": base[d]["grid"] for d in sets}}]
+    if (out / "curve.json").is_file():  # a resumed run: keep the points measured before the stop
+        points += [p for p in json.loads((out / "curve.json").read_text()) if p["step"] != "bicubic"]
 
     def record(trainer: Trainer, val: dict) -> None:
         g = trainer.eval_generator
