@@ -70,6 +70,11 @@ def test_mscn_matches_a_direct_computation() -> None:
                               for i in range(y.shape[0])]))
     assert np.allclose(niqe.mscn(y), (y - mu) / (sigma + 1), atol=1e-9)
     assert np.allclose(niqe.mscn(np.full((20, 20), 77.0)), 0, atol=1e-12)  # flat: zero (to the window's round-off)
+    other = rng.random((5, 5))  # not separable: the plain 2-D path
+    other /= other.sum()
+    mu = ndimage.correlate(y, other, mode="nearest")
+    sigma = np.sqrt(np.abs(ndimage.correlate(y * y, other, mode="nearest") - mu**2))
+    assert np.allclose(niqe.mscn(y, other), (y - mu) / (sigma + 1), atol=1e-9)
 
 
 # ------------------------------------------------------------------------------------------------------------
