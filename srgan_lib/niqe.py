@@ -7,13 +7,13 @@ a multivariate Gaussian to natural-scene statistics of the image's patches and m
 lies from one fitted to a corpus of pristine photographs. **Lower = more natural.** The PIRM 2018 SR challenge
 scored perceptual quality with it (perceptual index = ((10 - Ma) + NIQE) / 2), with a 4 px border removed.
 
-The steps, each with the part of the letter it implements (section II, "the NIQE model"):
+The steps, each with the subsection of the letter's section II it implements:
 
-1. II-A, spatial-domain NSS: mean-subtracted contrast-normalised (MSCN) coefficients
+1. II-A, "Spatial domain NSS": mean-subtracted contrast-normalised (MSCN) coefficients
    ``I^(i, j) = (I(i, j) - mu(i, j)) / (sigma(i, j) + C)``, ``mu = sum_kl w_kl I(i+k, j+l)``,
    ``sigma = sqrt(sum_kl w_kl (I(i+k, j+l) - mu)^2)``, ``w`` a 7x7 Gaussian (sigma 7/6, the release's
    window, shipped in the parameter file), ``C = 1`` on the 0-255 scale. Borders replicate the edge pixel.
-2. II-C, characterising the patches: the image is cut into P x P patches, P = 96, without overlap (the release
+2. II-C, "Characterizing image patches": the image is cut into P x P patches, P = 96, without overlap (the release
    crops the image to whole patches first). Per patch, a generalised Gaussian ``GGD(alpha, beta)`` fitted to the
    MSCN coefficients gives 2 features, and an asymmetric GGD ``AGGD(alpha, beta_l, beta_r)`` fitted to each of the
    four neighbour products (horizontal, vertical, two diagonals; the release wraps around inside the patch) gives
@@ -22,11 +22,11 @@ The steps, each with the part of the letter it implements (section II, "the NIQE
    antialiasing, patches of 48) make 36. Fits by moment matching over ``alpha`` in 0.2:0.001:10.
    Release detail followed here: the first pair is also fitted with the AGGD estimator (which is the GGD moment
    match when the two sides have equal spread), ``beta = (beta_l + beta_r) / 2``.
-3. II-D, the multivariate Gaussian: mean ``nu`` and covariance ``Sigma`` of the 36 features over the image's
+3. II-D, "Multivariate Gaussian model": mean ``nu`` and covariance ``Sigma`` of the 36 features over the image's
    patches (a feature that is undefined, e.g. no negative product in a flat patch, is left out of that mean, and its
-   patch out of the covariance, as MATLAB's ``nanmean``/``nancov`` do). Section II-B's sharpness selection of
-   patches is used only to build the pristine model, not when scoring an image: every patch counts.
-4. II-E, the NIQE index: ``D = sqrt((nu_1 - nu_2)^T ((Sigma_1 + Sigma_2) / 2)^+ (nu_1 - nu_2))`` against the
+   patch out of the covariance, as MATLAB's ``nanmean``/``nancov`` do). II-B's sharpness-based patch selection is
+   used only to build the pristine model, not when scoring an image: every patch counts.
+4. II-E, "NIQE index": ``D = sqrt((nu_1 - nu_2)^T ((Sigma_1 + Sigma_2) / 2)^+ (nu_1 - nu_2))`` against the
    pristine model (``^+``: the pseudo-inverse, as the release).
 
 The pristine model is the MATLAB release's ``modelparameters.mat`` (LIVE, UT Austin), as redistributed by BasicSR;
