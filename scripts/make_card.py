@@ -7,9 +7,10 @@
 ``NAME.json`` is the single source of truth. Its training facts (data, recipe, commands, steps, hardware, time,
 the loss history and the snapshot curve) come from the training runs of ``scripts/train_shipped.py`` and are
 written once. ``--measure`` recomputes what the weights file alone determines: mean PSNR/SSIM on Set5, Set14 and
-BSD100 in both metric flavours (section 3.1; DIR holds those folders), bicubic beside it, and for SRGAN-MSE the
-Set14 detail ratio. The SRGAN-MSE card keeps its "SRResNet" rows as recorded: they are the network it started
-from, not the shipped ``srresnet_x4``. ``tests/test_weights.py`` checks both halves.
+BSD100 in both metric flavours (section 3.1; DIR holds those folders), the grid score and NIQE beside them, bicubic
+beside it, and for SRGAN-MSE the Set14 detail ratio; a card shows NIQE once it has been measured with it. The
+SRGAN-MSE card keeps its "SRResNet" rows as recorded: they are the network it started from, not the shipped
+``srresnet_x4``. ``tests/test_weights.py`` checks both halves.
 """
 
 from __future__ import annotations
@@ -41,6 +42,18 @@ def _paper(table: dict, name: str) -> str:
     return " | ".join(f"{table[name][d][0]:.2f} / {table[name][d][1]:.4f}" if d in table[name] else "–" for d in SETS)
 
 
+def _niqe_line(m: dict, rows: list[tuple[str, str]]) -> str:
+    """A paragraph with the NIQE of each ``(label, method)`` whose rows have it, or "" (cards measured before NIQE)."""
+    have = [(label, method) for label, method in rows
+            if all(m.get(f"{method}|{d}|paper", {}).get("niqe") is not None for d in SETS)]
+    if not have:
+        return ""
+    cells = "; ".join(f"{label} " + " | ".join(f"{m[f'{method}|{d}|paper']['niqe']:.2f}" for d in SETS)
+                      for label, method in have)
+    return ("\nNIQE (Mittal et al. 2013; no reference, lower = more natural; Y of MATLAB `rgb2ycbcr` with a 4 px "
+            f"border, as the PIRM 2018 challenge measured it; mean over images; Set5 | Set14 | BSD100): {cells}.\n")
+
+
 FLAVOURS_NOTE = """\
 "Paper" flavour = the SRGAN paper's own protocol (daala tools, Y of BT.709 studio range, 4 px border), which
 reproduces the paper's bicubic row exactly; "standard" = MATLAB BT.601 Y + Wang's SSIM (VDSR/EDSR-era papers;
@@ -56,6 +69,7 @@ def render_srresnet_x4(card: dict[str, Any]) -> str:
     gain = {d: m[f"SRResNet|{d}|paper"]["psnr"] - m[f"bicubic|{d}|paper"]["psnr"] for d in SETS}
     met = gain["Set5"] >= 1.5 and min(gain["Set14"], gain["BSD100"]) >= 0.8
     g3 = card["metrics_after_phase3"]["SRResNet|Set5|paper"]["psnr"] - m["bicubic|Set5|paper"]["psnr"]
+    niqe = _niqe_line(m, [("bicubic", "bicubic"), ("this SRResNet", "SRResNet")])
     return f"""# Model card: `srresnet_x4`
 
 SRResNet x4, exactly the generator of the paper's Figure 4 (16 residual blocks, 64 channels, two x2
@@ -98,7 +112,7 @@ Gain over bicubic ("paper" flavour): Set5 {gain['Set5']:+.2f} dB, Set14 {gain['S
 The tutorial's goal for these weights was +1.5 dB on Set5 and +0.8 dB on Set14/BSD100; {'it is met' if met else 'it is NOT met'}.
 The network is still far from converged: the paper takes {1e6 / total:.0f} times as many steps, on 10,000 times as many
 images, and its SRResNet is {PAPER_TABLE2['SRResNet']['Set5'][0] - m['SRResNet|Set5|paper']['psnr']:.1f} dB better on Set5; the `colab` preset on a GPU is the way to close that gap.
-{FLAVOURS_NOTE}
+{FLAVOURS_NOTE}{niqe}
 
 ## Intended use and limits
 A teaching artefact: good enough to show what an MSE-trained network does (sharper edges than bicubic, smooth
@@ -187,6 +201,8 @@ def render_srgan_mse_x4(card: dict[str, Any]) -> str:
     old, first = card["previous_weights"], card["first_attempt"]
     later = _later_attempt(card)
     grid_cells = " | ".join(f"{m[f'SRGAN-MSE|{d}|paper']['grid']:.2f}" for d in SETS)
+    niqe = _niqe_line(m, [("bicubic", "bicubic"), ("the SRResNet it started from", "SRResNet"),
+                          ("this SRGAN-MSE", "SRGAN-MSE")])
     return f"""# Model card: `srgan_mse_x4`
 
 SRGAN-MSE x4, the Table 1 variant whose content loss is the pixel-wise MSE (section 2.2.1) plus an adversarial
@@ -229,7 +245,7 @@ BSD100 {drop['BSD100']:+.2f} dB (the paper, after 10⁵ + 10⁵ GPU steps: Set5 
 Grid score (`metrics.grid_artifact`, grey levels; Set5 | Set14 | BSD100): {grid_cells}; SRResNet
 {' | '.join(f"{m[f'SRResNet|{d}|paper']['grid']:.2f}" for d in SETS)}; bicubic {' | '.join(f"{m[f'bicubic|{d}|paper']['grid']:.2f}" for d in SETS)}.
 Fine-detail energy relative to the original (`metrics.high_frequency_ratio`, mean over Set14; 1 = as much as the
-original): bicubic {hf['bicubic']:.3f}, SRResNet {hf['SRResNet']:.3f}, SRGAN-MSE {hf['SRGAN-MSE']:.3f}.
+original): bicubic {hf['bicubic']:.3f}, SRResNet {hf['SRResNet']:.3f}, SRGAN-MSE {hf['SRGAN-MSE']:.3f}.{niqe}
 
 ## Issue 15's goals
 | goal | measured | |
@@ -264,14 +280,15 @@ RENDER: dict[str, Callable[[dict[str, Any]], str]] = {"srresnet_x4": render_srre
 
 
 def measure(name: str, card: dict[str, Any], root: Path, weights_dir: Path = WEIGHTS_DIR) -> dict[str, Any]:
-    """``card`` with its own rows and bicubic's re-measured on Set5/Set14/BSD100 under ``root`` (both flavours)."""
+    """``card`` with its own rows and bicubic's re-measured on Set5/Set14/BSD100 under ``root`` (both flavours; PSNR,
+    SSIM, grid and NIQE)."""
     method = METHOD[name]
     sets = {d: load_eval_set(root / d) for d in SETS}
     ups = {"bicubic": bicubic_upscaler(4), method: model_upscaler(load_generator(weights_dir / f"{name}.safetensors"))}
     card = dict(card, metrics=dict(card["metrics"]))
     for r in evaluate(ups, sets):
         card["metrics"][f"{r['method']}|{r['dataset']}|{r['flavour']}"] = {"psnr": r["psnr"], "ssim": r["ssim"],
-                                                                           "grid": r["grid"]}
+                                                                           "grid": r["grid"], "niqe": r["niqe"]}
     if "bicubic_set5_psnr_standard" in card:
         card["bicubic_set5_psnr_standard"] = card["metrics"]["bicubic|Set5|standard"]["psnr"]
     if "set14_hf_ratio" in card:  # the perceptual side of the trade-off (notebook 05, section 6)

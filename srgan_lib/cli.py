@@ -702,11 +702,11 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         print(json.dumps([{**r, "paper": list(r["paper"]) if r["paper"] else None} for r in rows], indent=2))
     else:
         writer = csv.writer(sys.stdout)
-        writer.writerow(["method", "dataset", "flavour", "psnr", "ssim", "grid", "paper_psnr", "paper_ssim"])
+        writer.writerow(["method", "dataset", "flavour", "psnr", "ssim", "grid", "niqe", "paper_psnr", "paper_ssim"])
         for r in rows:
             p = r["paper"] or ("", "")
             writer.writerow([r["method"], r["dataset"], r["flavour"], f"{r['psnr']:.4f}", f"{r['ssim']:.6f}",
-                             f"{r['grid']:.4f}", p[0], p[1]])
+                             f"{r['grid']:.4f}", "" if r["niqe"] is None else f"{r['niqe']:.4f}", p[0], p[1]])
     return EXIT_OK
 
 

@@ -15,6 +15,12 @@ print; not in the paper, the same in both flavours). Read it against bicubic in 
 bicubic's (a few tenths of a level, the noise floor) means no grid; several times that is a grid that a
 viewer can see on flat regions (an earlier SRGAN-MSE scored about 1.5 on the held-out photographs, ``srresnet_x4``
 about 0.1 to 0.2, the shipped ``srgan_mse_x4`` about 0.3).
+
+And ``niqe``: :func:`srgan_lib.metrics.niqe` of the result alone (no reference; lower = more natural), the
+no-reference measure the PIRM 2018 SR challenge scored perceptual quality with, a stand-in for the MOS of
+section 3.3 that needs no raters. Measured as PIRM did: the Y of MATLAB ``rgb2ycbcr`` and the same border as PSNR
+(``scale`` pixels, PIRM's 4 at x4); the same in both flavours. ``None`` for a set with an image smaller than one
+96 x 96 NIQE patch after the crop (a set mean over fewer images would not compare).
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ import numpy as np
 from torch import nn
 
 from .images import tensor_to_uint8, uint8_to_tensor
-from .metrics import FLAVOURS, evaluate_pair, grid_artifact
+from .metrics import FLAVOURS, evaluate_pair, grid_artifact, niqe
+from .niqe import PATCH
 from .resize import downscale_aliased_torch, downscale_torch, imresize_matlab, matlab_lr, upscale_bicubic_torch
 from .upscale import upscale_array
 
@@ -109,13 +116,22 @@ def score_pair(sr: np.ndarray, hr: np.ndarray, flavour: str, crop_border: int = 
     return float(r["psnr"]), float(r["ssim"])
 
 
+def score_niqe(sr: np.ndarray, crop_border: int = 4) -> float | None:
+    """NIQE of one uint8 result ``(H, W, 3)`` with ``crop_border`` pixels removed from every side (PIRM 2018: the
+    scale, as for PSNR), or ``None`` when what is left is smaller than one 96 x 96 NIQE patch."""
+    if min(sr.shape[:2]) - 2 * crop_border < PATCH:
+        return None
+    return float(niqe(sr, crop_border=crop_border))
+
+
 def score_set(upscaler: Upscaler, pairs: Iterable[tuple[str, np.ndarray, np.ndarray]],
-              flavours: Sequence[str] = FLAVOURS, scale: int = 4) -> dict[str, dict[str, float]]:
+              flavours: Sequence[str] = FLAVOURS, scale: int = 4) -> dict[str, dict[str, float | None]]:
     """Mean PSNR/SSIM of ``upscaler`` (a x``scale`` one, default the paper's x4) over ``(name, lr, hr)`` pairs,
-    and the mean :func:`grid_artifact`: ``{flavour: {"psnr":, "ssim":, "grid":}}``. The border removed before
-    measuring is ``scale`` pixels wide (section 3.1: 4 px at x4), the grid's period ``scale`` (the pixel shuffle's)."""
+    the mean :func:`grid_artifact` and the mean NIQE (:func:`score_niqe`): ``{flavour: {"psnr":, "ssim":, "grid":,
+    "niqe":}}``. The border removed before measuring is ``scale`` pixels wide (section 3.1: 4 px at x4), the grid's
+    period ``scale`` (the pixel shuffle's). ``niqe`` is ``None`` when an image is too small for it."""
     sums = {f: {"psnr": [], "ssim": []} for f in flavours}
-    grids = []
+    grids, niqes = [], []
     gray = getattr(pairs, "gray", frozenset())  # an EvalSet knows which images were gray files
     for name, lr, hr in pairs:
         sr = upscaler(lr)
@@ -126,14 +142,17 @@ def score_set(upscaler: Upscaler, pairs: Iterable[tuple[str, np.ndarray, np.ndar
             sums[f]["psnr"].append(p)
             sums[f]["ssim"].append(s)
         grids.append(float(grid_artifact(sr, hr, period=scale, crop_border=scale)))
-    return {f: {**{k: float(np.mean(v)) for k, v in d.items()}, "grid": float(np.mean(grids))}
+        niqes.append(score_niqe(sr, crop_border=scale))
+    set_niqe = None if None in niqes or not niqes else float(np.mean(niqes))
+    return {f: {**{k: float(np.mean(v)) for k, v in d.items()}, "grid": float(np.mean(grids)), "niqe": set_niqe}
             for f, d in sums.items()}
 
 
 def evaluate(upscalers: Mapping[str, Upscaler], sets: Mapping[str, Sequence], flavours: Sequence[str] = FLAVOURS,
              scale: int = 4) -> list[dict]:
-    """One row per (method, dataset, flavour): ``{"method", "dataset", "flavour", "psnr", "ssim", "grid",
-    "paper"}``; ``grid`` is :func:`grid_artifact`, equal in both flavours. ``scale``: the upscalers' factor
+    """One row per (method, dataset, flavour): ``{"method", "dataset", "flavour", "psnr", "ssim", "grid", "niqe",
+    "paper"}``; ``grid`` (:func:`grid_artifact`) and ``niqe`` (:func:`score_niqe`, ``None`` where a set has an image
+    too small for it) are equal in both flavours. ``scale``: the upscalers' factor
     (default the paper's x4; :func:`srgan_lib.models.scale_of` of a generator), which :func:`score_set` crops
     and measures the grid with."""
     rows = []
@@ -148,16 +167,18 @@ def evaluate(upscalers: Mapping[str, Upscaler], sets: Mapping[str, Sequence], fl
 
 def format_table(rows: Sequence[dict]) -> str:
     """A plain-text table of :func:`evaluate` rows, the paper's numbers beside the "paper" flavour; ``grid``
-    (grey levels, :func:`grid_artifact`) after SSIM where the rows have it."""
+    (grey levels, :func:`grid_artifact`) and ``NIQE`` (lower = more natural) after SSIM, blank where a row has none."""
     wm = max([16] + [len(r["method"]) + 2 for r in rows])
     wd = max([9] + [len(r["dataset"]) + 2 for r in rows])
-    lines = [f"{'method':<{wm}}{'dataset':<{wd}}{'flavour':<10}{'PSNR':>8}{'SSIM':>8}{'grid':>7}   paper (PSNR/SSIM)"]
+    lines = [f"{'method':<{wm}}{'dataset':<{wd}}{'flavour':<10}{'PSNR':>8}{'SSIM':>8}{'grid':>7}{'NIQE':>7}"
+             "   paper (PSNR/SSIM)"]
     for r in rows:
         p = r.get("paper")
         paper = f"{p[0]:.2f}/{p[1]:.4f}" if p else ""
         grid = f"{r['grid']:7.2f}" if r.get("grid") is not None else " " * 7
+        nq = f"{r['niqe']:7.2f}" if r.get("niqe") is not None else " " * 7
         lines.append(f"{r['method']:<{wm}}{r['dataset']:<{wd}}{r['flavour']:<10}{r['psnr']:8.2f}{r['ssim']:8.4f}"
-                     f"{grid}   {paper}")
+                     f"{grid}{nq}   {paper}")
     return "\n".join(lines)
 
 

@@ -29,6 +29,7 @@ PNG would: both protocols were defined on 8-bit image files. Batched input gives
 :func:`grid_artifact` (not in the paper) scores the periodic error at the pixel-shuffle period, a GAN
 artifact that PSNR and SSIM barely see; it is a plain RGB measure, the same in both flavours.
 :func:`high_frequency_ratio` (not in the paper either) is the fine-detail energy of SR relative to HR.
+:func:`niqe` is the no-reference NIQE (Mittal et al. 2013; :mod:`srgan_lib.niqe`) on the "standard" flavour's Y.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import torch
 from .daala import paper_lumas, psnr_daala, ssim_daala
 from .files import GRAY_MODES, read_with_mode
 from .images import check_unit_range
+from .niqe import PATCH, niqe_luma
 
 #: The two measuring protocols (see the module docstring).
 FLAVOURS = ("standard", "paper")
@@ -349,3 +351,39 @@ def high_frequency_ratio(sr: np.ndarray, hr: np.ndarray, crop_border: int = 4) -
     if sr.shape != hr.shape:
         raise ValueError(f"high_frequency_ratio: SR {sr.shape} and HR {hr.shape} differ in size")
     return energy(sr) / max(energy(hr), 1e-12)
+
+
+def niqe(img, *, crop_border: int = 0) -> torch.Tensor:
+    """NIQE of one image or a batch (no reference; lower = more natural): :func:`srgan_lib.niqe.niqe_luma` of its Y.
+
+    Y is the "standard" flavour's, MATLAB ``rgb2ycbcr`` on 8-bit RGB rounded to integers (:func:`rgb_to_y_bt601`;
+    a gray image is used as it is), which is what the MATLAB reference values and the PIRM 2018 challenge used.
+    ``crop_border`` pixels are removed from every side after the conversion: 0 (the default) scores the whole
+    image, as MATLAB's ``niqe``; PIRM 2018 removed 4 at x4 (the scale, as for PSNR), which :mod:`srgan_lib.evaluate`
+    does too. Set14's ``baboon`` uncropped: 5.7296 (MATLAB: 5.7296; agreement to about 1e-3, see :mod:`srgan_lib.niqe`).
+
+    Args:
+        img: as :func:`psnr` takes one image: ``(N, C, H, W)`` or ``(C, H, W)`` floats in [0, 1] or uint8, or a
+            numpy ``(H, W, 3)`` / ``(H, W)`` image.
+        crop_border: border strip to ignore.
+
+    Returns:
+        float64 tensor ``(N,)`` per image, or 0-d for a single image.
+
+    Raises:
+        ValueError: bad shapes, dtypes or values (as :func:`psnr`), or an image smaller than one 96 x 96 patch
+            after the crop.
+    """
+    if isinstance(img, (torch.Tensor, np.ndarray)):
+        check_unit_range(img, "img")
+    if not isinstance(crop_border, (int, np.integer)) or crop_border < 0:
+        raise ValueError(f"crop_border must be a non-negative integer, got {crop_border!r}")
+    q, single = _to_uint8_batch(img, "img")  # (N, C, H, W) uint8
+    h, w = q.shape[-2:]
+    if min(h, w) - 2 * crop_border < PATCH:
+        raise ValueError(f"NIQE needs at least one {PATCH}x{PATCH} patch: the image is {w}x{h} (width x height), "
+                         f"{w - 2 * crop_border}x{h - 2 * crop_border} after crop_border={crop_border}")
+    if crop_border:
+        q = q[..., crop_border:-crop_border, crop_border:-crop_border]  # (N, C, H-2c, W-2c)
+    y = rgb_to_y_bt601(q.cpu())  # (N, H', W') float64 integer levels
+    return _finish(torch.tensor([niqe_luma(p.numpy()) for p in y], dtype=torch.float64), single)

@@ -509,6 +509,32 @@ def test_evaluate_formats(capsys, tmp_path, weights, fmt):
     assert all(float(r["grid"]) >= 0 for r in rows)  # metrics.grid_artifact, beside PSNR/SSIM
 
 
+def test_evaluate_csv_and_json_carry_niqe(capsys, tmp_path, weights):
+    """The ``niqe`` column (evaluate.score_niqe, the scale's border removed): a number for a set whose images hold a
+    96 x 96 NIQE patch, empty (CSV) or null (JSON) for one that does not."""
+    import csv
+    import io
+    import json
+
+    from srgan_lib.data import load_eval_set
+    from srgan_lib.evaluate import bicubic_upscaler, score_niqe
+
+    big, small = tmp_path / "Big", tmp_path / "Small"
+    big.mkdir(), small.mkdir()
+    write_png(big / "a.png", 112, 120)
+    write_png(small / "b.png", 40, 44)
+    code, stdout, err = run_cli(capsys, "evaluate", "--weights", weights, "--sets", big, small, "--format", "csv",
+                                "--flavour", "paper")
+    assert code == 0, err
+    rows = {(r["method"], r["dataset"]): r["niqe"] for r in csv.DictReader(io.StringIO(stdout))}
+    (_, lr, _), = load_eval_set(big)
+    assert float(rows[("bicubic", "Big")]) == pytest.approx(score_niqe(bicubic_upscaler(4)(lr)), abs=1e-4)
+    assert float(rows[("tiny", "Big")]) > 0 and rows[("bicubic", "Small")] == rows[("tiny", "Small")] == ""
+    code, stdout, err = run_cli(capsys, "evaluate", "--weights", weights, "--sets", small, "--format", "json")
+    assert code == 0, err
+    assert [r["niqe"] for r in json.loads(stdout)] == [None] * 4
+
+
 def test_evaluate_bad_inputs(capsys, tmp_path, weights, monkeypatch):
     monkeypatch.setenv("SRGAN_DATA", str(tmp_path / "empty-root"))
     code, _, err = run_cli(capsys, "evaluate", "--weights", weights, "--sets", "Set5", "--root", tmp_path / "empty-root")

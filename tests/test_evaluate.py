@@ -28,11 +28,12 @@ from srgan_lib.evaluate import (
     nearest_upscaler,
     paper_value,
     rgb_to_gray,
+    score_niqe,
     score_pair,
     score_set,
     table2,
 )
-from srgan_lib.metrics import evaluate_pair, grid_artifact
+from srgan_lib.metrics import evaluate_pair, grid_artifact, niqe
 from srgan_lib.resize import imresize_matlab, modcrop
 from srgan_lib.samples import load_sample
 
@@ -152,6 +153,25 @@ def test_evaluate_rows_carry_the_grid_artifact_score() -> None:
     assert "grid" in text.splitlines()[0]
     assert f"{by[('gridded', 'paper')]:7.2f}" in text
     assert format_table([{k: v for k, v in rows[0].items() if k != "grid"}])  # rows made without it still print
+
+
+def test_evaluate_rows_carry_niqe_measured_as_pirm_did() -> None:
+    """``niqe`` is the set mean of metrics.niqe of each result with the PSNR's border (the scale) removed, the
+    same in both flavours and a column of the text table; ``None`` (a blank cell) for a set with an image too
+    small for one 96 x 96 NIQE patch."""
+    pairs = [_pair("coffee", 136), _pair("astronaut", 120)]
+    rows = evaluate({"bicubic": bicubic_upscaler(4)}, {"Set5": pairs})
+    want = np.mean([float(niqe(bicubic_upscaler(4)(lr), crop_border=4)) for _, lr, _ in pairs])
+    assert [r["niqe"] for r in rows] == [pytest.approx(want, rel=1e-12)] * 2
+    x2 = [("coffee", imresize_matlab(pairs[0][2], 0.5), pairs[0][2])]
+    two = evaluate({"bicubic": bicubic_upscaler(2)}, {"Set5": x2}, flavours=("paper",), scale=2)[0]
+    assert two["niqe"] == pytest.approx(float(niqe(bicubic_upscaler(2)(x2[0][1]), crop_border=2)), rel=1e-12)
+    small = evaluate({"bicubic": bicubic_upscaler(4)}, {"Set5": [pairs[0], _pair("astronaut", 100)]})
+    assert [r["niqe"] for r in small] == [None, None]  # 100 - 2 x 4 = 92 < 96: not a mean over fewer images
+    assert score_niqe(np.zeros((104, 200, 3), np.uint8) + 9, crop_border=5) is None
+    header, first, _, blank, _ = format_table(rows + small).splitlines()
+    cell = slice(header.index("NIQE") - 3, header.index("NIQE") + 4)  # the 7-character column
+    assert first[cell] == f"{want:7.2f}" and blank[cell] == " " * 7
 
 
 def test_score_set_rejects_a_wrong_size_with_the_image_name() -> None:

@@ -66,6 +66,24 @@ def test_card_markdown_is_the_rendering_of_its_json(name: str, mc) -> None:
     assert re.findall(r"(\d+\.\d\d) / (\d\.\d{4})", row) == expected
 
 
+@pytest.mark.parametrize("name", sorted(weights.BUNDLED))
+def test_card_shows_niqe_once_measured(name: str, mc) -> None:
+    """Cards measured before NIQE render as they are (the test above); a card whose rows have ``niqe`` states it,
+    for every method that has it (the SRGAN card's started-from SRResNet rows are kept as recorded)."""
+    if name not in weights.available():
+        pytest.skip(f"{name} is not in this installation")
+    card = weights.card(name)
+    method = mc.METHOD[name]
+    value = {"Set5": 6.104, "Set14": 5.5, "BSD100": 4.9}
+    with_niqe = dict(card, metrics={k: dict(v, niqe=value[k.split("|")[1]]) if not k.startswith("SRResNet|") or
+                                    method == "SRResNet" else v for k, v in card["metrics"].items()})
+    md = mc.RENDER[name](with_niqe)
+    assert md != mc.RENDER[name](card)
+    line = next(ln for ln in md.splitlines() if ln.startswith("NIQE (Mittal"))
+    assert line.count("6.10 | 5.50 | 4.90") == 2  # bicubic and the card's own model
+    assert ("started from" in line) is False
+
+
 def test_make_card_check_flags_a_card_edited_by_hand(tmp_path: Path, capsys: pytest.CaptureFixture, mc) -> None:
     for f in weights.WEIGHTS_DIR.glob("*.json"):
         shutil.copy(f, tmp_path / f.name)
@@ -97,6 +115,7 @@ def test_make_card_measure_refreshes_the_metrics(tmp_path: Path, shared_datasets
     rows = evaluate({"SRGAN-MSE": model_upscaler(weights.load_generator(name))}, {"Set5": load_eval_set(subsets / "Set5")})
     for r in rows:
         assert new["metrics"][f"SRGAN-MSE|Set5|{r['flavour']}"]["psnr"] == pytest.approx(r["psnr"], abs=1e-9)
+        assert new["metrics"][f"SRGAN-MSE|Set5|{r['flavour']}"]["niqe"] == pytest.approx(r["niqe"], abs=1e-9)
     assert new["metrics"]["SRResNet|Set5|paper"] == card["metrics"]["SRResNet|Set5|paper"]  # the started-from rows stay
     assert all(v["psnr"] > 20 for k, v in new["metrics"].items())
 
