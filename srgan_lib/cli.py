@@ -407,6 +407,15 @@ def _progress(src, quiet: bool, model, scale: int, tile):
     return progress
 
 
+def _file_problem(src, exc: BaseException) -> str:
+    """One line saying why ``src`` failed: the library's message (which names the file), else the file, the
+    exception's type and its message."""
+    message = " ".join(str(exc).split())
+    if not isinstance(exc, (ValueError, OSError)):
+        message = f"{type(exc).__name__}: {message}"
+    return message if str(src) in message else f"{src}: {message}"
+
+
 def _run_upscale(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -447,11 +456,13 @@ def _run_upscale(args: argparse.Namespace) -> int:
         try:
             upscale_file(model, src, dst, overwrite=args.overwrite, tile=tile, overlap=args.overlap,
                          max_megapixels=limit, progress=_progress(src, args.quiet, model, scale, tile))
-        except (ValueError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a bad file is listed and skipped, whatever the library raised
             if len(planned) == 1:
-                raise
+                if isinstance(exc, (ValueError, OSError, RuntimeError)):
+                    raise  # main() reports it in one line
+                raise CommandError(_file_problem(src, exc)) from exc
             failures.append(src)
-            tqdm.write(f"{PROG} upscale: skipped {' '.join(str(exc).split())}", file=sys.stderr)
+            tqdm.write(f"{PROG} upscale: skipped {_file_problem(src, exc)}", file=sys.stderr)
             continue
         if len(planned) == 1 and not args.quiet:
             print(dst)

@@ -90,22 +90,34 @@ def _open_checked(path: Path):
         raise FileNotFoundError(f"{path}: file not found")
     if path.is_dir():
         raise ValueError(f"{path}: is a folder, not an image file")
+    if not path.is_file():  # a FIFO would block Image.open, a device or socket is no image either
+        raise ValueError(f"{path}: not a regular file (a pipe, device or socket); pass an image file")
     if path.stat().st_size == 0:
         raise ValueError(f"{path}: empty file (0 bytes), not an image")
     try:
         return Image.open(path)
     except UnidentifiedImageError as exc:
         raise ValueError(f"{path}: not an image file (or a format Pillow cannot read)") from exc
-    except Image.DecompressionBombError as exc:
-        raise ValueError(f"{path}: too many pixels to decode safely ({exc})") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ValueError(f"{path}: corrupt image header ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - Pillow's plugins raise many kinds (OSError, SyntaxError, struct.error, ...)
+        raise _pillow_error(path, "corrupt image header", exc) from exc
+
+
+def _pillow_error(path: Path, problem: str, exc: BaseException) -> BaseException:
+    """The error to raise for any exception Pillow gave while reading ``path``: ``ValueError`` naming the file
+    (too many pixels, or ``problem``); a ``MemoryError`` stays itself."""
+    from PIL import Image
+
+    if isinstance(exc, MemoryError):
+        return exc
+    if isinstance(exc, Image.DecompressionBombError):
+        return ValueError(f"{path}: too many pixels to decode safely ({exc})")
+    return ValueError(f"{path}: {problem} ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})")
 
 
 def read_with_mode(path: str | Path) -> tuple[np.ndarray, np.ndarray | None, str]:
     """:func:`read_rgb_alpha` plus the file's Pillow mode (``"L"`` for a grayscale file, one of
     :data:`GRAY_MODES` for any single-channel file), from one open."""
-    from PIL import Image, ImageOps
+    from PIL import ImageOps
 
     path = Path(path)
     im = _open_checked(path)
@@ -114,10 +126,8 @@ def read_with_mode(path: str | Path) -> tuple[np.ndarray, np.ndarray | None, str
             mode = im.mode
             im.load()  # decode now, so that truncated data fails here, with the file's name
             im = ImageOps.exif_transpose(im)
-    except Image.DecompressionBombError as exc:
-        raise ValueError(f"{path}: too many pixels to decode safely ({exc})") from exc
-    except (OSError, SyntaxError, ValueError, EOFError, KeyError, IndexError, TypeError) as exc:
-        raise ValueError(f"{path}: truncated or corrupt image data ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - whatever a plugin raises on a damaged file
+        raise _pillow_error(path, "truncated or corrupt image data", exc) from exc
     return (*_convert_mode(im, path), mode)
 
 
@@ -192,7 +202,10 @@ def image_header(path: str | Path) -> tuple[int, int, int]:
     name the file (missing, a folder, empty, not an image, a corrupt header)."""
     path = Path(path)
     with _open_checked(path) as im:
-        return im.size[0], im.size[1], int(getattr(im, "n_frames", 1))
+        try:  # counting frames seeks through the file: a truncated GIF or TIFF fails here
+            return im.size[0], im.size[1], int(getattr(im, "n_frames", 1))
+        except Exception as exc:  # noqa: BLE001 - IndexError, TypeError, struct.error, ... from the plugins
+            raise _pillow_error(path, "truncated or corrupt image (its frames cannot be counted)", exc) from exc
 
 
 def find_images(folder: str | Path, *, suffixes: Iterable[str] = IMAGE_SUFFIXES,

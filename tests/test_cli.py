@@ -878,3 +878,71 @@ def test_train_without_data_says_which_images_it_uses(capsys, tmp_path, train_da
                                 *TINY_TRAIN)
     assert code == 0, err
     assert f"training images from {train_data} ($SRGAN_TRAIN_DATA)" in stdout
+
+
+# -- the fault probe of issue 28 --------------------------------------------------------------------------
+
+
+def _truncated_multi_frame(path: Path, fmt: str, error: type) -> Path:
+    """A 3-frame ``fmt`` file cut where counting its frames makes Pillow raise ``error`` (IndexError for GIF,
+    TypeError for TIFF: the probe's tracebacks)."""
+    import io
+    import warnings
+
+    frames = [Image.fromarray(np.random.default_rng(k).integers(0, 256, (24, 24, 3), dtype=np.uint8)) for k in range(3)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format=fmt, save_all=True, append_images=frames[1:])
+    raw = buf.getvalue()
+    for cut in range(len(raw) - 1, 8, -1):
+        path.write_bytes(raw[:cut])
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with Image.open(path) as im:
+                    im.n_frames
+        except error:
+            return path
+        except Exception:  # noqa: BLE001 - another kind of damage: keep cutting
+            pass
+    raise AssertionError(f"no cut of the {fmt} raises {error.__name__}")
+
+
+def test_upscale_folder_lists_and_skips_truncated_gif_and_tiff(capsys, tmp_path, weights):
+    """Bad 1-4: a truncated GIF or multi-page TIFF ended `srgan upscale` with a traceback and stopped a folder after
+    its first good file. Each is listed and skipped; the good files are written."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_png(folder / "a.png")
+    _truncated_multi_frame(folder / "b.gif", "GIF", IndexError)
+    _truncated_multi_frame(folder / "c.tif", "TIFF", TypeError)
+    write_png(folder / "d.png")
+    code, _, err = run_cli(capsys, "upscale", folder, "-o", tmp_path / "out", "--weights", weights, "-q")
+    assert_one_line_error(code, err, "2 of 4 images failed")
+    assert "skipped" in err and "b.gif" in err and "c.tif" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_x4.png", "d_x4.png"]
+    for name, fmt, error in (("one.gif", "GIF", IndexError), ("one.tif", "TIFF", TypeError)):  # alone: one line
+        code, _, err = run_cli(capsys, "upscale", _truncated_multi_frame(tmp_path / name, fmt, error),
+                               "-o", tmp_path / "one.png", "--weights", weights)
+        assert_one_line_error(code, err, name, "truncated or corrupt")
+
+
+def test_upscale_folder_skips_a_file_whatever_the_exception(capsys, tmp_path, weights, monkeypatch):
+    """Bad 1-4, the handler: only ValueError/OSError were caught per file, so any other exception stopped the run."""
+    from srgan_lib import upscale
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.png", "b.png", "c.png"):
+        write_png(folder / name)
+    real = upscale.upscale_file
+
+    def flaky(model, src, dst, **kw):
+        if Path(src).name == "b.png":
+            raise TypeError("Missing dimensions")
+        return real(model, src, dst, **kw)
+
+    monkeypatch.setattr(upscale, "upscale_file", flaky)
+    code, _, err = run_cli(capsys, "upscale", folder, "-o", tmp_path / "out", "--weights", weights, "-q")
+    assert_one_line_error(code, err, "1 of 3 images failed")
+    assert "b.png" in err and "TypeError: Missing dimensions" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_x4.png", "c_x4.png"]
