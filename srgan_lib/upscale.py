@@ -56,6 +56,9 @@ CPU_CHUNK_MAX = 80
 #: Smallest input side accepted by :func:`check_input_size`: below the 9 x 9 head kernel every output
 #: pixel is mostly made from zero padding.
 MIN_SIDE = 9
+#: Generator outputs (range [-1, 1], section 3.2) beyond this magnitude in *every* value of a tile are refused as
+#: broken weights: a trained network overshoots its range by a few hundredths, never by a whole range everywhere.
+SATURATED = 2.0
 
 
 # -- the network prepared for inference -------------------------------------------------------------
@@ -342,11 +345,16 @@ def _windows(h: int, w: int, tile: int, ctx: int) -> Iterator[tuple[int, int, in
 
 
 def _checked_unit(out: torch.Tensor, top: int) -> torch.Tensor:
-    """Generator output ``[-1, 1]`` -> ``[0, 1]``, refusing NaN/inf (which clamping would hide or keep)."""
+    """Generator output ``[-1, 1]`` -> ``[0, 1]``, refusing NaN/inf and outputs saturated everywhere (beyond
+    :data:`SATURATED` in every value), which clamping would hide as a black, white or two-colour image."""
     out = out.float()
     if not bool(torch.isfinite(out).all()):
         raise ValueError(f"the generator's output holds NaN or infinite values (from LR row {top} on): its weights "
                          "are broken or the input is extreme; nothing was written")
+    if bool((out.abs() > SATURATED).all()):
+        raise ValueError(f"the generator's output is saturated everywhere (from LR row {top} on, every value beyond "
+                         f"+-{SATURATED:g} where [-1, 1] is expected): its weights are broken (absurdly scaled?); "
+                         "nothing was written")
     return model_to_unit(out)
 
 
@@ -472,6 +480,7 @@ def upscale_array(model: nn.Module, lr: np.ndarray, tile: int | str | None = "au
     8192 x 8192 float image alone would be 805 MB). ``progress(done_pixels, total_pixels)`` is called
     after each piece.
     """
+    check_rgb_array(lr, "lr")
     scale = scale_of(model)
     h, w = lr.shape[:2]
     out = np.empty((h * scale, w * scale, 3), dtype=np.uint8)  # (s*h, s*w, 3)
@@ -488,6 +497,15 @@ def upscale_array(model: nn.Module, lr: np.ndarray, tile: int | str | None = "au
 
 
 # -- images and files ----------------------------------------------------------------------------------
+
+
+def check_rgb_array(img: np.ndarray, name: str) -> None:
+    """Refuse anything but an ``(h, w, 3)`` uint8 array (a list, floats, gray, RGBA), naming it ``name``; gray
+    and RGBA images are made RGB by :func:`srgan_lib.files.as_rgb_uint8`."""
+    if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
+        what = f"{img.dtype} array of shape {img.shape}" if isinstance(img, np.ndarray) else type(img).__name__
+        raise ValueError(f"{name}: expected an (h, w, 3) uint8 array, got a {what} (files.as_rgb_uint8 converts "
+                         "gray and RGBA arrays)")
 
 
 def upscale_alpha(alpha: np.ndarray, scale: int) -> np.ndarray:
@@ -513,9 +531,7 @@ def upscale_image(model: nn.Module, rgb: np.ndarray, alpha: np.ndarray | None = 
     RGB goes through the network (:func:`upscale_array`, keyword arguments passed on); alpha through
     :func:`upscale_alpha` (bicubic; see the module docstring for why).
     """
-    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-        what = f"{rgb.dtype} array of shape {rgb.shape}" if isinstance(rgb, np.ndarray) else type(rgb).__name__
-        raise ValueError(f"rgb: expected an (h, w, 3) uint8 array, got a {what}")
+    check_rgb_array(rgb, "rgb")
     if alpha is not None:
         if not isinstance(alpha, np.ndarray) or alpha.shape != rgb.shape[:2]:
             shape = getattr(alpha, "shape", type(alpha).__name__)

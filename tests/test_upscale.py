@@ -385,3 +385,51 @@ def test_the_inference_copy_is_made_once_per_state_of_the_weights(monkeypatch):
         want = other(x).clamp(-1, 1).add(1).div(2)  # torch's own forward of the new weights, mapped to [0, 1]
     torch.testing.assert_close(up.upscale_tensor(model, x, tile=None), want, rtol=1e-4, atol=1e-5)
     assert len(made) == 2
+
+
+# -- the fault probe of issue 28 ------------------------------------------------------------------------
+
+
+def test_tensor_to_uint8_refuses_nan_instead_of_writing_black():
+    """Bad 8: images.tensor_to_uint8 turned NaN into black pixels without a word; the other entry points refuse it."""
+    from srgan_lib.images import tensor_to_uint8
+
+    for bad in (float("nan"), float("inf"), float("-inf")):
+        x = torch.rand(3, 4, 5)
+        x[1, 2, 3] = bad
+        with pytest.raises(ValueError, match=r"1 value\(s\) are NaN or infinite"):
+            tensor_to_uint8(x)
+    assert tensor_to_uint8(torch.full((3, 2, 2), 1.5)).max() == 255  # finite values are still clamped
+
+
+def test_an_output_saturated_everywhere_is_refused():
+    """Weak: finite but absurd weights (a tail scaled by 1e38) gave a saturated image with exit 0."""
+    model = tiny()
+    with torch.no_grad():
+        model.tail.weight.mul_(1e30)
+        assert bool(torch.isfinite(model(torch.rand(1, 3, 12, 12))).all())  # finite: not the NaN/inf check
+    for tile in (None, "auto", 5):
+        with pytest.raises(ValueError, match=r"saturated.*its weights are broken"):
+            up.upscale_tensor(model, torch.rand(1, 3, 12, 12), tile=tile)
+    flat = tiny()  # a legitimate image that is white everywhere still upscales
+    with torch.no_grad():
+        flat.tail.bias.fill_(1.2)
+        flat.tail.weight.zero_()
+    assert (up.upscale_array(flat, np.full((12, 12, 3), 255, np.uint8)) == 255).all()
+
+
+def test_library_entry_points_refuse_bad_arguments_with_one_value_error():
+    """Weak: upscale_array(list) raised AttributeError, SRResNet(n_blocks=-1) and SRResNet(channels=0) built, and a
+    1-channel input failed inside torch."""
+    model = tiny()
+    with pytest.raises(ValueError, match=r"lr: expected an \(h, w, 3\) uint8 array, got a list"):
+        up.upscale_array(model, np.zeros((12, 12, 3), np.uint8).tolist())
+    for gray in (np.zeros((12, 12), np.uint8), np.zeros((12, 12, 1), np.uint8)):
+        with pytest.raises(ValueError, match=r"lr: expected an \(h, w, 3\) uint8 array"):
+            up.upscale_array(model, gray)
+    with pytest.raises(ValueError, match=r"SRResNet takes \(N, 3, h, w\) RGB images.*\(1, 1, 12, 12\)"):
+        model(torch.rand(1, 1, 12, 12))
+    for kwargs, name in (({"n_blocks": -1}, "n_blocks"), ({"channels": 0}, "channels"), ({"n_blocks": 2.5}, "n_blocks"),
+                         ({"scale": True}, "scale")):
+        with pytest.raises(ValueError, match=f"SRResNet: {name} must be a whole number of at least 1"):
+            SRResNet(**kwargs)
