@@ -15,6 +15,7 @@ library, whose messages name the file and the problem, propagate). ``SRGAN_DEBUG
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import warnings
@@ -86,6 +87,26 @@ def _run_info(args: argparse.Namespace) -> int:
 
 
 # --- shared helpers ------------------------------------------------------------------------------
+
+
+def finite_number(text: str) -> float:
+    """The argparse type of every float option: a finite number (``float`` alone takes ``nan`` and ``inf``, and a
+    NaN limit compares false with everything, which switches the limit off)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def weights_name(text: str) -> str:
+    """The argparse type of the weights options: not empty (an empty value would fall back to the default weights)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty value; give a bundled name or a weights file, or leave the option "
+                                         "out for the default")
+    return text
 
 
 def _example(*lines: str) -> str:
@@ -169,7 +190,7 @@ def _add_demo(parser: argparse.ArgumentParser) -> None:
                         help="bundled picture never seen in training (default astronaut)")
     parser.add_argument("-o", "--out", default="srgan_demo.png", help="figure file (default ./srgan_demo.png)")
     parser.add_argument("--overwrite", "--force", action="store_true", help="replace an existing figure")
-    parser.add_argument("--weights", nargs="+", metavar="W",
+    parser.add_argument("--weights", nargs="+", metavar="W", type=weights_name,
                         help="weights to show instead of the bundled ones (names or paths)")
     parser.add_argument("--size", type=int, default=256,
                         help="HR side of the crop used, the most textured window of the picture (default 256; "
@@ -258,7 +279,8 @@ def _add_upscale(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders (searched recursively)")
     parser.add_argument("-o", "--out", required=True,
                         help="output file (one input file) or folder (created if missing)")
-    parser.add_argument("--weights", help="bundled name (srresnet_x4, srgan_mse_x4) or a .safetensors/.pt path "
+    parser.add_argument("--weights", type=weights_name,
+                        help="bundled name (srresnet_x4, srgan_mse_x4) or a .safetensors/.pt path "
                                           "(default: the first bundled weights present)")
     parser.add_argument("--scale", type=int, help="refuse weights of another scale")
     parser.add_argument("--tile", default="auto",
@@ -269,7 +291,7 @@ def _add_upscale(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true",
                         help="replace existing output files (two inputs that would write the same name are "
                              "refused even then)")
-    parser.add_argument("--max-megapixels", type=float, metavar="M", default=None,
+    parser.add_argument("--max-megapixels", type=finite_number, metavar="M", default=None,
                         help="refuse inputs above M megapixels (default 16: a 4096 x 4096 input, whose x4 output "
                              "is 805 MB; 0: no limit)")
     parser.add_argument("--device", default="auto", help="auto (default: CUDA, then MPS, then CPU), cpu, cuda, mps")
@@ -450,9 +472,12 @@ def _run_upscale(args: argparse.Namespace) -> int:
             print(f"precision: {str(dtype).removeprefix('torch.')} on {device}", file=sys.stderr)
     scale = scale_of(model)
     planned = _plan_outputs(jobs, single, out, scale, args.overwrite)
-    failures = []
+    failures, kept = [], []
     bar = tqdm(planned, unit="image", disable=args.quiet or len(planned) < 2, desc="upscale")
     for src, dst in bar:
+        if not single and not args.overwrite and dst.exists():  # an earlier (interrupted?) run's output: kept
+            kept.append(dst)
+            continue
         try:
             upscale_file(model, src, dst, overwrite=args.overwrite, tile=tile, overlap=args.overlap,
                          max_megapixels=limit, progress=_progress(src, args.quiet, model, scale, tile))
@@ -467,11 +492,15 @@ def _run_upscale(args: argparse.Namespace) -> int:
         if len(planned) == 1 and not args.quiet:
             print(dst)
     bar.close()
+    written = len(planned) - len(failures) - len(kept)
+    note = f"kept {len(kept)} existing outputs (pass --overwrite to redo them)" if kept else ""
     if failures:
-        raise CommandError(f"{len(failures)} of {len(planned)} images failed (listed above); "
-                           f"the other {len(planned) - len(failures)} were written to {out}")
+        raise CommandError(f"{len(failures)} of {len(planned)} images failed (listed above); {written} written to "
+                           f"{out}" + (f"; {note}" if note else ""))
+    if note:
+        print(f"{PROG} upscale: {note}", file=sys.stderr)
     if len(planned) > 1 and not args.quiet:
-        print(f"{len(planned)} images written to {out}")
+        print(f"{written} images written to {out}")
     return EXIT_OK
 
 
@@ -492,7 +521,7 @@ def _add_train(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", default="srresnet", choices=("srresnet", "srgan"), help="default srresnet")
     parser.add_argument("--out", help="run folder: last.pt, generator.safetensors (default runs/MODE-PRESET)")
     parser.add_argument("--steps", type=int, help="total steps (default: the preset's)")
-    parser.add_argument("--init", "--init-generator", dest="init_generator", metavar="WEIGHTS",
+    parser.add_argument("--init", "--init-generator", dest="init_generator", metavar="WEIGHTS", type=weights_name,
                         help="SRGAN: generator weights to start from, a bundled name or .safetensors (default "
                              "srresnet_x4, as section 3.2 starts from the MSE SRResNet); none: random weights")
     parser.add_argument("--val", help="validation set name or folder, e.g. Set5 (default: none)")
@@ -668,7 +697,7 @@ def _run_train(args: argparse.Namespace) -> int:
 def _add_evaluate(parser: argparse.ArgumentParser) -> None:
     parser.epilog = _example("srgan evaluate --weights srresnet_x4 --sets Set5 Set14 BSD100",
                              "srgan evaluate --weights runs/srresnet/generator.safetensors --sets Set5 --format csv")
-    parser.add_argument("--weights", nargs="+", default=None, metavar="W",
+    parser.add_argument("--weights", nargs="+", default=None, metavar="W", type=weights_name,
                         help="bundled names or paths (default: every bundled weight present)")
     parser.add_argument("--sets", nargs="+", default=["Set5", "Set14", "BSD100"], metavar="SET",
                         help="dataset names or folders of HR images (default Set5 Set14 BSD100)")

@@ -946,3 +946,79 @@ def test_upscale_folder_skips_a_file_whatever_the_exception(capsys, tmp_path, we
     assert_one_line_error(code, err, "1 of 3 images failed")
     assert "b.png" in err and "TypeError: Missing dimensions" in err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_x4.png", "c_x4.png"]
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf"])
+def test_upscale_max_megapixels_must_be_a_finite_number(capsys, tmp_path, weights, value):
+    """Bad 6: `--max-megapixels nan` was accepted and switched the 16 MP limit off."""
+    src = write_png(tmp_path / "in.png")
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["upscale", str(src), "-o", str(tmp_path / "o.png"), "--weights", str(weights),
+                  f"--max-megapixels={value}"])
+    assert exit_info.value.code == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--max-megapixels" in err and "not a finite number" in err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_no_option_of_any_command_parses_a_bare_float():
+    """Bad 6, every command: float('nan') and float('inf') parse, so each float option takes the finite-number type
+    (train's --set values are checked by engine.check_options, tested in test_train_options_are_validated...)."""
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    checked = []
+    for name, sub in commands.items():
+        for action in sub._actions:
+            assert action.type is not float, f"srgan {name} {action.option_strings}: parsed with float (accepts nan)"
+            if action.type is cli.finite_number:
+                checked.append(f"{name} {action.option_strings[0]}")
+    assert "upscale --max-megapixels" in checked
+
+
+@pytest.mark.parametrize("key", ["lr", "min_lr", "adversarial_weight", "ema_decay", "lr_d", "vgg_rescale"])
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_train_float_options_refuse_nan_and_inf(capsys, tmp_path, train_data, key, value):
+    """Bad 6, train: every float option (--set) refuses NaN and infinity before any work."""
+    out = tmp_path / "r"
+    code, _, err = run_cli(capsys, "train", "--preset", "quick", "--mode", "srgan", "--init", "none", "--data",
+                           train_data, "--out", out, "--set", f"{key}={value}")
+    assert_one_line_error(code, err, f"training option {key}=")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("argv", [["upscale", "IN", "-o", "OUT", "--weights", ""],
+                                  ["upscale", "IN", "-o", "OUT", "--weights", "  "],
+                                  ["demo", "-o", "OUT", "--weights", ""],
+                                  ["evaluate", "--weights", "", "--sets", "IN"],
+                                  ["train", "--preset", "quick", "--mode", "srgan", "--init", ""]])
+def test_an_empty_weights_value_is_refused(capsys, tmp_path, argv):
+    """Weak: `--weights ''` silently used the default weights."""
+    src = write_png(tmp_path / "in.png")
+    argv = [str(src) if a == "IN" else str(tmp_path / "o.png") if a == "OUT" else a for a in argv]
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "empty" in err and ("--weights" in err or "--init" in err)
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_rerun_after_an_interrupted_folder_keeps_its_outputs_and_exits_0(capsys, tmp_path, weights):
+    """Weak: re-running `srgan upscale` after Ctrl-C mid-folder finished the missing files but exited 1 with
+    "3 of 8 images failed", counting the first run's outputs as failures."""
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    for k in range(5):
+        write_png(folder / f"{k}.png", seed=k)
+    code, _, err = run_cli(capsys, "upscale", folder / "0.png", folder / "1.png", "-o", out, "--weights", weights)
+    assert code == 0, err  # the run that was interrupted after two files
+    first = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    code, stdout, err = run_cli(capsys, "upscale", folder, "-o", out, "--weights", weights)
+    assert code == 0, err
+    assert "failed" not in err and "3 images written" in stdout
+    assert "kept 2 existing outputs" in err and "--overwrite" in err
+    assert files_below(out) == [f"{k}_x4.png" for k in range(5)]
+    assert all(out.joinpath(n).stat().st_mtime_ns == t for n, t in first.items())  # kept, not rewritten
+    (folder / "9.png").write_bytes(b"")  # a real failure still fails, and the kept files are not counted as one
+    code, _, err = run_cli(capsys, "upscale", folder, "-o", out, "--weights", weights)
+    assert_one_line_error(code, err, "1 of 6 images failed", "kept 5 existing outputs")
