@@ -395,12 +395,31 @@ def _duration(seconds: float) -> str:
 LARGE_OUTPUT = 16_000_000
 
 
-def _progress(src, quiet: bool, model, scale: int, tile):
+#: A chosen ``--tile`` that makes an image this many times more work than ``--tile auto``, and at least
+#: :data:`SLOW_SECONDS` long, is warned about (with the estimate) before the work.
+SLOW_TILE_FACTOR, SLOW_SECONDS = 4.0, 60.0
+
+
+def _warn_slow_tile(src, model, h: int, w: int, tile, overlap) -> None:
+    """Warn, with the estimate, when the chosen ``--tile`` makes upscaling ``src`` long (``--tile 1``: hours)."""
+    from .upscale import estimate_seconds, tile_slowdown
+
+    if not isinstance(tile, int):
+        return
+    factor = tile_slowdown(model, h, w, tile, overlap)
+    if factor < SLOW_TILE_FACTOR:
+        return
+    seconds = estimate_seconds(model, h, w, tile=tile, overlap=overlap)
+    if seconds >= SLOW_SECONDS:
+        warnings.warn(f"{src}: --tile {tile} recomputes the context around every tile: expected about "
+                      f"{_duration(seconds)}, {factor:.0f} times --tile auto's {_duration(seconds / factor)}; "
+                      "pass a larger --tile (or auto)")
+
+
+def _progress(src, quiet: bool, model, scale: int, tile, overlap):
     """For a large image (:data:`LARGE_OUTPUT` pixels or more): print an estimate before the work and return a
     ``progress(done, total)`` callback that shows a bar of the output pixels done, updated after each tile.
-    ``None`` for small images (or ``quiet``)."""
-    import math
-
+    ``None`` for small images (or ``quiet``). A ``tile`` that makes the work long is warned about first."""
     from tqdm.auto import tqdm
 
     from .files import image_size
@@ -410,12 +429,13 @@ def _progress(src, quiet: bool, model, scale: int, tile):
         h, w = image_size(src)
     except (ValueError, OSError):
         return None  # upscale_file reports it
+    _warn_slow_tile(src, model, h, w, tile, overlap)
     s = scale
     total = h * w * s * s
     if quiet or total < LARGE_OUTPUT:
         return None
     side = plan_tiles(model)[0] if tile == "auto" else (tile or max(h, w))
-    seconds = estimate_seconds(model, h, w)
+    seconds = estimate_seconds(model, h, w, tile=tile, overlap=overlap)
     print(f"{src}: {w}x{h} -> {w * s}x{h * s} ({total / 1e6:.1f} megapixels, {total * 3 / 1e9:.2f} GB), "
           f"{math.ceil(h / side) * math.ceil(w / side)} tiles of {side} LR pixels; expected about "
           f"{_duration(seconds)} on {next(model.parameters()).device.type} (timed on a 64x64 probe)", file=sys.stderr)
@@ -480,7 +500,7 @@ def _run_upscale(args: argparse.Namespace) -> int:
             continue
         try:
             upscale_file(model, src, dst, overwrite=args.overwrite, tile=tile, overlap=args.overlap,
-                         max_megapixels=limit, progress=_progress(src, args.quiet, model, scale, tile))
+                         max_megapixels=limit, progress=_progress(src, args.quiet, model, scale, tile, args.overlap))
         except Exception as exc:  # noqa: BLE001 - a bad file is listed and skipped, whatever the library raised
             if len(planned) == 1:
                 if isinstance(exc, (ValueError, OSError, RuntimeError)):

@@ -210,10 +210,10 @@ def _inference_model(model: nn.Module) -> nn.Module:
     return cached[1]
 
 
-def estimate_seconds(model: nn.Module, h: int, w: int, probe: int = 64) -> float:
-    """Rough seconds to upscale an ``h x w`` LR image on the model's device: one forward pass of a ``probe x
-    probe`` patch is timed (after a warm-up pass) and scaled by the LR pixels, context around tiles included
-    (:func:`plan_tiles`). A small probe runs less efficiently than a large image, so this errs on the long side."""
+def seconds_per_pixel(model: nn.Module, probe: int = 64) -> float:
+    """Seconds of network work per LR pixel on the model's device and in its precision: one forward pass of a
+    ``probe x probe`` patch, timed after a warm-up pass. A small probe runs less efficiently than a large image, so
+    this errs on the long side."""
     import time
 
     weight = next(model.parameters())
@@ -229,12 +229,32 @@ def estimate_seconds(model: nn.Module, h: int, w: int, probe: int = 64) -> float
         fast(x)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
-        per_pixel = (time.perf_counter() - t0) / probe**2
-    tile = plan_tiles(model, device=device)[0]
-    ctx = receptive_field_radius(model) if max(h, w) > tile else 0
-    th, tw = min(tile, h), min(tile, w)
-    overhead = (th + 2 * ctx) * (tw + 2 * ctx) / (th * tw) if ctx else 1.0  # trunk recomputed in the overlaps
-    return per_pixel * h * w * overhead
+        return (time.perf_counter() - t0) / probe**2
+
+
+def _tiling_overhead(model: nn.Module, h: int, w: int, tile: int | str | None, overlap: int | None) -> float:
+    """:func:`tile_overhead` of :func:`upscale_pieces`' tiles: ``"auto"`` from :func:`plan_tiles`, ``None`` one pass;
+    the context is ``overlap`` or the receptive field."""
+    if tile is None:
+        return 1.0
+    if tile == "auto":
+        tile = plan_tiles(model, device=next(model.parameters()).device)[0]
+    ctx = receptive_field_radius(model) if overlap is None else int(overlap)
+    return tile_overhead(h, w, int(tile), ctx)
+
+
+def estimate_seconds(model: nn.Module, h: int, w: int, probe: int = 64, tile: int | str | None = "auto",
+                     overlap: int | None = None) -> float:
+    """Rough seconds to upscale an ``h x w`` LR image on the model's device: :func:`seconds_per_pixel` times the LR
+    pixels the network runs over, the context that tiles of ``tile`` recompute included (arguments as
+    :func:`upscale_pieces`; :func:`tile_overhead`)."""
+    return seconds_per_pixel(model, probe) * h * w * _tiling_overhead(model, h, w, tile, overlap)
+
+
+def tile_slowdown(model: nn.Module, h: int, w: int, tile: int, overlap: int | None = None) -> float:
+    """How many times more network work tiles of ``tile`` LR pixels cost than ``tile="auto"`` for an ``h x w``
+    image (``srgan upscale`` warns when a chosen ``--tile`` makes a run long this way)."""
+    return _tiling_overhead(model, h, w, tile, overlap) / _tiling_overhead(model, h, w, "auto", overlap)
 
 
 # -- receptive field ---------------------------------------------------------------------------------
@@ -330,6 +350,16 @@ def _spans(length: int, tile: int) -> list[tuple[int, int]]:
     n = max(1, math.ceil(length / tile))
     step = math.ceil(length / n)
     return [(a, min(a + step, length)) for a in range(0, length, step)]
+
+
+def tile_overhead(h: int, w: int, tile: int, ctx: int) -> float:
+    """LR pixels the network reads per pixel of an ``h x w`` image cut into tiles of ``tile`` with ``ctx`` pixels of
+    context around each, clipped at the image's edges: 1.0 for one tile; ``(81 / 1)**2`` in the middle of a large
+    image for ``tile=1`` and the paper network's 40 pixels. The windows are a grid, so the two axes multiply."""
+    def covered(length: int) -> int:  # rows (or columns) read by the tiles of one axis, context included
+        return sum(min(b + ctx, length) - max(a - ctx, 0) for a, b in _spans(length, tile))
+
+    return covered(h) * covered(w) / (h * w)
 
 
 # -- the forward passes ------------------------------------------------------------------------------

@@ -1022,3 +1022,24 @@ def test_rerun_after_an_interrupted_folder_keeps_its_outputs_and_exits_0(capsys,
     (folder / "9.png").write_bytes(b"")  # a real failure still fails, and the kept files are not counted as one
     code, _, err = run_cli(capsys, "upscale", folder, "-o", out, "--weights", weights)
     assert_one_line_error(code, err, "1 of 6 images failed", "kept 5 existing outputs")
+
+
+def test_upscale_warns_with_the_estimate_when_the_tile_makes_it_slow(capsys, tmp_path, weights, monkeypatch):
+    """Weak: `--tile 1` (and other tile sizes that make a run take hours) started without a word. Timing is faked
+    (1 ms per LR pixel of network work): only the tile's slowdown and the estimate's threshold are tested."""
+    from srgan_lib import upscale
+
+    monkeypatch.setattr(upscale, "seconds_per_pixel", lambda model, probe=64: 1e-3)
+    src = write_png(tmp_path / "in.png", 40, 40)  # 1.6 s of work in one pass; tile 2 reads each pixel ~100 times
+    code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / "a.png", "--weights", weights, "--tile", "2")
+    assert code == 0, err
+    warning = [ln for ln in err.splitlines() if "warning" in ln]
+    assert len(warning) == 1 and "in.png: --tile 2" in warning[0] and "expected about" in warning[0], err
+    assert "times --tile auto's" in warning[0] and "larger --tile" in warning[0]
+    for tile in ("auto", "64", "none"):  # as fast as auto (or faster): no warning
+        code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / f"{tile}.png", "--weights", weights,
+                               "--tile", tile)
+        assert code == 0 and "warning" not in err, (tile, err)
+    monkeypatch.setattr(upscale, "seconds_per_pixel", lambda model, probe=64: 1e-6)  # slow by a factor, but short
+    code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / "b.png", "--weights", weights, "--tile", "2")
+    assert code == 0 and "warning" not in err, err

@@ -317,15 +317,17 @@ def test_estimate_seconds_scales_with_the_pixels(monkeypatch):
     from srgan_lib.upscale import estimate_seconds
 
     model = SRResNet(n_blocks=1, channels=8).eval()
-    ticks = iter([0.0, 0.5] * 4)  # every timed probe takes 0.5 s: 0.5 / 64^2 s per LR pixel
+    ticks = iter([0.0, 0.5] * 6)  # every timed probe takes 0.5 s: 0.5 / 64^2 s per LR pixel
     monkeypatch.setattr("time.perf_counter", lambda: next(ticks))
     monkeypatch.setattr(up, "plan_tiles", lambda *a, **k: (10_000, 10_000))  # one tile: no context overhead
     assert estimate_seconds(model, 64, 64) == pytest.approx(0.5)
     assert estimate_seconds(SRResNet(n_blocks=1, channels=8).eval().to(torch.bfloat16), 64, 64) == pytest.approx(0.5)
     assert estimate_seconds(model, 128, 256) == pytest.approx(0.5 * 8)
     monkeypatch.setattr(up, "plan_tiles", lambda *a, **k: (100, 100))  # tiles of 100 + the receptive field around
-    r = up.receptive_field_radius(model)
-    assert estimate_seconds(model, 300, 300) == pytest.approx(0.5 * 300**2 / 64**2 * ((100 + 2 * r) / 100) ** 2)
+    r = up.receptive_field_radius(model)  # clipped at the edges: 3 spans of one axis read 300 + 4r rows, not 300 + 6r
+    assert estimate_seconds(model, 300, 300) == pytest.approx(0.5 * 300**2 / 64**2 * ((300 + 4 * r) / 300) ** 2)
+    assert estimate_seconds(model, 300, 300, tile=None) == pytest.approx(0.5 * 300**2 / 64**2)  # one pass
+    assert estimate_seconds(model, 300, 300, tile=20) == pytest.approx(0.5 * 300**2 / 64**2 * up.tile_overhead(300, 300, 20, r))
 
 
 @pytest.mark.parametrize("s,k,c_in,c_out", [(4, 9, 16, 3), (2, 5, 8, 3), (4, 3, 4, 2)])
@@ -433,3 +435,22 @@ def test_library_entry_points_refuse_bad_arguments_with_one_value_error():
                          ({"scale": True}, "scale")):
         with pytest.raises(ValueError, match=f"SRResNet: {name} must be a whole number of at least 1"):
             SRResNet(**kwargs)
+
+
+def test_tile_overhead_counts_the_context_each_tile_recomputes():
+    """The LR pixels the network reads per image pixel: tiles plus their context, clipped at the image's edges
+    (counted by brute force over the windows the tiler uses)."""
+    for h, w, tile, ctx in ((40, 40, 2, 10), (300, 300, 100, 40), (17, 50, 7, 3), (64, 64, 1000, 40)):
+        area = sum((t1 - t0) * (l1 - l0) for *_, t0, t1, l0, l1 in up._windows(h, w, tile, ctx))
+        assert up.tile_overhead(h, w, tile, ctx) == pytest.approx(area / (h * w))
+    assert up.tile_overhead(64, 64, 1000, 40) == 1.0  # one tile: nothing recomputed
+
+
+def test_tile_slowdown_compares_a_chosen_tile_with_auto(monkeypatch):
+    model = tiny()
+    monkeypatch.setattr(up, "plan_tiles", lambda *a, **k: (100, 100))
+    r = up.receptive_field_radius(model)
+    assert up.tile_slowdown(model, 80, 80, 100) == 1.0
+    assert up.tile_slowdown(model, 80, 80, 1) == pytest.approx(up.tile_overhead(80, 80, 1, r))
+    assert up.tile_slowdown(model, 80, 80, 1) > 50
+    assert up.tile_slowdown(model, 80, 80, 4, overlap=0) == 1.0  # no context: nothing recomputed
