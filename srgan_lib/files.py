@@ -303,12 +303,51 @@ def remove_stale_temps(folder: "str | os.PathLike[str]", names: "str | Iterable[
 
 
 def describe_write_error(exc: BaseException) -> str:
-    """A short reason for a failed write: "the disk is full" for ENOSPC (also torch's
-    ``PytorchStreamWriter failed writing`` RuntimeError), otherwise the OS's own words."""
-    if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "write failed" in str(exc) \
-            or "failed writing" in str(exc):
+    """A short reason for a failed write: "the disk is full" for ENOSPC (also torch's RuntimeErrors from its
+    zip writer, ``inline_container.cc``: ``PytorchStreamWriter failed writing`` or ``unexpected pos``, what
+    ``torch.save`` says on a full disk), "read-only file system" for EROFS, otherwise the OS's own words."""
+    text = str(exc)
+    if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "write failed" in text \
+            or "failed writing" in text or "inline_container.cc" in text:
         return "the disk is full (or over quota): free some space or write somewhere else"
-    return getattr(exc, "strerror", None) or " ".join(str(exc).split())[:200]
+    if getattr(exc, "errno", None) == errno.EROFS:
+        return "read-only file system"
+    return getattr(exc, "strerror", None) or " ".join(text.split())[:200]
+
+
+def folder_problem(path: "str | os.PathLike[str]", exc: BaseException | None = None) -> str:
+    """Why files cannot be made in the folder ``path``, in a few words: a file where it or one of its parents
+    should be a folder, a read-only file system, no permission, a full disk (``exc``: the error seen, if any)."""
+    path = Path(path)
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                return f"{p} is a file, not a folder"
+            break
+    if exc is not None and getattr(exc, "errno", None) not in (errno.EACCES, errno.EPERM):
+        return describe_write_error(exc)
+    try:
+        if os.statvfs(p).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    except (OSError, AttributeError):  # no statvfs (Windows)
+        pass
+    return "no permission to write there"
+
+
+def make_folder(path: "str | os.PathLike[str]", advice: str) -> Path:
+    """Create the folder ``path`` (and its parents) if it is missing, and check that files can be made in it.
+
+    A failure is one line: the path, the reason (:func:`folder_problem`: a file in the way, a read-only file
+    system, no permission, a full disk) and ``advice``, what to do (e.g. "choose another --out"). The error keeps
+    its kind (``NotADirectoryError``, ``FileExistsError``, ``PermissionError``, ...), never the OS's raw words."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise type(exc)(f"{path}: cannot be used as a folder ({folder_problem(path, exc)}); {advice}") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise PermissionError(f"{path}: cannot write in this folder ({folder_problem(path)}); {advice}")
+    return path
 
 
 def _exists_error(path: Path) -> FileExistsError:

@@ -1043,3 +1043,63 @@ def test_upscale_warns_with_the_estimate_when_the_tile_makes_it_slow(capsys, tmp
     monkeypatch.setattr(upscale, "seconds_per_pixel", lambda model, probe=64: 1e-6)  # slow by a factor, but short
     code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / "b.png", "--weights", weights, "--tile", "2")
     assert code == 0 and "warning" not in err, err
+
+
+def _assert_clear_folder_error(code: int, err: str, path: Path, *fragments: str) -> None:
+    assert_one_line_error(code, err, str(path), *fragments)
+    assert "[Errno" not in err and "inline_container" not in err, err
+
+
+def test_train_out_that_cannot_be_a_folder_is_one_clear_line(capsys, tmp_path, train_data):
+    """Weak: raw `[Errno 20]`/`[Errno 17]` for `train --out` below a file or on one (a "read-only" target root
+    cannot be made with permission bits: root ignores them)."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    out = blocker / "run"
+    code, _, err = run_cli(capsys, "train", "--preset", "quick", "--data", train_data, "--out", out, "--steps", "1",
+                           *TINY_TRAIN)
+    _assert_clear_folder_error(code, err, out, "is a file, not a folder", "--out")
+
+
+def test_train_out_on_a_read_only_file_system_is_one_clear_line(capsys, tmp_path, train_data, monkeypatch):
+    """Weak: raw `[Errno 30] Read-only file system` for `train --out` (EROFS faked: root ignores permissions)."""
+    import errno
+
+    out = tmp_path / "ro"
+    real_open = os.open
+
+    def read_only(path, flags, *a, **k):
+        if Path(path).parent == out and flags & os.O_CREAT:
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, flags, *a, **k)
+
+    monkeypatch.setattr(os, "open", read_only)
+    code, _, err = run_cli(capsys, "train", "--preset", "quick", "--data", train_data, "--out", out, "--steps", "1",
+                           *TINY_TRAIN)
+    _assert_clear_folder_error(code, err, out, "read-only file system", "--out")
+
+
+def test_train_full_disk_torch_message_is_one_clear_line(capsys, tmp_path, train_data, monkeypatch):
+    """Weak: on a full disk torch.save says `[enforce fail at inline_container.cc:672] . unexpected pos 704 vs 598`
+    (what it raises writing to /dev/full), which was shown as it is."""
+    from srgan_lib import checkpoint
+
+    def full_disk(obj, f, *a, **k):
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 704 vs 598")
+
+    monkeypatch.setattr(checkpoint.torch, "save", full_disk)
+    out = tmp_path / "r"
+    code, _, err = run_cli(capsys, "train", "--preset", "quick", "--data", train_data, "--out", out, "--steps", "1",
+                           *TINY_TRAIN)
+    _assert_clear_folder_error(code, err, out / "last.pt", "disk is full", "free some space")
+
+
+@pytest.mark.parametrize("bad", [["--set", "init_generator=/etc/passwd"], ["--init", "/etc/passwd"]])
+def test_a_failed_train_start_removes_its_lock(capsys, tmp_path, train_data, bad):
+    """Weak: a failed `srgan train` start left the `.lock` it created in --out."""
+    out = tmp_path / "r"
+    code, _, err = run_cli(capsys, "train", "--preset", "quick", "--mode", "srgan", "--data", train_data,
+                           "--out", out, "--steps", "1", *bad, *TINY_TRAIN)
+    assert_one_line_error(code, err, "passwd")
+    assert not (out / ".lock").exists()
+
