@@ -787,7 +787,12 @@ def _run_download(args: argparse.Namespace) -> int:
     if args.list or not args.names:
         return dl.main(["--list"] + (["--root", args.root] if args.root else []))
     for name in args.names:
-        print(dl.download(name, args.root, force=args.force))
+        spec = dl.REGISTRY[dl.resolve_name(name)]
+        try:
+            print(dl.download_spec(spec, args.root, force=args.force))
+        except dl.DownloadError as exc:  # one line: the URL once, then what to do
+            message = str(exc).replace("pass force=True", "pass --force")
+            raise CommandError(f"{message}; {dl.manual_hint(spec.name, args.root)}") from exc
     return EXIT_OK
 
 

@@ -1103,3 +1103,20 @@ def test_a_failed_train_start_removes_its_lock(capsys, tmp_path, train_data, bad
     assert_one_line_error(code, err, "passwd")
     assert not (out / ".lock").exists()
 
+
+def test_download_error_names_the_url_once_and_counts_the_attempts(capsys, tmp_path, monkeypatch):
+    """Weak: the CLI's download error repeated the URL five times (each attempt's message, then the manual
+    instructions)."""
+    import socket
+
+    from srgan_lib import download as dl
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/tiny.zip"
+    spec = dl.DatasetSpec(name="Set5", kind="archive", image_count=5, files=(dl.RemoteFile((url,), "tiny.zip"),))
+    monkeypatch.setitem(dl.REGISTRY, "Set5", spec)
+    monkeypatch.setattr(dl.time, "sleep", lambda s: None)
+    code, _, err = run_cli(capsys, "download", "Set5", "--root", tmp_path / "data")
+    assert_one_line_error(code, err, "could not download tiny.zip", "5 attempts", str(tmp_path / "data" / "Set5"))
+    assert err.count(url) == 1, err
