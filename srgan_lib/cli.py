@@ -800,7 +800,7 @@ def _run_download(args: argparse.Namespace) -> int:
 
 COMMANDS: tuple[Command, ...] = (
     Command("demo", "compare bicubic and the shipped weights on a picture", _add_demo, _run_demo),
-    Command("upscale", "upscale images or folders (tiled: any size)", _add_upscale, _run_upscale),
+    Command("upscale", "upscale images or folders (tiled; from 9x9 pixels up)", _add_upscale, _run_upscale),
     Command("train", "train SRResNet or SRGAN (resumable, torchrun-ready)", _add_train, _run_train),
     Command("evaluate", "PSNR/SSIM on Set5/Set14/BSD100 beside Table 2", _add_evaluate, _run_evaluate),
     Command("download", "download evaluation and training datasets", _add_download, _run_download),

@@ -1,5 +1,5 @@
-"""Plumbing, not part of the lesson: inference on images of any size, the generator on the whole image or in
-overlapping tiles.
+"""Plumbing, not part of the lesson: inference on images of any size (from :data:`MIN_SIDE` pixels a side), the
+generator on the whole image or in overlapping tiles.
 
 The generator (Figure 4) is fully convolutional, so a tile that carries enough context around it gives
 the same output pixels as the whole image; tiles keep memory bounded whatever the input size. BN uses

@@ -1120,3 +1120,19 @@ def test_download_error_names_the_url_once_and_counts_the_attempts(capsys, tmp_p
     code, _, err = run_cli(capsys, "download", "Set5", "--root", tmp_path / "data")
     assert_one_line_error(code, err, "could not download tiny.zip", "5 attempts", str(tmp_path / "data" / "Set5"))
     assert err.count(url) == 1, err
+
+
+def test_readme_and_help_state_the_real_smallest_input(capsys, tmp_path, weights):
+    """Weak: README said "any size" while images under 9x9 are refused."""
+    from srgan_lib.upscale import MIN_SIDE
+
+    readme = (Path(cli.__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    line = next(ln for ln in readme.splitlines() if "srgan upscale photo.jpg" in ln)
+    upscale = next(c for c in cli.COMMANDS if c.name == "upscale")
+    for text in (line, upscale.help):
+        assert "any size" not in text and f"{MIN_SIDE}x{MIN_SIDE}" in text, text
+    write_png(tmp_path / "small.png", MIN_SIDE - 1, 20)
+    write_png(tmp_path / "least.png", MIN_SIDE, MIN_SIDE)
+    code, _, err = run_cli(capsys, "upscale", tmp_path / "small.png", "-o", tmp_path / "s.png", "--weights", weights)
+    assert_one_line_error(code, err, f"at least {MIN_SIDE}x{MIN_SIDE}")
+    assert run_cli(capsys, "upscale", tmp_path / "least.png", "-o", tmp_path / "l.png", "--weights", weights)[0] == 0
