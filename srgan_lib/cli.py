@@ -281,7 +281,7 @@ def _add_upscale(parser: argparse.ArgumentParser) -> None:
                         help="output file (one input file) or folder (created if missing)")
     parser.add_argument("--weights", type=weights_name,
                         help="bundled name (srresnet_x4, srgan_mse_x4) or a .safetensors/.pt path "
-                                          "(default: the first bundled weights present)")
+                             "(default: the first bundled weights present)")
     parser.add_argument("--scale", type=int, help="refuse weights of another scale")
     parser.add_argument("--tile", default="auto",
                         help="LR tile side in pixels, 'auto' (from the memory budget, default) or 'none'")

@@ -98,7 +98,7 @@ def _open_checked(path: Path):
         return Image.open(path)
     except UnidentifiedImageError as exc:
         raise ValueError(f"{path}: not an image file (or a format Pillow cannot read)") from exc
-    except Exception as exc:  # noqa: BLE001 - Pillow's plugins raise many kinds (OSError, SyntaxError, struct.error, ...)
+    except Exception as exc:  # noqa: BLE001 - Pillow's plugins raise many kinds (SyntaxError, struct.error, ...)
         raise _pillow_error(path, "corrupt image header", exc) from exc
 
 

@@ -327,7 +327,8 @@ def test_estimate_seconds_scales_with_the_pixels(monkeypatch):
     r = up.receptive_field_radius(model)  # clipped at the edges: 3 spans of one axis read 300 + 4r rows, not 300 + 6r
     assert estimate_seconds(model, 300, 300) == pytest.approx(0.5 * 300**2 / 64**2 * ((300 + 4 * r) / 300) ** 2)
     assert estimate_seconds(model, 300, 300, tile=None) == pytest.approx(0.5 * 300**2 / 64**2)  # one pass
-    assert estimate_seconds(model, 300, 300, tile=20) == pytest.approx(0.5 * 300**2 / 64**2 * up.tile_overhead(300, 300, 20, r))
+    tiled = 0.5 * 300**2 / 64**2 * up.tile_overhead(300, 300, 20, r)
+    assert estimate_seconds(model, 300, 300, tile=20) == pytest.approx(tiled)
 
 
 @pytest.mark.parametrize("s,k,c_in,c_out", [(4, 9, 16, 3), (2, 5, 8, 3), (4, 3, 4, 2)])

@@ -283,8 +283,8 @@ def _many_upsampling_blocks():  # 20 upsampling blocks: x1048576
 
 
 def _many_blocks():  # 5,000 residual blocks of a 64-channel head
-    return {"head.0.weight": torch.zeros(64, 3, 9, 9), **{f"blocks.{k}.body.0.bias": torch.zeros(1) for k in range(5000)},
-            "upsample.0.conv.bias": torch.zeros(1)}
+    blocks = {f"blocks.{k}.body.0.bias": torch.zeros(1) for k in range(5000)}
+    return {"head.0.weight": torch.zeros(64, 3, 9, 9), **blocks, "upsample.0.conv.bias": torch.zeros(1)}
 
 
 def _wrong_shapes():  # an in-range architecture (512 channels) whose other tensors are 8-channel ones
