@@ -42,10 +42,13 @@ class SRResNet(nn.Module):
     def __init__(self, scale: int = 4, n_blocks: int = 16, channels: int = 64, icnr: bool = True) -> None:
         super().__init__()
         for name, value in (("scale", scale), ("n_blocks", n_blocks), ("channels", channels)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"SRResNet: {name} must be a whole number of at least 1, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise ValueError(f"SRResNet: {name} must be a whole number, got {value!r}")
         if scale < 2 or scale & (scale - 1):
             raise ValueError(f"scale must be a power of two (2, 4, 8, ...), got {scale}")
+        for name, value in (("n_blocks", n_blocks), ("channels", channels)):
+            if value < 1:
+                raise ValueError(f"SRResNet: {name} must be at least 1, got {value}")
         self.scale, self.n_blocks, self.channels = scale, n_blocks, channels
         self.head = nn.Sequential(nn.Conv2d(3, channels, 9, padding=4), nn.PReLU())
         self.blocks = nn.Sequential(*[ResidualBlock(channels) for _ in range(n_blocks)])
