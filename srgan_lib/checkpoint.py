@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import torch
 from torch import nn
 
-from .files import atomic_write, default_file_mode, remove_stale_temps, try_lock
+from .files import atomic_write, default_file_mode, folder_problem, make_folder, remove_stale_temps, try_lock
 
 
 def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
@@ -54,21 +54,42 @@ def run_lock(folder: str | Path) -> Iterator[Path]:
     """Hold an OS lock (``flock`` on ``folder/.lock``) while a run writes into ``folder``.
 
     A second process that asks for the same folder gets :class:`RunFolderBusy` at once. The lock dies
-    with the process (even on SIGKILL), so a crash never leaves the folder locked. Inside the lock,
-    temporary files that a killed run left in the folder are removed. Without ``fcntl`` (Windows) the
-    folder is not locked.
+    with the process (even on SIGKILL), so a crash never leaves the folder locked; on the way out (a finished
+    run, or one that failed to start) the holder removes ``.lock`` too. Inside the lock, temporary files that a
+    killed run left in the folder are removed. A folder that cannot be made or written (a file in the way, a
+    read-only file system) is refused in one line. Without ``fcntl`` (Windows) the folder is not locked.
     """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, default_file_mode())
-    try:
+    folder = make_folder(folder, "choose another --out")
+    lock = folder / ".lock"
+    for _ in range(3):
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, default_file_mode())
+        except OSError as exc:
+            raise type(exc)(f"{folder}: cannot hold a run ({folder_problem(folder, exc)}); choose another --out") \
+                from exc
         if not try_lock(fd):
-            raise RunFolderBusy(f"{folder}: another srgan train is running in this folder (it holds {folder / '.lock'}); "
+            os.close(fd)
+            raise RunFolderBusy(f"{folder}: another srgan train is running in this folder (it holds {lock}); "
                                 "wait for it to finish or choose another --out")
+        if _same_file(fd, lock):
+            break
+        os.close(fd)  # the previous holder removed this .lock as we opened it: lock the new one
+    else:
+        raise RunFolderBusy(f"{folder}: another srgan train keeps taking this folder; choose another --out")
+    try:
         remove_stale_temps(folder)
         yield folder
     finally:
+        lock.unlink(missing_ok=True)  # while still held: a process that opened it before sees _same_file fail
         os.close(fd)  # releases the lock
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """True when the open ``fd`` is still the file at ``path`` (not one removed meanwhile)."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError:
+        return False
 
 
 def save_weights(model: nn.Module, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:

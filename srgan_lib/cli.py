@@ -15,6 +15,7 @@ library, whose messages name the file and the problem, propagate). ``SRGAN_DEBUG
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import warnings
@@ -86,6 +87,26 @@ def _run_info(args: argparse.Namespace) -> int:
 
 
 # --- shared helpers ------------------------------------------------------------------------------
+
+
+def finite_number(text: str) -> float:
+    """The argparse type of every float option: a finite number (``float`` alone takes ``nan`` and ``inf``, and a
+    NaN limit compares false with everything, which switches the limit off)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def weights_name(text: str) -> str:
+    """The argparse type of the weights options: not empty (an empty value would fall back to the default weights)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty value; give a bundled name or a weights file, or leave the option "
+                                         "out for the default")
+    return text
 
 
 def _example(*lines: str) -> str:
@@ -169,7 +190,7 @@ def _add_demo(parser: argparse.ArgumentParser) -> None:
                         help="bundled picture never seen in training (default astronaut)")
     parser.add_argument("-o", "--out", default="srgan_demo.png", help="figure file (default ./srgan_demo.png)")
     parser.add_argument("--overwrite", "--force", action="store_true", help="replace an existing figure")
-    parser.add_argument("--weights", nargs="+", metavar="W",
+    parser.add_argument("--weights", nargs="+", metavar="W", type=weights_name,
                         help="weights to show instead of the bundled ones (names or paths)")
     parser.add_argument("--size", type=int, default=256,
                         help="HR side of the crop used, the most textured window of the picture (default 256; "
@@ -258,8 +279,9 @@ def _add_upscale(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders (searched recursively)")
     parser.add_argument("-o", "--out", required=True,
                         help="output file (one input file) or folder (created if missing)")
-    parser.add_argument("--weights", help="bundled name (srresnet_x4, srgan_mse_x4) or a .safetensors/.pt path "
-                                          "(default: the first bundled weights present)")
+    parser.add_argument("--weights", type=weights_name,
+                        help="bundled name (srresnet_x4, srgan_mse_x4) or a .safetensors/.pt path "
+                             "(default: the first bundled weights present)")
     parser.add_argument("--scale", type=int, help="refuse weights of another scale")
     parser.add_argument("--tile", default="auto",
                         help="LR tile side in pixels, 'auto' (from the memory budget, default) or 'none'")
@@ -269,7 +291,7 @@ def _add_upscale(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true",
                         help="replace existing output files (two inputs that would write the same name are "
                              "refused even then)")
-    parser.add_argument("--max-megapixels", type=float, metavar="M", default=None,
+    parser.add_argument("--max-megapixels", type=finite_number, metavar="M", default=None,
                         help="refuse inputs above M megapixels (default 16: a 4096 x 4096 input, whose x4 output "
                              "is 805 MB; 0: no limit)")
     parser.add_argument("--device", default="auto", help="auto (default: CUDA, then MPS, then CPU), cpu, cuda, mps")
@@ -373,12 +395,31 @@ def _duration(seconds: float) -> str:
 LARGE_OUTPUT = 16_000_000
 
 
-def _progress(src, quiet: bool, model, scale: int, tile):
+#: A chosen ``--tile`` that makes an image this many times more work than ``--tile auto``, and at least
+#: :data:`SLOW_SECONDS` long, is warned about (with the estimate) before the work.
+SLOW_TILE_FACTOR, SLOW_SECONDS = 4.0, 60.0
+
+
+def _warn_slow_tile(src, model, h: int, w: int, tile, overlap) -> None:
+    """Warn, with the estimate, when the chosen ``--tile`` makes upscaling ``src`` long (``--tile 1``: hours)."""
+    from .upscale import estimate_seconds, tile_slowdown
+
+    if not isinstance(tile, int):
+        return
+    factor = tile_slowdown(model, h, w, tile, overlap)
+    if factor < SLOW_TILE_FACTOR:
+        return
+    seconds = estimate_seconds(model, h, w, tile=tile, overlap=overlap)
+    if seconds >= SLOW_SECONDS:
+        warnings.warn(f"{src}: --tile {tile} recomputes the context around every tile: expected about "
+                      f"{_duration(seconds)}, {factor:.0f} times --tile auto's {_duration(seconds / factor)}; "
+                      "pass a larger --tile (or auto)")
+
+
+def _progress(src, quiet: bool, model, scale: int, tile, overlap):
     """For a large image (:data:`LARGE_OUTPUT` pixels or more): print an estimate before the work and return a
     ``progress(done, total)`` callback that shows a bar of the output pixels done, updated after each tile.
-    ``None`` for small images (or ``quiet``)."""
-    import math
-
+    ``None`` for small images (or ``quiet``). A ``tile`` that makes the work long is warned about first."""
     from tqdm.auto import tqdm
 
     from .files import image_size
@@ -388,12 +429,13 @@ def _progress(src, quiet: bool, model, scale: int, tile):
         h, w = image_size(src)
     except (ValueError, OSError):
         return None  # upscale_file reports it
+    _warn_slow_tile(src, model, h, w, tile, overlap)
     s = scale
     total = h * w * s * s
     if quiet or total < LARGE_OUTPUT:
         return None
     side = plan_tiles(model)[0] if tile == "auto" else (tile or max(h, w))
-    seconds = estimate_seconds(model, h, w)
+    seconds = estimate_seconds(model, h, w, tile=tile, overlap=overlap)
     print(f"{src}: {w}x{h} -> {w * s}x{h * s} ({total / 1e6:.1f} megapixels, {total * 3 / 1e9:.2f} GB), "
           f"{math.ceil(h / side) * math.ceil(w / side)} tiles of {side} LR pixels; expected about "
           f"{_duration(seconds)} on {next(model.parameters()).device.type} (timed on a 64x64 probe)", file=sys.stderr)
@@ -405,6 +447,15 @@ def _progress(src, quiet: bool, model, scale: int, tile):
             bar.close()
 
     return progress
+
+
+def _file_problem(src, exc: BaseException) -> str:
+    """One line saying why ``src`` failed: the library's message (which names the file), else the file, the
+    exception's type and its message."""
+    message = " ".join(str(exc).split())
+    if not isinstance(exc, (ValueError, OSError)):
+        message = f"{type(exc).__name__}: {message}"
+    return message if str(src) in message else f"{src}: {message}"
 
 
 def _run_upscale(args: argparse.Namespace) -> int:
@@ -441,26 +492,35 @@ def _run_upscale(args: argparse.Namespace) -> int:
             print(f"precision: {str(dtype).removeprefix('torch.')} on {device}", file=sys.stderr)
     scale = scale_of(model)
     planned = _plan_outputs(jobs, single, out, scale, args.overwrite)
-    failures = []
+    failures, kept = [], []
     bar = tqdm(planned, unit="image", disable=args.quiet or len(planned) < 2, desc="upscale")
     for src, dst in bar:
+        if not single and not args.overwrite and dst.exists():  # an earlier (interrupted?) run's output: kept
+            kept.append(dst)
+            continue
         try:
             upscale_file(model, src, dst, overwrite=args.overwrite, tile=tile, overlap=args.overlap,
-                         max_megapixels=limit, progress=_progress(src, args.quiet, model, scale, tile))
-        except (ValueError, OSError) as exc:
+                         max_megapixels=limit, progress=_progress(src, args.quiet, model, scale, tile, args.overlap))
+        except Exception as exc:  # noqa: BLE001 - a bad file is listed and skipped, whatever the library raised
             if len(planned) == 1:
-                raise
+                if isinstance(exc, (ValueError, OSError, RuntimeError)):
+                    raise  # main() reports it in one line
+                raise CommandError(_file_problem(src, exc)) from exc
             failures.append(src)
-            tqdm.write(f"{PROG} upscale: skipped {' '.join(str(exc).split())}", file=sys.stderr)
+            tqdm.write(f"{PROG} upscale: skipped {_file_problem(src, exc)}", file=sys.stderr)
             continue
         if len(planned) == 1 and not args.quiet:
             print(dst)
     bar.close()
+    written = len(planned) - len(failures) - len(kept)
+    note = f"kept {len(kept)} existing outputs (pass --overwrite to redo them)" if kept else ""
     if failures:
-        raise CommandError(f"{len(failures)} of {len(planned)} images failed (listed above); "
-                           f"the other {len(planned) - len(failures)} were written to {out}")
+        raise CommandError(f"{len(failures)} of {len(planned)} images failed (listed above); {written} written to "
+                           f"{out}" + (f"; {note}" if note else ""))
+    if note:
+        print(f"{PROG} upscale: {note}", file=sys.stderr)
     if len(planned) > 1 and not args.quiet:
-        print(f"{len(planned)} images written to {out}")
+        print(f"{written} images written to {out}")
     return EXIT_OK
 
 
@@ -481,7 +541,7 @@ def _add_train(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", default="srresnet", choices=("srresnet", "srgan"), help="default srresnet")
     parser.add_argument("--out", help="run folder: last.pt, generator.safetensors (default runs/MODE-PRESET)")
     parser.add_argument("--steps", type=int, help="total steps (default: the preset's)")
-    parser.add_argument("--init", "--init-generator", dest="init_generator", metavar="WEIGHTS",
+    parser.add_argument("--init", "--init-generator", dest="init_generator", metavar="WEIGHTS", type=weights_name,
                         help="SRGAN: generator weights to start from, a bundled name or .safetensors (default "
                              "srresnet_x4, as section 3.2 starts from the MSE SRResNet); none: random weights")
     parser.add_argument("--val", help="validation set name or folder, e.g. Set5 (default: none)")
@@ -657,7 +717,7 @@ def _run_train(args: argparse.Namespace) -> int:
 def _add_evaluate(parser: argparse.ArgumentParser) -> None:
     parser.epilog = _example("srgan evaluate --weights srresnet_x4 --sets Set5 Set14 BSD100",
                              "srgan evaluate --weights runs/srresnet/generator.safetensors --sets Set5 --format csv")
-    parser.add_argument("--weights", nargs="+", default=None, metavar="W",
+    parser.add_argument("--weights", nargs="+", default=None, metavar="W", type=weights_name,
                         help="bundled names or paths (default: every bundled weight present)")
     parser.add_argument("--sets", nargs="+", default=["Set5", "Set14", "BSD100"], metavar="SET",
                         help="dataset names or folders of HR images (default Set5 Set14 BSD100)")
@@ -727,7 +787,12 @@ def _run_download(args: argparse.Namespace) -> int:
     if args.list or not args.names:
         return dl.main(["--list"] + (["--root", args.root] if args.root else []))
     for name in args.names:
-        print(dl.download(name, args.root, force=args.force))
+        spec = dl.REGISTRY[dl.resolve_name(name)]
+        try:
+            print(dl.download_spec(spec, args.root, force=args.force))
+        except dl.DownloadError as exc:  # one line: the URL once, then what to do
+            message = str(exc).replace("pass force=True", "pass --force")
+            raise CommandError(f"{message}; {dl.manual_hint(spec.name, args.root)}") from exc
     return EXIT_OK
 
 
@@ -735,7 +800,7 @@ def _run_download(args: argparse.Namespace) -> int:
 
 COMMANDS: tuple[Command, ...] = (
     Command("demo", "compare bicubic and the shipped weights on a picture", _add_demo, _run_demo),
-    Command("upscale", "upscale images or folders (tiled: any size)", _add_upscale, _run_upscale),
+    Command("upscale", "upscale images or folders (tiled; from 9x9 pixels up)", _add_upscale, _run_upscale),
     Command("train", "train SRResNet or SRGAN (resumable, torchrun-ready)", _add_train, _run_train),
     Command("evaluate", "PSNR/SSIM on Set5/Set14/BSD100 beside Table 2", _add_evaluate, _run_evaluate),
     Command("download", "download evaluation and training datasets", _add_download, _run_download),

@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 
-from .files import IMAGE_SUFFIXES
+from .files import IMAGE_SUFFIXES, describe_write_error, make_folder
 
 #: Environment variable naming the data root.
 DATA_ENV = "SRGAN_DATA"
@@ -289,6 +289,14 @@ def offline_instructions(name: str, root: str | os.PathLike[str] | None = None) 
     return "\n".join(lines)
 
 
+def manual_hint(name: str, root: str | os.PathLike[str] | None = None) -> str:
+    """One line of advice after a failed download of ``name`` (the command line's; the full steps are
+    :func:`offline_instructions`)."""
+    spec = REGISTRY[resolve_name(name)]
+    return (f"try again later, or put its {spec.image_count} images in {dataset_path(name, root)}/ by hand "
+            f"(python -m srgan_lib.download {spec.name} lists the steps when it fails)")
+
+
 #: The repository checkout this module sits in (meaningful only when ``pyproject.toml`` is beside it).
 _REPO = Path(__file__).resolve().parent.parent
 
@@ -427,16 +435,17 @@ def _fetch_once(url: str, dest: Path, timeout: float, progress: bool, expected_s
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and have:  # range past the end: start again from zero
             dest.unlink()
-            raise _Retryable(f"HTTP 416 for a resumed download of {url}") from exc
+            raise _Retryable("HTTP 416 for a resumed download") from exc
         if exc.code in _RETRY_STATUS:
-            raise _Retryable(f"HTTP {exc.code} {exc.reason} from {url}") from exc
-        raise DownloadError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
+            raise _Retryable(f"HTTP {exc.code} {exc.reason}") from exc
+        raise DownloadError(f"HTTP {exc.code} {exc.reason}") from exc
     except urllib.error.URLError as exc:
+        reason = getattr(exc.reason, "strerror", None) or exc.reason  # "Connection refused", not "[Errno 111] ..."
         if isinstance(exc.reason, socket.gaierror):  # no DNS: offline; retrying will not help
-            raise DownloadError(f"{url}: cannot resolve the host ({exc.reason}); are you offline?") from exc
-        raise _Retryable(f"{url}: {exc.reason}") from exc
+            raise DownloadError(f"cannot resolve the host ({reason}); are you offline?") from exc
+        raise _Retryable(str(reason)) from exc
     except (ConnectionError, TimeoutError, socket.timeout, http.client.HTTPException) as exc:
-        raise _Retryable(f"{url}: {type(exc).__name__}: {exc}") from exc
+        raise _Retryable(f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}") from exc
     with resp:
         status = getattr(resp, "status", 200)
         if have and status == 206 and _content_range_start(resp.headers.get("Content-Range")) == have:
@@ -454,7 +463,7 @@ def _fetch_once(url: str, dest: Path, timeout: float, progress: bool, expected_s
                     try:
                         chunk = resp.read(_CHUNK)
                     except (ConnectionError, TimeoutError, socket.timeout, http.client.HTTPException) as exc:
-                        raise _Retryable(f"{url}: connection lost after {have + got} bytes "
+                        raise _Retryable(f"connection lost after {have + got} bytes "
                                          f"({type(exc).__name__}: {exc})") from exc
                     if not chunk:
                         break
@@ -464,31 +473,33 @@ def _fetch_once(url: str, dest: Path, timeout: float, progress: bool, expected_s
         finally:
             bar.close()
     if total is not None and have + got < total:
-        raise _Retryable(f"{url}: connection closed after {have + got} of {total} bytes")
+        raise _Retryable(f"connection closed after {have + got} of {total} bytes")
 
 
 def _fetch(file: RemoteFile, dest: Path, *, retries: int, backoff: float, timeout: float,
            progress: bool) -> None:
     """Fetch ``file`` into ``dest``: each mirror in turn, each with up to ``retries`` retries after
-    retryable failures (waiting ``backoff * 2**k`` seconds, at most 60), resuming where it stopped."""
-    problems: list[str] = []
+    retryable failures (waiting ``backoff * 2**k`` seconds, at most 60), resuming where it stopped. The error
+    names each URL once, with its number of attempts and the last problem."""
+    tried: list[str] = []
     for url in file.urls:
         if dest.exists():
             dest.unlink()  # never splice bytes from two mirrors
+        attempts, last = 0, ""
         for attempt in range(retries + 1):
+            attempts += 1
             try:
                 _fetch_once(url, dest, timeout, progress, file.size)
                 return
             except _Retryable as exc:
-                problems.append(str(exc))
+                last = str(exc)
                 if attempt < retries:
                     time.sleep(min(backoff * 2**attempt, 60.0))
-            except DownloadError as exc:
-                problems.append(str(exc))
+            except DownloadError as exc:  # not worth retrying (HTTP 404, no DNS)
+                last = str(exc)
                 break
-    detail = "\n  ".join(problems[-6:])
-    raise DownloadError(f"could not download {file.filename} (tried {len(file.urls)} mirror(s), "
-                        f"{retries + 1} attempt(s) each):\n  {detail}")
+        tried.append(f"{url} ({attempts} attempt{'s' * (attempts > 1)}; last: {last})")
+    raise DownloadError(f"could not download {file.filename} from {'; '.join(tried)}")
 
 
 def _digest(path: Path, algorithm: str) -> str:
@@ -547,6 +558,8 @@ def _extract(archive: Path, dest: Path) -> None:
     except DownloadError:
         raise
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise  # the disk (full, read-only), not the archive: download_spec says so
         raise DownloadError(f"{archive.name}: corrupt archive ({type(exc).__name__}: {exc})") from exc
 
 
@@ -604,8 +617,10 @@ def download_spec(spec: DatasetSpec, root: str | os.PathLike[str] | None = None,
         The dataset folder.
 
     Raises:
-        DownloadError: a file could not be fetched, failed verification, or the archive is corrupt or
-            lacks files. Nothing is left behind: no temporary files, no partial dataset.
+        DownloadError: a file could not be fetched (the message names each URL once, with its attempts), failed
+            verification, the archive is corrupt or lacks files, or the disk is full. Nothing is left behind: no
+            temporary files, no partial dataset.
+        OSError: ``root`` cannot be a folder (a file in the way, a read-only file system), in one line.
     """
     base = data_root(root)
     target = base / spec.name
@@ -615,7 +630,17 @@ def download_spec(spec: DatasetSpec, root: str | os.PathLike[str] | None = None,
             return target
         raise DownloadError(f"{target}: exists but holds {found} of {spec.image_count} images; "
                             f"pass force=True to replace it (the old folder is kept until the new one is in place)")
-    base.mkdir(parents=True, exist_ok=True)
+    make_folder(base, f"choose another data root (--root DIR, or {DATA_ENV})")
+    try:
+        return _install(spec, base, target, retries=retries, backoff=backoff, timeout=timeout, progress=progress)
+    except OSError as exc:  # a full disk, a read-only root: the folder's problem, not the download's
+        raise DownloadError(f"{base}: could not write the download ({describe_write_error(exc)}); nothing was "
+                            f"installed") from exc
+
+
+def _install(spec: DatasetSpec, base: Path, target: Path, **fetch) -> Path:
+    """:func:`download_spec`'s work: fetch, verify and extract in a temporary folder of ``base``, then rename it
+    into ``target`` (the old one kept until the new one is in place)."""
     tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{spec.name}-", dir=base))
     try:
         fetched = tmp / "download"
@@ -623,7 +648,7 @@ def download_spec(spec: DatasetSpec, root: str | os.PathLike[str] | None = None,
         sources = []
         for file in spec.files:
             path = fetched / file.filename
-            _fetch(file, path, retries=retries, backoff=backoff, timeout=timeout, progress=progress)
+            _fetch(file, path, **fetch)
             digests = _verify_file(path, file)
             sources.append({"file": file.filename, "urls": list(file.urls), "bytes": path.stat().st_size, **digests})
         if spec.kind == "archive":

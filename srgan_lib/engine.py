@@ -12,7 +12,9 @@ named point (``self.engine.step(...)``, ``self.engine.wrap(...)``, ``run.check(.
 - the GAN recipe's options that are not in the paper: an exponential moving average of G (``ema_decay``),
   ``freeze_bn`` (:meth:`Engine.train_mode`), D's random window (``d_shift``, :meth:`Engine.d_window`) and the
   VGG factor measured by the paper's criterion (``vgg_rescale="auto"``, :meth:`Engine.measure_vgg_rescale`);
-- exact resume: the scalers, the average and every RNG state go into the checkpoint (:meth:`Engine.state_dict`);
+- exact resume: the scalers, the average, every RNG state and the sums not yet logged go into the checkpoint
+  (:meth:`Engine.state_dict`), and data loading never draws from the global RNGs, so a resumed run's weights,
+  optimizers, random states and history equal an uninterrupted run's (all but ``sec_per_step``, a clock reading);
 - a run's safety (:class:`Session`): SIGINT saves before stopping, and health checks (non-finite losses, a
   discriminator stuck at 100 % or at chance) raise :class:`TrainingDiverged` naming the checkpoint to go back to;
 - precise BN (:meth:`Engine.recalibrate_bn`);
@@ -73,6 +75,8 @@ class Engine:
         nets = ("g", "d") if config.mode == "srgan" else ("g",)
         self.scalers = {n: torch.amp.GradScaler("cuda", enabled=fp16) for n in nets}  # one per network
         self.ema: AveragedModel | None = None
+        self.run: Session | None = None  # the fit in progress: its unlogged sums go into checkpoints
+        self._resumed_sums: dict[str, Any] | None = None  # a checkpoint's, for the next session
 
     # -- models ---------------------------------------------------------------------------------------
     def place(self, model: nn.Module) -> nn.Module:
@@ -116,8 +120,11 @@ class Engine:
         torchrun each process its own samples, and a resumed run sees what an uninterrupted one would."""
         c = self.config
         sampler = _IndexRange(first, last, c.batch_size, self.rank, self.world)
+        # its own generator: a loader draws its workers' base seed from it, which would otherwise advance torch's
+        # global one, once per fit (a resumed run's saved random state would differ from an uninterrupted one's)
         loader = DataLoader(dataset, batch_size=c.batch_size, sampler=sampler, num_workers=c.num_workers,
-                            pin_memory=self.device.type == "cuda", persistent_workers=False, drop_last=False)
+                            pin_memory=self.device.type == "cuda", persistent_workers=False, drop_last=False,
+                            generator=torch.Generator().manual_seed(c.seed))
         for lr, hr in loader:
             yield (lr.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format),
                    hr.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format))
@@ -173,9 +180,12 @@ class Engine:
 
     # -- checkpoints ----------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """The checkpoint's share of the extras: ``scaler_g`` (and ``scaler_d``), ``rng``, ``generator_ema``."""
+        """The checkpoint's share of the extras: ``scaler_g`` (and ``scaler_d``), ``rng``, ``generator_ema``, and
+        ``log_sums``, the sums of the steps since the last log (so a resumed run logs the same means)."""
         state: dict[str, Any] = {f"scaler_{n}": s.state_dict() for n, s in self.scalers.items()}
         state["rng"] = rng_state()
+        if self.run is not None:
+            state["log_sums"] = self.run.unlogged()
         if self.ema is not None:
             state["generator_ema"] = self.ema.state_dict()
         return state
@@ -191,6 +201,7 @@ class Engine:
                 warnings.warn(f"{path}: the checkpoint holds no moving average of G (it was saved with ema_decay=0); "
                               "the average starts from the resumed generator", stacklevel=3)
         set_rng_state(state["rng"])
+        self._resumed_sums = state.get("log_sums")
 
     # -- around the loop ------------------------------------------------------------------------------
     def check_start(self, step: int) -> None:
@@ -211,9 +222,14 @@ class Engine:
         between steps, a progress bar, running means of the logged values, health checks."""
         with _stop_on_sigint() as flag:
             run = Session(self, first, last, flag)
+            if self._resumed_sums is not None:
+                run.resume(self._resumed_sums)
+                self._resumed_sums = None
+            self.run = run
             try:
                 yield run
             finally:
+                self.run = None
                 run.bar.close()
 
     @torch.no_grad()
@@ -273,6 +289,19 @@ class Session:
             self._counts[k] = self._counts.get(k, 0) + 1
         self._n += 1
         self.bar.update(1)
+
+    def unlogged(self) -> dict[str, Any]:
+        """The sums, counts and seconds of the steps since the last log, as a checkpoint stores them."""
+        return {"sums": dict(self._sums), "counts": dict(self._counts), "steps": self._n,
+                "seconds": time.perf_counter() - self._t0}
+
+    def resume(self, saved: dict[str, Any]) -> None:
+        """Continue the sums :meth:`unlogged` saved, so the first log after a resume averages the same steps (and
+        gives the same numbers) as an uninterrupted run's; ``sec_per_step`` leaves out the time between."""
+        device = self.engine.device
+        self._sums = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in saved["sums"].items()}
+        self._counts, self._n = dict(saved["counts"]), int(saved["steps"])
+        self._t0 = time.perf_counter() - float(saved["seconds"])
 
     def log(self, **extra: float) -> dict[str, float]:
         """The means since the last log, then ``extra`` and ``sec_per_step``; starts the next sums."""

@@ -90,22 +90,34 @@ def _open_checked(path: Path):
         raise FileNotFoundError(f"{path}: file not found")
     if path.is_dir():
         raise ValueError(f"{path}: is a folder, not an image file")
+    if not path.is_file():  # a FIFO would block Image.open, a device or socket is no image either
+        raise ValueError(f"{path}: not a regular file (a pipe, device or socket); pass an image file")
     if path.stat().st_size == 0:
         raise ValueError(f"{path}: empty file (0 bytes), not an image")
     try:
         return Image.open(path)
     except UnidentifiedImageError as exc:
         raise ValueError(f"{path}: not an image file (or a format Pillow cannot read)") from exc
-    except Image.DecompressionBombError as exc:
-        raise ValueError(f"{path}: too many pixels to decode safely ({exc})") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ValueError(f"{path}: corrupt image header ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - Pillow's plugins raise many kinds (SyntaxError, struct.error, ...)
+        raise _pillow_error(path, "corrupt image header", exc) from exc
+
+
+def _pillow_error(path: Path, problem: str, exc: BaseException) -> BaseException:
+    """The error to raise for any exception Pillow gave while reading ``path``: ``ValueError`` naming the file
+    (too many pixels, or ``problem``); a ``MemoryError`` stays itself."""
+    from PIL import Image
+
+    if isinstance(exc, MemoryError):
+        return exc
+    if isinstance(exc, Image.DecompressionBombError):
+        return ValueError(f"{path}: too many pixels to decode safely ({exc})")
+    return ValueError(f"{path}: {problem} ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})")
 
 
 def read_with_mode(path: str | Path) -> tuple[np.ndarray, np.ndarray | None, str]:
     """:func:`read_rgb_alpha` plus the file's Pillow mode (``"L"`` for a grayscale file, one of
     :data:`GRAY_MODES` for any single-channel file), from one open."""
-    from PIL import Image, ImageOps
+    from PIL import ImageOps
 
     path = Path(path)
     im = _open_checked(path)
@@ -114,10 +126,8 @@ def read_with_mode(path: str | Path) -> tuple[np.ndarray, np.ndarray | None, str
             mode = im.mode
             im.load()  # decode now, so that truncated data fails here, with the file's name
             im = ImageOps.exif_transpose(im)
-    except Image.DecompressionBombError as exc:
-        raise ValueError(f"{path}: too many pixels to decode safely ({exc})") from exc
-    except (OSError, SyntaxError, ValueError, EOFError, KeyError, IndexError, TypeError) as exc:
-        raise ValueError(f"{path}: truncated or corrupt image data ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - whatever a plugin raises on a damaged file
+        raise _pillow_error(path, "truncated or corrupt image data", exc) from exc
     return (*_convert_mode(im, path), mode)
 
 
@@ -192,7 +202,10 @@ def image_header(path: str | Path) -> tuple[int, int, int]:
     name the file (missing, a folder, empty, not an image, a corrupt header)."""
     path = Path(path)
     with _open_checked(path) as im:
-        return im.size[0], im.size[1], int(getattr(im, "n_frames", 1))
+        try:  # counting frames seeks through the file: a truncated GIF or TIFF fails here
+            return im.size[0], im.size[1], int(getattr(im, "n_frames", 1))
+        except Exception as exc:  # noqa: BLE001 - IndexError, TypeError, struct.error, ... from the plugins
+            raise _pillow_error(path, "truncated or corrupt image (its frames cannot be counted)", exc) from exc
 
 
 def find_images(folder: str | Path, *, suffixes: Iterable[str] = IMAGE_SUFFIXES,
@@ -290,12 +303,51 @@ def remove_stale_temps(folder: "str | os.PathLike[str]", names: "str | Iterable[
 
 
 def describe_write_error(exc: BaseException) -> str:
-    """A short reason for a failed write: "the disk is full" for ENOSPC (also torch's
-    ``PytorchStreamWriter failed writing`` RuntimeError), otherwise the OS's own words."""
-    if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "write failed" in str(exc) \
-            or "failed writing" in str(exc):
+    """A short reason for a failed write: "the disk is full" for ENOSPC (also torch's RuntimeErrors from its
+    zip writer, ``inline_container.cc``: ``PytorchStreamWriter failed writing`` or ``unexpected pos``, what
+    ``torch.save`` says on a full disk), "read-only file system" for EROFS, otherwise the OS's own words."""
+    text = str(exc)
+    if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "write failed" in text \
+            or "failed writing" in text or "inline_container.cc" in text:
         return "the disk is full (or over quota): free some space or write somewhere else"
-    return getattr(exc, "strerror", None) or " ".join(str(exc).split())[:200]
+    if getattr(exc, "errno", None) == errno.EROFS:
+        return "read-only file system"
+    return getattr(exc, "strerror", None) or " ".join(text.split())[:200]
+
+
+def folder_problem(path: "str | os.PathLike[str]", exc: BaseException | None = None) -> str:
+    """Why files cannot be made in the folder ``path``, in a few words: a file where it or one of its parents
+    should be a folder, a read-only file system, no permission, a full disk (``exc``: the error seen, if any)."""
+    path = Path(path)
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                return f"{p} is a file, not a folder"
+            break
+    if exc is not None and getattr(exc, "errno", None) not in (errno.EACCES, errno.EPERM):
+        return describe_write_error(exc)
+    try:
+        if os.statvfs(p).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    except (OSError, AttributeError):  # no statvfs (Windows)
+        pass
+    return "no permission to write there"
+
+
+def make_folder(path: "str | os.PathLike[str]", advice: str) -> Path:
+    """Create the folder ``path`` (and its parents) if it is missing, and check that files can be made in it.
+
+    A failure is one line: the path, the reason (:func:`folder_problem`: a file in the way, a read-only file
+    system, no permission, a full disk) and ``advice``, what to do (e.g. "choose another --out"). The error keeps
+    its kind (``NotADirectoryError``, ``FileExistsError``, ``PermissionError``, ...), never the OS's raw words."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise type(exc)(f"{path}: cannot be used as a folder ({folder_problem(path, exc)}); {advice}") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise PermissionError(f"{path}: cannot write in this folder ({folder_problem(path)}); {advice}")
+    return path
 
 
 def _exists_error(path: Path) -> FileExistsError:

@@ -24,8 +24,8 @@ from typing import List, Sequence, Union
 import numpy as np
 from tqdm.auto import tqdm
 
-from .download import data_root
-from .files import as_rgb_uint8, atomic_write, image_size, read_rgb, remove_stale_temps
+from .download import DATA_ENV, data_root
+from .files import as_rgb_uint8, atomic_write, image_size, make_folder, read_rgb, remove_stale_temps
 
 #: Without ``max_memory_bytes``, images are kept decoded in memory while they need at most this
 #: fraction of the machine's physical memory (4 GiB where it cannot be read).
@@ -93,7 +93,10 @@ class LazyImages(Sequence):
 #: :func:`load_images` (``prepare=None``) prepares a memory-mapped file (:func:`prepare_images`)
 #: when the decoded images need more than this many bytes; smaller sets are decoded into memory.
 PREPARE_ABOVE_BYTES = 256 * 2**20
-_PREPARED_VERSION = 1  # bump when the file layout changes: older files are then prepared again
+_PREPARED_VERSION = 2  # bump when the file layout or the key changes: older files are then prepared again
+#: Bytes read from the start and from the end of each image file for :func:`prepared_key` (a PNG ends with the
+#: checksum of all its pixels; a 2K DIV2K photograph is about 4 MB, so 800 of them cost 25 MB of reads).
+KEY_EDGE_BYTES = 16 * 2**10
 
 
 class MappedImages(Sequence):
@@ -127,7 +130,11 @@ class MappedImages(Sequence):
 
     def __getitem__(self, k: int) -> np.ndarray:  # type: ignore[override]
         (h, w), start = self.sizes[k], self.offsets[k]
-        return self._array()[start : start + h * w * 3].reshape(h, w, 3)  # a view, no copy
+        view = self._array()[start : start + h * w * 3]
+        if view.size != h * w * 3:
+            raise ValueError(f"{self.data_file}: image {k} ({self.paths[k]}, {w}x{h}) lies beyond the end of the "
+                             "file; delete the file and its .json index to prepare the images again")
+        return view.reshape(h, w, 3)  # a view, no copy
 
     def subset(self, keep: Sequence[int]) -> "MappedImages":
         """The images at indices ``keep`` (same file)."""
@@ -142,12 +149,26 @@ class MappedImages(Sequence):
         return state
 
 
+def _edges_digest(path: Path, size: int) -> str:
+    """SHA-256 of the first and the last :data:`KEY_EDGE_BYTES` of a file (the whole file when it is small)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        h.update(fh.read(KEY_EDGE_BYTES))
+        if size > KEY_EDGE_BYTES:
+            fh.seek(max(KEY_EDGE_BYTES, size - KEY_EDGE_BYTES))
+            h.update(fh.read(KEY_EDGE_BYTES))
+    return h.hexdigest()[:16]
+
+
 def _prepared_key(paths: Sequence[Path]) -> tuple[str, list[dict]]:
-    """A digest of the files' resolved paths, byte sizes and modification times, and those entries."""
+    """A digest of the files' resolved paths, byte sizes, modification times and the hash of their first and last
+    :data:`KEY_EDGE_BYTES` (so a file rewritten with the same size and time is seen: a PNG's tail holds the
+    checksum of all its pixels; a JPEG or BMP changed only in its middle is not), and those entries."""
     entries = []
     for p in paths:
         st = p.stat()
-        entries.append({"path": str(p.resolve()), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns})
+        entries.append({"path": str(p.resolve()), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns,
+                        "edges": _edges_digest(p, st.st_size)})
     blob = json.dumps([_PREPARED_VERSION, entries], sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:20], entries
 
@@ -163,9 +184,15 @@ def _load_prepared(index_file: Path, key: str, paths: Sequence[Path]) -> MappedI
         if data.dtype != np.uint8 or data.shape != (int(index["total_bytes"]),):
             return None
         files = index["files"]
-        return MappedImages(data_file, paths, [(f["height"], f["width"]) for f in files], [f["offset"] for f in files])
+        sizes, offsets = [(int(f["height"]), int(f["width"])) for f in files], [int(f["offset"]) for f in files]
     except (OSError, ValueError, KeyError, TypeError):
         return None  # missing, truncated or foreign: prepare again
+    ends = np.cumsum([0] + [h * w * 3 for h, w in sizes]).tolist()
+    if len(files) != len(paths) or offsets != ends[:-1] or ends[-1] != int(index["total_bytes"]):
+        warnings.warn(f"{index_file}: its offsets and sizes do not lay the {len(paths)} images out one after the "
+                      "other in its data file (damaged or edited); preparing the images again", stacklevel=3)
+        return None
+    return MappedImages(data_file, paths, sizes, offsets)
 
 
 def _remove_stale(cache_dir: Path, source: str, keep_key: str) -> None:
@@ -193,8 +220,11 @@ def prepare_images(
     per patch. Layout: ``<cache_dir>/<folder>-<key>.npy`` holds every image's ``H * W * 3`` bytes
     (:func:`srgan_lib.files.read_rgb` pixels, row-major) one after the other; ``<folder>-<key>.json`` (the index) holds
     each file's offset, size, byte count and modification time. ``key`` digests the files' paths,
-    byte sizes and modification times, so adding, removing, replacing or touching a file makes a new
-    preparation (and the old one of the same folder is deleted).
+    byte sizes, modification times and the hash of their first and last 16 KiB (:data:`KEY_EDGE_BYTES`), so
+    adding, removing, replacing or touching a file makes a new preparation (and the old one of the same folder is
+    deleted), and so does a file rewritten in place with the same size and time, unless only its middle changed
+    (possible for a JPEG or BMP; a PNG ends with the checksum of all its pixels). An index that does not lay its
+    images out one after the other is set aside with a warning.
 
     Memory: images are decoded and written one at a time, so the process holds one decoded image
     (about 8 MB for 2K) whatever the number of files. Disk: the decoded size (800 images of 2040 x 1356:
@@ -215,6 +245,7 @@ def prepare_images(
 
     Raises:
         ValueError: a file is not a readable image (the message names it).
+        OSError: ``cache_dir`` cannot be made or written (a file in the way, read-only, full), in one line.
     """
     paths = [Path(p) for p in paths]
     if not paths:
@@ -226,7 +257,8 @@ def prepare_images(
     found = _load_prepared(index_file, key, paths)
     if found is not None:
         return found
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(cache_dir, f"set {DATA_ENV} to a writable folder, or pass cache_dir (prepare=False decodes the "
+                           "images without it)")
     _remove_stale(cache_dir, source, key)
     sizes = [image_size(p) for p in paths]  # headers only: a bad file fails here, by name
     offsets = np.concatenate([[0], np.cumsum([h * w * 3 for h, w in sizes])]).tolist()

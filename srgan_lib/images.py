@@ -58,9 +58,15 @@ def uint8_to_tensor(img: np.ndarray) -> torch.Tensor:
 
 
 def tensor_to_uint8(x: torch.Tensor) -> np.ndarray:
-    """``(3, H, W)`` float in [0, 1] -> ``(H, W, 3)`` uint8, rounded half up and clamped."""
+    """``(3, H, W)`` float in [0, 1] -> ``(H, W, 3)`` uint8, rounded half up and clamped. NaN and infinite
+    values are refused (``ValueError``): clamping would write them as black or white pixels."""
     if x.ndim != 3:
         raise ValueError(f"expected a (C, H, W) tensor, got shape {tuple(x.shape)}")
-    y = (x.detach().float().cpu().clamp(0, 1) * 255.0 + 0.5).floor().to(torch.uint8)
+    y = x.detach().float().cpu()
+    bad = int(y.numel() - torch.isfinite(y).sum())
+    if bad:
+        raise ValueError(f"tensor_to_uint8: {bad} value(s) are NaN or infinite, which no pixel value stands for; "
+                         "replace them (e.g. torch.nan_to_num) first")
+    y = (y.clamp(0, 1) * 255.0 + 0.5).floor().to(torch.uint8)
     return y.permute(1, 2, 0).numpy()
 

@@ -30,15 +30,25 @@ from torch import nn
 from .layers import ResidualBlock, SubPixelUpsample
 
 LEAKY_SLOPE = 0.2  # LeakyReLU alpha, Figure 4
+#: The largest generators weight files may describe (and ``srgan train`` builds): a file claiming more is refused
+#: before anything is allocated (:func:`srgan_lib.weights.generator_config`). The paper's: 16 blocks, 64 channels.
+MAX_BLOCKS, MAX_CHANNELS = 256, 1024
 
 
 class SRResNet(nn.Module):
-    """The paper's generator. ``scale`` must be a power of two (x2, x4, x8: one x2 block per factor 2)."""
+    """The paper's generator. ``scale`` must be a power of two (x2, x4, x8: one x2 block per factor 2);
+    ``n_blocks`` and ``channels`` whole numbers of at least 1."""
 
     def __init__(self, scale: int = 4, n_blocks: int = 16, channels: int = 64, icnr: bool = True) -> None:
         super().__init__()
+        for name, value in (("scale", scale), ("n_blocks", n_blocks), ("channels", channels)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise ValueError(f"SRResNet: {name} must be a whole number, got {value!r}")
         if scale < 2 or scale & (scale - 1):
             raise ValueError(f"scale must be a power of two (2, 4, 8, ...), got {scale}")
+        for name, value in (("n_blocks", n_blocks), ("channels", channels)):
+            if value < 1:
+                raise ValueError(f"SRResNet: {name} must be at least 1, got {value}")
         self.scale, self.n_blocks, self.channels = scale, n_blocks, channels
         self.head = nn.Sequential(nn.Conv2d(3, channels, 9, padding=4), nn.PReLU())
         self.blocks = nn.Sequential(*[ResidualBlock(channels) for _ in range(n_blocks)])
@@ -52,6 +62,9 @@ class SRResNet(nn.Module):
         return {"scale": self.scale, "n_blocks": self.n_blocks, "channels": self.channels}
 
     def forward(self, lr: torch.Tensor) -> torch.Tensor:
+        if lr.ndim != 4 or lr.shape[1] != 3:
+            raise ValueError(f"SRResNet takes (N, 3, h, w) RGB images in [0, 1], got shape {tuple(lr.shape)}; "
+                             "repeat a gray channel three times first")
         skip = self.head(lr)  # (N, 3, h, w) -> (N, 64, h, w)
         x = self.post(self.blocks(skip)) + skip  # (N, 64, h, w)
         x = self.upsample(x)  # (N, 64, h*scale, w*scale)

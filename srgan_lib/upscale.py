@@ -1,5 +1,5 @@
-"""Plumbing, not part of the lesson: inference on images of any size, the generator on the whole image or in
-overlapping tiles.
+"""Plumbing, not part of the lesson: inference on images of any size (from :data:`MIN_SIDE` pixels a side), the
+generator on the whole image or in overlapping tiles.
 
 The generator (Figure 4) is fully convolutional, so a tile that carries enough context around it gives
 the same output pixels as the whole image; tiles keep memory bounded whatever the input size. BN uses
@@ -56,6 +56,9 @@ CPU_CHUNK_MAX = 80
 #: Smallest input side accepted by :func:`check_input_size`: below the 9 x 9 head kernel every output
 #: pixel is mostly made from zero padding.
 MIN_SIDE = 9
+#: Generator outputs (range [-1, 1], section 3.2) beyond this magnitude in *every* value of a tile are refused as
+#: broken weights: a trained network overshoots its range by a few hundredths, never by a whole range everywhere.
+SATURATED = 2.0
 
 
 # -- the network prepared for inference -------------------------------------------------------------
@@ -207,10 +210,10 @@ def _inference_model(model: nn.Module) -> nn.Module:
     return cached[1]
 
 
-def estimate_seconds(model: nn.Module, h: int, w: int, probe: int = 64) -> float:
-    """Rough seconds to upscale an ``h x w`` LR image on the model's device: one forward pass of a ``probe x
-    probe`` patch is timed (after a warm-up pass) and scaled by the LR pixels, context around tiles included
-    (:func:`plan_tiles`). A small probe runs less efficiently than a large image, so this errs on the long side."""
+def seconds_per_pixel(model: nn.Module, probe: int = 64) -> float:
+    """Seconds of network work per LR pixel on the model's device and in its precision: one forward pass of a
+    ``probe x probe`` patch, timed after a warm-up pass. A small probe runs less efficiently than a large image, so
+    this errs on the long side."""
     import time
 
     weight = next(model.parameters())
@@ -226,12 +229,32 @@ def estimate_seconds(model: nn.Module, h: int, w: int, probe: int = 64) -> float
         fast(x)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
-        per_pixel = (time.perf_counter() - t0) / probe**2
-    tile = plan_tiles(model, device=device)[0]
-    ctx = receptive_field_radius(model) if max(h, w) > tile else 0
-    th, tw = min(tile, h), min(tile, w)
-    overhead = (th + 2 * ctx) * (tw + 2 * ctx) / (th * tw) if ctx else 1.0  # trunk recomputed in the overlaps
-    return per_pixel * h * w * overhead
+        return (time.perf_counter() - t0) / probe**2
+
+
+def _tiling_overhead(model: nn.Module, h: int, w: int, tile: int | str | None, overlap: int | None) -> float:
+    """:func:`tile_overhead` of :func:`upscale_pieces`' tiles: ``"auto"`` from :func:`plan_tiles`, ``None`` one pass;
+    the context is ``overlap`` or the receptive field."""
+    if tile is None:
+        return 1.0
+    if tile == "auto":
+        tile = plan_tiles(model, device=next(model.parameters()).device)[0]
+    ctx = receptive_field_radius(model) if overlap is None else int(overlap)
+    return tile_overhead(h, w, int(tile), ctx)
+
+
+def estimate_seconds(model: nn.Module, h: int, w: int, probe: int = 64, tile: int | str | None = "auto",
+                     overlap: int | None = None) -> float:
+    """Rough seconds to upscale an ``h x w`` LR image on the model's device: :func:`seconds_per_pixel` times the LR
+    pixels the network runs over, the context that tiles of ``tile`` recompute included (arguments as
+    :func:`upscale_pieces`; :func:`tile_overhead`)."""
+    return seconds_per_pixel(model, probe) * h * w * _tiling_overhead(model, h, w, tile, overlap)
+
+
+def tile_slowdown(model: nn.Module, h: int, w: int, tile: int, overlap: int | None = None) -> float:
+    """How many times more network work tiles of ``tile`` LR pixels cost than ``tile="auto"`` for an ``h x w``
+    image (``srgan upscale`` warns when a chosen ``--tile`` makes a run long this way)."""
+    return _tiling_overhead(model, h, w, tile, overlap) / _tiling_overhead(model, h, w, "auto", overlap)
 
 
 # -- receptive field ---------------------------------------------------------------------------------
@@ -329,6 +352,16 @@ def _spans(length: int, tile: int) -> list[tuple[int, int]]:
     return [(a, min(a + step, length)) for a in range(0, length, step)]
 
 
+def tile_overhead(h: int, w: int, tile: int, ctx: int) -> float:
+    """LR pixels the network reads per pixel of an ``h x w`` image cut into tiles of ``tile`` with ``ctx`` pixels of
+    context around each, clipped at the image's edges: 1.0 for one tile; ``(81 / 1)**2`` in the middle of a large
+    image for ``tile=1`` and the paper network's 40 pixels. The windows are a grid, so the two axes multiply."""
+    def covered(length: int) -> int:  # rows (or columns) read by the tiles of one axis, context included
+        return sum(min(b + ctx, length) - max(a - ctx, 0) for a, b in _spans(length, tile))
+
+    return covered(h) * covered(w) / (h * w)
+
+
 # -- the forward passes ------------------------------------------------------------------------------
 
 Piece = tuple[int, int, torch.Tensor]  # (top, left) in HR pixels, (N, 3, hh, ww) in [0, 1]
@@ -342,11 +375,16 @@ def _windows(h: int, w: int, tile: int, ctx: int) -> Iterator[tuple[int, int, in
 
 
 def _checked_unit(out: torch.Tensor, top: int) -> torch.Tensor:
-    """Generator output ``[-1, 1]`` -> ``[0, 1]``, refusing NaN/inf (which clamping would hide or keep)."""
+    """Generator output ``[-1, 1]`` -> ``[0, 1]``, refusing NaN/inf and outputs saturated everywhere (beyond
+    :data:`SATURATED` in every value), which clamping would hide as a black, white or two-colour image."""
     out = out.float()
     if not bool(torch.isfinite(out).all()):
         raise ValueError(f"the generator's output holds NaN or infinite values (from LR row {top} on): its weights "
                          "are broken or the input is extreme; nothing was written")
+    if bool((out.abs() > SATURATED).all()):
+        raise ValueError(f"the generator's output is saturated everywhere (from LR row {top} on, every value beyond "
+                         f"+-{SATURATED:g} where [-1, 1] is expected): its weights are broken (absurdly scaled?); "
+                         "nothing was written")
     return model_to_unit(out)
 
 
@@ -472,6 +510,7 @@ def upscale_array(model: nn.Module, lr: np.ndarray, tile: int | str | None = "au
     8192 x 8192 float image alone would be 805 MB). ``progress(done_pixels, total_pixels)`` is called
     after each piece.
     """
+    check_rgb_array(lr, "lr")
     scale = scale_of(model)
     h, w = lr.shape[:2]
     out = np.empty((h * scale, w * scale, 3), dtype=np.uint8)  # (s*h, s*w, 3)
@@ -488,6 +527,15 @@ def upscale_array(model: nn.Module, lr: np.ndarray, tile: int | str | None = "au
 
 
 # -- images and files ----------------------------------------------------------------------------------
+
+
+def check_rgb_array(img: np.ndarray, name: str) -> None:
+    """Refuse anything but an ``(h, w, 3)`` uint8 array (a list, floats, gray, RGBA), naming it ``name``; gray
+    and RGBA images are made RGB by :func:`srgan_lib.files.as_rgb_uint8`."""
+    if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
+        what = f"{img.dtype} array of shape {img.shape}" if isinstance(img, np.ndarray) else type(img).__name__
+        raise ValueError(f"{name}: expected an (h, w, 3) uint8 array, got a {what} (files.as_rgb_uint8 converts "
+                         "gray and RGBA arrays)")
 
 
 def upscale_alpha(alpha: np.ndarray, scale: int) -> np.ndarray:
@@ -513,9 +561,7 @@ def upscale_image(model: nn.Module, rgb: np.ndarray, alpha: np.ndarray | None = 
     RGB goes through the network (:func:`upscale_array`, keyword arguments passed on); alpha through
     :func:`upscale_alpha` (bicubic; see the module docstring for why).
     """
-    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-        what = f"{rgb.dtype} array of shape {rgb.shape}" if isinstance(rgb, np.ndarray) else type(rgb).__name__
-        raise ValueError(f"rgb: expected an (h, w, 3) uint8 array, got a {what}")
+    check_rgb_array(rgb, "rgb")
     if alpha is not None:
         if not isinstance(alpha, np.ndarray) or alpha.shape != rgb.shape[:2]:
             shape = getattr(alpha, "shape", type(alpha).__name__)

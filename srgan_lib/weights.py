@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from .checkpoint import load_checkpoint, read_weights
-from .models import SRResNet
+from .models import MAX_BLOCKS, MAX_CHANNELS, SRResNet
 
 WEIGHTS_DIR = Path(__file__).with_name("weights")
 BUNDLED = {
@@ -67,18 +67,32 @@ def _indices(tensors: dict[str, torch.Tensor], prefix: str) -> list[int]:
     return sorted({int(k.split(".")[1]) for k in tensors if k.startswith(prefix) and k.split(".")[1].isdigit()})
 
 
+#: Upscaling factors a weight file may have (one x2 sub-pixel block per factor 2; ``srgan train``'s choices).
+SCALES = (2, 4, 8)
+
+
 def generator_config(tensors: dict[str, torch.Tensor], meta: dict[str, Any], path: str | Path) -> dict[str, int]:
     """``{"scale", "n_blocks", "channels"}`` of SRResNet weights, read from the tensors' shapes and checked
-    against the file's metadata, *before* anything is built (a damaged header cannot make a huge model).
-    Non-finite tensors are refused too (:func:`check_finite`). Errors name ``path``."""
+    *before* anything is built: against sane bounds (:data:`SCALES`, :data:`~srgan_lib.models.MAX_BLOCKS`,
+    :data:`~srgan_lib.models.MAX_CHANNELS`), against the file's metadata, and against every tensor's name, shape
+    and kind (floating point where the model holds floats), compared with that SRResNet built on the meta device,
+    which allocates nothing. So a damaged or hostile file cannot make a huge model, and integer weights are not
+    cast into a flat grey image. Non-finite tensors are refused too (:func:`check_finite`). Errors name ``path``."""
     head = tensors.get("head.0.weight")
     if head is None or head.ndim != 4 or head.shape[1] != 3:
         raise ValueError(f"{path}: not SRResNet weights (no head.0.weight of shape (C, 3, 9, 9)); "
                          "pass weights written by srgan train or bundled ones")
     blocks, ups = _indices(tensors, "blocks."), _indices(tensors, "upsample.")
     if blocks != list(range(len(blocks))) or not ups or ups != list(range(len(ups))):
-        raise ValueError(f"{path}: not SRResNet weights (residual blocks {blocks[:5]}, upsampling blocks {ups})")
-    found = {"scale": 2 ** len(ups), "n_blocks": len(blocks), "channels": int(head.shape[0])}
+        raise ValueError(f"{path}: not SRResNet weights (residual blocks {blocks[:5]}, upsampling blocks {ups[:5]})")
+    found = {"scale": 2 ** min(len(ups), 64), "n_blocks": len(blocks), "channels": int(head.shape[0])}
+    bounds = {"scale": (found["scale"] in SCALES, ", ".join(map(str, SCALES))),
+              "n_blocks": (1 <= found["n_blocks"] <= MAX_BLOCKS, f"1..{MAX_BLOCKS}"),
+              "channels": (1 <= found["channels"] <= MAX_CHANNELS, f"1..{MAX_CHANNELS}")}
+    for key, (ok, valid) in bounds.items():
+        if not ok:
+            raise ValueError(f"{path}: its tensors describe an SRResNet with {key}={found[key]}, outside {valid}, "
+                             "the generators srgan builds; the file is damaged or not srgan weights")
     for key, want in found.items():
         if key not in meta:
             continue
@@ -89,8 +103,26 @@ def generator_config(tensors: dict[str, torch.Tensor], meta: dict[str, Any], pat
         if value != want:
             raise ValueError(f"{path}: metadata says {key}={value}, but the tensors are for {key}={want}; "
                              "the file is damaged or was edited")
+    _check_state(tensors, found, path)
     check_finite(tensors, path)
     return found
+
+
+def _check_state(tensors: dict[str, torch.Tensor], config: dict[str, int], path: str | Path) -> None:
+    """Every tensor's name, shape and kind against the SRResNet ``config`` built on the meta device (no memory)."""
+    with torch.device("meta"):
+        expected = SRResNet(**config).state_dict()
+    missing, unexpected = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
+    wrong = [k for k in expected if k in tensors and tensors[k].shape != expected[k].shape]
+    if missing or unexpected or wrong:
+        first = (f"{wrong[0]} has shape {tuple(tensors[wrong[0]].shape)}, not {tuple(expected[wrong[0]].shape)}"
+                 if wrong else f"missing {missing[:3]}, unexpected {unexpected[:3]}")
+        raise ValueError(f"{path}: the tensors do not form that SRResNet ({config}): {first}; the file is damaged "
+                         "or not srgan weights")
+    for key, want in expected.items():
+        if want.is_floating_point() and not tensors[key].is_floating_point():
+            raise ValueError(f"{path}: tensor {key} holds {tensors[key].dtype} values, but generator weights are "
+                             "floating point; the file was converted or damaged: use the original weights")
 
 
 def load_generator_weights(model: SRResNet, name_or_path: str | Path) -> dict[str, Any]:

@@ -904,3 +904,261 @@ def test_train_without_data_says_which_images_it_uses(capsys, tmp_path, train_da
                                 *TINY_TRAIN)
     assert code == 0, err
     assert f"training images from {train_data} ($SRGAN_TRAIN_DATA)" in stdout
+
+
+# -- the fault probe of issue 28 --------------------------------------------------------------------------
+
+
+def _truncated_multi_frame(path: Path, fmt: str, error: type) -> Path:
+    """A 3-frame ``fmt`` file cut where counting its frames makes Pillow raise ``error`` (IndexError for GIF,
+    TypeError for TIFF: the probe's tracebacks)."""
+    import io
+    import warnings
+
+    frames = [Image.fromarray(np.random.default_rng(k).integers(0, 256, (24, 24, 3), dtype=np.uint8)) for k in range(3)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format=fmt, save_all=True, append_images=frames[1:])
+    raw = buf.getvalue()
+    for cut in range(len(raw) - 1, 8, -1):
+        path.write_bytes(raw[:cut])
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with Image.open(path) as im:
+                    im.n_frames
+        except error:
+            return path
+        except Exception:  # noqa: BLE001 - another kind of damage: keep cutting
+            pass
+    raise AssertionError(f"no cut of the {fmt} raises {error.__name__}")
+
+
+def test_upscale_folder_lists_and_skips_truncated_gif_and_tiff(capsys, tmp_path, weights):
+    """Bad 1-4: a truncated GIF or multi-page TIFF ended `srgan upscale` with a traceback and stopped a folder after
+    its first good file. Each is listed and skipped; the good files are written."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_png(folder / "a.png")
+    _truncated_multi_frame(folder / "b.gif", "GIF", IndexError)
+    _truncated_multi_frame(folder / "c.tif", "TIFF", TypeError)
+    write_png(folder / "d.png")
+    code, _, err = run_cli(capsys, "upscale", folder, "-o", tmp_path / "out", "--weights", weights, "-q")
+    assert_one_line_error(code, err, "2 of 4 images failed")
+    assert "skipped" in err and "b.gif" in err and "c.tif" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_x4.png", "d_x4.png"]
+    for name, fmt, error in (("one.gif", "GIF", IndexError), ("one.tif", "TIFF", TypeError)):  # alone: one line
+        code, _, err = run_cli(capsys, "upscale", _truncated_multi_frame(tmp_path / name, fmt, error),
+                               "-o", tmp_path / "one.png", "--weights", weights)
+        assert_one_line_error(code, err, name, "truncated or corrupt")
+
+
+def test_upscale_folder_skips_a_file_whatever_the_exception(capsys, tmp_path, weights, monkeypatch):
+    """Bad 1-4, the handler: only ValueError/OSError were caught per file, so any other exception stopped the run."""
+    from srgan_lib import upscale
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.png", "b.png", "c.png"):
+        write_png(folder / name)
+    real = upscale.upscale_file
+
+    def flaky(model, src, dst, **kw):
+        if Path(src).name == "b.png":
+            raise TypeError("Missing dimensions")
+        return real(model, src, dst, **kw)
+
+    monkeypatch.setattr(upscale, "upscale_file", flaky)
+    code, _, err = run_cli(capsys, "upscale", folder, "-o", tmp_path / "out", "--weights", weights, "-q")
+    assert_one_line_error(code, err, "1 of 3 images failed")
+    assert "b.png" in err and "TypeError: Missing dimensions" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_x4.png", "c_x4.png"]
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf"])
+def test_upscale_max_megapixels_must_be_a_finite_number(capsys, tmp_path, weights, value):
+    """Bad 6: `--max-megapixels nan` was accepted and switched the 16 MP limit off."""
+    src = write_png(tmp_path / "in.png")
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["upscale", str(src), "-o", str(tmp_path / "o.png"), "--weights", str(weights),
+                  f"--max-megapixels={value}"])
+    assert exit_info.value.code == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--max-megapixels" in err and "not a finite number" in err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_no_option_of_any_command_parses_a_bare_float():
+    """Bad 6, every command: float('nan') and float('inf') parse, so each float option takes the finite-number type
+    (train's --set values are checked by engine.check_options, tested in test_train_options_are_validated...)."""
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    checked = []
+    for name, sub in commands.items():
+        for action in sub._actions:
+            assert action.type is not float, f"srgan {name} {action.option_strings}: parsed with float (accepts nan)"
+            if action.type is cli.finite_number:
+                checked.append(f"{name} {action.option_strings[0]}")
+    assert "upscale --max-megapixels" in checked
+
+
+@pytest.mark.parametrize("key", ["lr", "min_lr", "adversarial_weight", "ema_decay", "lr_d", "vgg_rescale"])
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_train_float_options_refuse_nan_and_inf(capsys, tmp_path, train_data, key, value):
+    """Bad 6, train: every float option (--set) refuses NaN and infinity before any work."""
+    out = tmp_path / "r"
+    code, _, err = run_cli(capsys, "train", "--preset", "quick", "--mode", "srgan", "--init", "none", "--data",
+                           train_data, "--out", out, "--set", f"{key}={value}")
+    assert_one_line_error(code, err, f"training option {key}=")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("argv", [["upscale", "IN", "-o", "OUT", "--weights", ""],
+                                  ["upscale", "IN", "-o", "OUT", "--weights", "  "],
+                                  ["demo", "-o", "OUT", "--weights", ""],
+                                  ["evaluate", "--weights", "", "--sets", "IN"],
+                                  ["train", "--preset", "quick", "--mode", "srgan", "--init", ""]])
+def test_an_empty_weights_value_is_refused(capsys, tmp_path, argv):
+    """Weak: `--weights ''` silently used the default weights."""
+    src = write_png(tmp_path / "in.png")
+    argv = [str(src) if a == "IN" else str(tmp_path / "o.png") if a == "OUT" else a for a in argv]
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "empty" in err and ("--weights" in err or "--init" in err)
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_rerun_after_an_interrupted_folder_keeps_its_outputs_and_exits_0(capsys, tmp_path, weights):
+    """Weak: re-running `srgan upscale` after Ctrl-C mid-folder finished the missing files but exited 1 with
+    "3 of 8 images failed", counting the first run's outputs as failures."""
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    for k in range(5):
+        write_png(folder / f"{k}.png", seed=k)
+    code, _, err = run_cli(capsys, "upscale", folder / "0.png", folder / "1.png", "-o", out, "--weights", weights)
+    assert code == 0, err  # the run that was interrupted after two files
+    first = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    code, stdout, err = run_cli(capsys, "upscale", folder, "-o", out, "--weights", weights)
+    assert code == 0, err
+    assert "failed" not in err and "3 images written" in stdout
+    assert "kept 2 existing outputs" in err and "--overwrite" in err
+    assert files_below(out) == [f"{k}_x4.png" for k in range(5)]
+    assert all(out.joinpath(n).stat().st_mtime_ns == t for n, t in first.items())  # kept, not rewritten
+    (folder / "9.png").write_bytes(b"")  # a real failure still fails, and the kept files are not counted as one
+    code, _, err = run_cli(capsys, "upscale", folder, "-o", out, "--weights", weights)
+    assert_one_line_error(code, err, "1 of 6 images failed", "kept 5 existing outputs")
+
+
+def test_upscale_warns_with_the_estimate_when_the_tile_makes_it_slow(capsys, tmp_path, weights, monkeypatch):
+    """Weak: `--tile 1` (and other tile sizes that make a run take hours) started without a word. Timing is faked
+    (1 ms per LR pixel of network work): only the tile's slowdown and the estimate's threshold are tested."""
+    from srgan_lib import upscale
+
+    monkeypatch.setattr(upscale, "seconds_per_pixel", lambda model, probe=64: 1e-3)
+    src = write_png(tmp_path / "in.png", 40, 40)  # 1.6 s of work in one pass; tile 2 reads each pixel ~100 times
+    code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / "a.png", "--weights", weights, "--tile", "2")
+    assert code == 0, err
+    warning = [ln for ln in err.splitlines() if "warning" in ln]
+    assert len(warning) == 1 and "in.png: --tile 2" in warning[0] and "expected about" in warning[0], err
+    assert "times --tile auto's" in warning[0] and "larger --tile" in warning[0]
+    for tile in ("auto", "64", "none"):  # as fast as auto (or faster): no warning
+        code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / f"{tile}.png", "--weights", weights,
+                               "--tile", tile)
+        assert code == 0 and "warning" not in err, (tile, err)
+    monkeypatch.setattr(upscale, "seconds_per_pixel", lambda model, probe=64: 1e-6)  # slow by a factor, but short
+    code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / "b.png", "--weights", weights, "--tile", "2")
+    assert code == 0 and "warning" not in err, err
+
+
+def _assert_clear_folder_error(code: int, err: str, path: Path, *fragments: str) -> None:
+    assert_one_line_error(code, err, str(path), *fragments)
+    assert "[Errno" not in err and "inline_container" not in err, err
+
+
+def test_train_out_that_cannot_be_a_folder_is_one_clear_line(capsys, tmp_path, train_data):
+    """Weak: raw `[Errno 20]`/`[Errno 17]` for `train --out` below a file or on one (a "read-only" target root
+    cannot be made with permission bits: root ignores them)."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    out = blocker / "run"
+    code, _, err = run_cli(capsys, "train", "--preset", "quick", "--data", train_data, "--out", out, "--steps", "1",
+                           *TINY_TRAIN)
+    _assert_clear_folder_error(code, err, out, "is a file, not a folder", "--out")
+
+
+def test_train_out_on_a_read_only_file_system_is_one_clear_line(capsys, tmp_path, train_data, monkeypatch):
+    """Weak: raw `[Errno 30] Read-only file system` for `train --out` (EROFS faked: root ignores permissions)."""
+    import errno
+
+    out = tmp_path / "ro"
+    real_open = os.open
+
+    def read_only(path, flags, *a, **k):
+        if Path(path).parent == out and flags & os.O_CREAT:
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, flags, *a, **k)
+
+    monkeypatch.setattr(os, "open", read_only)
+    code, _, err = run_cli(capsys, "train", "--preset", "quick", "--data", train_data, "--out", out, "--steps", "1",
+                           *TINY_TRAIN)
+    _assert_clear_folder_error(code, err, out, "read-only file system", "--out")
+
+
+def test_train_full_disk_torch_message_is_one_clear_line(capsys, tmp_path, train_data, monkeypatch):
+    """Weak: on a full disk torch.save says `[enforce fail at inline_container.cc:672] . unexpected pos 704 vs 598`
+    (what it raises writing to /dev/full), which was shown as it is."""
+    from srgan_lib import checkpoint
+
+    def full_disk(obj, f, *a, **k):
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 704 vs 598")
+
+    monkeypatch.setattr(checkpoint.torch, "save", full_disk)
+    out = tmp_path / "r"
+    code, _, err = run_cli(capsys, "train", "--preset", "quick", "--data", train_data, "--out", out, "--steps", "1",
+                           *TINY_TRAIN)
+    _assert_clear_folder_error(code, err, out / "last.pt", "disk is full", "free some space")
+
+
+@pytest.mark.parametrize("bad", [["--set", "init_generator=/etc/passwd"], ["--init", "/etc/passwd"]])
+def test_a_failed_train_start_removes_its_lock(capsys, tmp_path, train_data, bad):
+    """Weak: a failed `srgan train` start left the `.lock` it created in --out."""
+    out = tmp_path / "r"
+    code, _, err = run_cli(capsys, "train", "--preset", "quick", "--mode", "srgan", "--data", train_data,
+                           "--out", out, "--steps", "1", *bad, *TINY_TRAIN)
+    assert_one_line_error(code, err, "passwd")
+    assert not (out / ".lock").exists()
+
+
+def test_download_error_names_the_url_once_and_counts_the_attempts(capsys, tmp_path, monkeypatch):
+    """Weak: the CLI's download error repeated the URL five times (each attempt's message, then the manual
+    instructions)."""
+    import socket
+
+    from srgan_lib import download as dl
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/tiny.zip"
+    spec = dl.DatasetSpec(name="Set5", kind="archive", image_count=5, files=(dl.RemoteFile((url,), "tiny.zip"),))
+    monkeypatch.setitem(dl.REGISTRY, "Set5", spec)
+    monkeypatch.setattr(dl.time, "sleep", lambda s: None)
+    code, _, err = run_cli(capsys, "download", "Set5", "--root", tmp_path / "data")
+    assert_one_line_error(code, err, "could not download tiny.zip", "5 attempts", str(tmp_path / "data" / "Set5"))
+    assert err.count(url) == 1, err
+
+
+def test_readme_and_help_state_the_real_smallest_input(capsys, tmp_path, weights):
+    """Weak: README said "any size" while images under 9x9 are refused."""
+    from srgan_lib.upscale import MIN_SIDE
+
+    readme = (Path(cli.__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    line = next(ln for ln in readme.splitlines() if "srgan upscale photo.jpg" in ln)
+    upscale = next(c for c in cli.COMMANDS if c.name == "upscale")
+    for text in (line, upscale.help):
+        assert "any size" not in text and f"{MIN_SIDE}x{MIN_SIDE}" in text, text
+    write_png(tmp_path / "small.png", MIN_SIDE - 1, 20)
+    write_png(tmp_path / "least.png", MIN_SIDE, MIN_SIDE)
+    code, _, err = run_cli(capsys, "upscale", tmp_path / "small.png", "-o", tmp_path / "s.png", "--weights", weights)
+    assert_one_line_error(code, err, f"at least {MIN_SIDE}x{MIN_SIDE}")
+    assert run_cli(capsys, "upscale", tmp_path / "least.png", "-o", tmp_path / "l.png", "--weights", weights)[0] == 0

@@ -428,3 +428,49 @@ def test_is_online_probe(server: _Server, monkeypatch: pytest.MonkeyPatch) -> No
     t0 = time.perf_counter()
     assert not dl.is_online("https://example.invalid/", timeout=0.2)
     assert time.perf_counter() - t0 < 1.5
+
+
+# -- the fault probe of issue 28 ------------------------------------------------------------------------
+
+
+def test_failed_attempts_name_the_url_once_and_are_counted(server: _Server, tmp_path: Path) -> None:
+    """Weak: each attempt's message repeated the URL (five times with the default retries)."""
+    spec = _spec(server, _zip())
+    server.plans["/tiny.zip"] = ["503"]
+    with pytest.raises(DownloadError) as info:
+        download_spec(spec, tmp_path, **_fast())
+    msg = str(info.value)
+    url = server.url("/tiny.zip")
+    assert msg == f"could not download tiny.zip from {url} (3 attempts; last: HTTP 503 Service Unavailable)"
+    server.plans["/tiny.zip"] = ["404"]  # not retried: one attempt
+    with pytest.raises(DownloadError, match=r"from http://.*/tiny.zip \(1 attempt; last: HTTP 404 Not Found\)$"):
+        download_spec(spec, tmp_path, **_fast())
+    _assert_clean(tmp_path)
+
+
+@pytest.mark.parametrize("where", ["file", "below_a_file"])
+def test_a_root_that_cannot_be_a_folder_is_one_line(server: _Server, tmp_path: Path, where: str) -> None:
+    """Weak: `download --root` on a file gave `[Errno 17] File exists`, below one `[Errno 20]`."""
+    (tmp_path / "f").write_text("a file")
+    root = tmp_path / "f" if where == "file" else tmp_path / "f" / "data"
+    with pytest.raises(OSError) as info:
+        download_spec(_spec(server, _zip()), root, **_fast())
+    msg = str(info.value)
+    assert msg.startswith(f"{root}: ") and "f is a file, not a folder" in msg and "--root" in msg
+    assert "[Errno" not in msg and "\n" not in msg and server.log == []
+
+
+def test_a_full_disk_during_the_download_is_one_line(server: _Server, tmp_path: Path, monkeypatch) -> None:
+    """Weak: a full data root showed `[Errno 28] No space left on device: '.../download/tiny.zip'`."""
+    import errno
+
+    class Full(io.BytesIO):
+        def write(self, b):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(dl, "open", lambda *a, **k: Full(), raising=False)  # the module's open, not Python's
+    with pytest.raises(DownloadError) as info:
+        download_spec(_spec(server, _zip()), tmp_path, **_fast())
+    msg = str(info.value)
+    assert msg.startswith(f"{tmp_path}: ") and "disk is full" in msg and "[Errno" not in msg
+    _assert_clean(tmp_path)

@@ -247,3 +247,43 @@ def test_find_images_recursive_sorted_skips_hidden(tmp_path: Path) -> None:
     empty.mkdir()
     with pytest.raises(FileNotFoundError, match="no image files"):
         find_images(empty)
+
+
+# -- the fault probe of issue 28 ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "TIFF"])
+def test_every_cut_of_a_multi_frame_file_is_a_value_error_naming_it(tmp_path: Path, fmt: str) -> None:
+    """Bad 1-4: a truncated GIF (IndexError from GifImagePlugin._seek) or multi-page TIFF (TypeError: Missing
+    dimensions) escaped image_header as a traceback, since the frame count was read outside the error handling.
+    Every cut of such a file now reads cleanly or raises ValueError naming it, whatever Pillow raised."""
+    import warnings
+
+    frames = [Image.fromarray(_rgb(32, 32, seed=k)) for k in range(3)]
+    full = tmp_path / f"full.{fmt.lower()}"
+    frames[0].save(full, format=fmt, save_all=True, append_images=frames[1:])
+    raw = full.read_bytes()
+    path = tmp_path / f"cut.{fmt.lower()}"
+    refused = 0
+    for cut in range(8, len(raw), max(1, len(raw) // 150)):
+        path.write_bytes(raw[:cut])
+        for read in (image_header, image_size, read_rgb_alpha):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # Pillow's own "Truncated File Read"
+                    read(path)
+            except ValueError as exc:
+                assert str(exc).startswith(f"{path}: "), (cut, read.__name__, exc)
+                refused += 1
+    assert refused > 100  # the cuts were bad files, not all readable
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_a_fifo_is_not_a_regular_file(tmp_path: Path) -> None:
+    """Weak: a FIFO was reported as "empty file (0 bytes)" (and opening one would block)."""
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    for read in (image_header, image_size, read_rgb):
+        with pytest.raises(ValueError, match=r"pipe.png: not a regular file") as info:
+            read(fifo)
+        assert "empty" not in str(info.value)

@@ -317,15 +317,18 @@ def test_estimate_seconds_scales_with_the_pixels(monkeypatch):
     from srgan_lib.upscale import estimate_seconds
 
     model = SRResNet(n_blocks=1, channels=8).eval()
-    ticks = iter([0.0, 0.5] * 4)  # every timed probe takes 0.5 s: 0.5 / 64^2 s per LR pixel
+    ticks = iter([0.0, 0.5] * 6)  # every timed probe takes 0.5 s: 0.5 / 64^2 s per LR pixel
     monkeypatch.setattr("time.perf_counter", lambda: next(ticks))
     monkeypatch.setattr(up, "plan_tiles", lambda *a, **k: (10_000, 10_000))  # one tile: no context overhead
     assert estimate_seconds(model, 64, 64) == pytest.approx(0.5)
     assert estimate_seconds(SRResNet(n_blocks=1, channels=8).eval().to(torch.bfloat16), 64, 64) == pytest.approx(0.5)
     assert estimate_seconds(model, 128, 256) == pytest.approx(0.5 * 8)
     monkeypatch.setattr(up, "plan_tiles", lambda *a, **k: (100, 100))  # tiles of 100 + the receptive field around
-    r = up.receptive_field_radius(model)
-    assert estimate_seconds(model, 300, 300) == pytest.approx(0.5 * 300**2 / 64**2 * ((100 + 2 * r) / 100) ** 2)
+    r = up.receptive_field_radius(model)  # clipped at the edges: 3 spans of one axis read 300 + 4r rows, not 300 + 6r
+    assert estimate_seconds(model, 300, 300) == pytest.approx(0.5 * 300**2 / 64**2 * ((300 + 4 * r) / 300) ** 2)
+    assert estimate_seconds(model, 300, 300, tile=None) == pytest.approx(0.5 * 300**2 / 64**2)  # one pass
+    tiled = 0.5 * 300**2 / 64**2 * up.tile_overhead(300, 300, 20, r)
+    assert estimate_seconds(model, 300, 300, tile=20) == pytest.approx(tiled)
 
 
 @pytest.mark.parametrize("s,k,c_in,c_out", [(4, 9, 16, 3), (2, 5, 8, 3), (4, 3, 4, 2)])
@@ -385,3 +388,70 @@ def test_the_inference_copy_is_made_once_per_state_of_the_weights(monkeypatch):
         want = other(x).clamp(-1, 1).add(1).div(2)  # torch's own forward of the new weights, mapped to [0, 1]
     torch.testing.assert_close(up.upscale_tensor(model, x, tile=None), want, rtol=1e-4, atol=1e-5)
     assert len(made) == 2
+
+
+# -- the fault probe of issue 28 ------------------------------------------------------------------------
+
+
+def test_tensor_to_uint8_refuses_nan_instead_of_writing_black():
+    """Bad 8: images.tensor_to_uint8 turned NaN into black pixels without a word; the other entry points refuse it."""
+    from srgan_lib.images import tensor_to_uint8
+
+    for bad in (float("nan"), float("inf"), float("-inf")):
+        x = torch.rand(3, 4, 5)
+        x[1, 2, 3] = bad
+        with pytest.raises(ValueError, match=r"1 value\(s\) are NaN or infinite"):
+            tensor_to_uint8(x)
+    assert tensor_to_uint8(torch.full((3, 2, 2), 1.5)).max() == 255  # finite values are still clamped
+
+
+def test_an_output_saturated_everywhere_is_refused():
+    """Weak: finite but absurd weights (a tail scaled by 1e38) gave a saturated image with exit 0."""
+    model = tiny()
+    with torch.no_grad():
+        model.tail.weight.mul_(1e30)
+        assert bool(torch.isfinite(model(torch.rand(1, 3, 12, 12))).all())  # finite: not the NaN/inf check
+    for tile in (None, "auto", 5):
+        with pytest.raises(ValueError, match=r"saturated.*its weights are broken"):
+            up.upscale_tensor(model, torch.rand(1, 3, 12, 12), tile=tile)
+    flat = tiny()  # a legitimate image that is white everywhere still upscales
+    with torch.no_grad():
+        flat.tail.bias.fill_(1.2)
+        flat.tail.weight.zero_()
+    assert (up.upscale_array(flat, np.full((12, 12, 3), 255, np.uint8)) == 255).all()
+
+
+def test_library_entry_points_refuse_bad_arguments_with_one_value_error():
+    """Weak: upscale_array(list) raised AttributeError, SRResNet(n_blocks=-1) and SRResNet(channels=0) built, and a
+    1-channel input failed inside torch."""
+    model = tiny()
+    with pytest.raises(ValueError, match=r"lr: expected an \(h, w, 3\) uint8 array, got a list"):
+        up.upscale_array(model, np.zeros((12, 12, 3), np.uint8).tolist())
+    for gray in (np.zeros((12, 12), np.uint8), np.zeros((12, 12, 1), np.uint8)):
+        with pytest.raises(ValueError, match=r"lr: expected an \(h, w, 3\) uint8 array"):
+            up.upscale_array(model, gray)
+    with pytest.raises(ValueError, match=r"SRResNet takes \(N, 3, h, w\) RGB images.*\(1, 1, 12, 12\)"):
+        model(torch.rand(1, 1, 12, 12))
+    for kwargs, name in (({"n_blocks": -1}, "n_blocks"), ({"channels": 0}, "channels"), ({"n_blocks": 2.5}, "n_blocks"),
+                         ({"scale": True}, "scale")):
+        with pytest.raises(ValueError, match=f"SRResNet: {name} must be (at least 1|a whole number)"):
+            SRResNet(**kwargs)
+
+
+def test_tile_overhead_counts_the_context_each_tile_recomputes():
+    """The LR pixels the network reads per image pixel: tiles plus their context, clipped at the image's edges
+    (counted by brute force over the windows the tiler uses)."""
+    for h, w, tile, ctx in ((40, 40, 2, 10), (300, 300, 100, 40), (17, 50, 7, 3), (64, 64, 1000, 40)):
+        area = sum((t1 - t0) * (l1 - l0) for *_, t0, t1, l0, l1 in up._windows(h, w, tile, ctx))
+        assert up.tile_overhead(h, w, tile, ctx) == pytest.approx(area / (h * w))
+    assert up.tile_overhead(64, 64, 1000, 40) == 1.0  # one tile: nothing recomputed
+
+
+def test_tile_slowdown_compares_a_chosen_tile_with_auto(monkeypatch):
+    model = tiny()
+    monkeypatch.setattr(up, "plan_tiles", lambda *a, **k: (100, 100))
+    r = up.receptive_field_radius(model)
+    assert up.tile_slowdown(model, 80, 80, 100) == 1.0
+    assert up.tile_slowdown(model, 80, 80, 1) == pytest.approx(up.tile_overhead(80, 80, 1, r))
+    assert up.tile_slowdown(model, 80, 80, 1) > 50
+    assert up.tile_slowdown(model, 80, 80, 4, overlap=0) == 1.0  # no context: nothing recomputed

@@ -261,3 +261,78 @@ def test_checkpoint_config_is_checked_against_its_tensors(tmp_path):
         with pytest.raises(ValueError, match="bad.pt") as info:
             weights.load_generator(path)
         assert fragment in str(info.value)
+
+
+# -- the fault probe of issue 28: dtypes and the whole state checked before anything is allocated ----------
+
+
+def _no_real_model(monkeypatch) -> list:
+    """Make any SRResNet that the loader builds outside the meta device (where nothing is allocated) a failure;
+    returns the configs built on the meta device."""
+    meta_builds = []
+
+    def guarded(*a, **k):
+        if torch.empty(0).device.type != "meta":
+            pytest.fail(f"a model was allocated: {a} {k}")
+        meta_builds.append(k or a)
+        return SRResNet(*a, **k)
+
+    monkeypatch.setattr(weights, "SRResNet", guarded)
+    return meta_builds
+
+
+def test_integer_weights_are_refused_before_building(tmp_path: Path, monkeypatch) -> None:
+    """Bad 5: the bundled SRResNet cast to int32 (metadata intact) upscaled to a flat grey image with exit 0."""
+    from safetensors.torch import save_file
+
+    tensors = {k: v.to(torch.int32) for k, v in _tiny_tensors().items()}
+    save_file(tensors, tmp_path / "ints.safetensors", metadata={"scale": "4", "n_blocks": "1", "channels": "8"})
+    _no_real_model(monkeypatch)
+    with pytest.raises(ValueError, match=r"ints.safetensors: tensor head.0.weight holds torch.int32 values"):
+        weights.load_generator(tmp_path / "ints.safetensors")
+
+
+def _huge_head():  # 197 KB: a 16384-channel 1 x 1 head, one block tensor, one upsampling tensor
+    return {"head.0.weight": torch.zeros(16384, 3, 1, 1), "blocks.0.body.0.bias": torch.zeros(1),
+            "upsample.0.conv.bias": torch.zeros(1)}
+
+
+def _many_upsampling_blocks():  # 20 upsampling blocks: x1048576
+    return {**_tiny_tensors(), **{f"upsample.{k}.conv.bias": torch.zeros(1) for k in range(20)}}
+
+
+def _many_blocks():  # 5,000 residual blocks of a 64-channel head
+    blocks = {f"blocks.{k}.body.0.bias": torch.zeros(1) for k in range(5000)}
+    return {"head.0.weight": torch.zeros(64, 3, 9, 9), **blocks, "upsample.0.conv.bias": torch.zeros(1)}
+
+
+def _wrong_shapes():  # an in-range architecture (512 channels) whose other tensors are 8-channel ones
+    return {**_tiny_tensors(), "head.0.weight": torch.zeros(512, 3, 9, 9)}
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (_huge_head, "channels=16384, outside 1..1024"),
+    (_many_upsampling_blocks, "scale=1048576, outside 2, 4, 8"),
+    (_many_blocks, "n_blocks=5000, outside 1..256"),
+    (_wrong_shapes, "the tensors do not form that SRResNet"),
+])
+def test_the_architecture_is_checked_against_the_whole_state_before_allocating(tmp_path: Path, monkeypatch, make,
+                                                                              fragment) -> None:
+    """Bad 7: a 197 KB file (a 16384-channel head and two tiny tensors) made the loader allocate 9.6 GB before it
+    refused; 24 KB and 130 KB files reached 2.6 and 1.3 GB. The architecture read from the tensors is checked against
+    sane bounds and then against every tensor's name and shape (on the meta device) before a model is built."""
+    from safetensors.torch import save_file
+
+    path = tmp_path / "odd.safetensors"
+    save_file(make(), path)
+    _no_real_model(monkeypatch)
+    with pytest.raises(ValueError, match=r"odd.safetensors: ") as info:
+        weights.load_generator(path)
+    assert fragment in str(info.value)
+
+
+def test_fitting_weights_still_load_and_build_once_for_real(tmp_path: Path) -> None:
+    save_weights(tiny(), tmp_path / "w.safetensors", tiny().config())
+    model = weights.load_generator(tmp_path / "w.safetensors")
+    assert model.config() == {"scale": 4, "n_blocks": 2, "channels": 8}
+    assert all(t.device.type == "cpu" for t in model.state_dict().values())
