@@ -43,6 +43,13 @@ def pick_device(preferred: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
+def configure_backends(device: torch.device | str) -> None:
+    """Backend settings for training on ``device``: on CUDA, ``cudnn.benchmark`` (cuDNN times its convolution
+    algorithms once per input shape and keeps the fastest; a training run's shapes never change)."""
+    if torch.device(device).type == "cuda":
+        torch.backends.cudnn.benchmark = True
+
+
 def describe_device(device: torch.device) -> str:
     """A one-line description such as ``cuda: Tesla T4 (15.0 GiB)`` or ``cpu: 2 threads``."""
     if device.type == "cuda":
