@@ -249,7 +249,7 @@ class Trainer:
         self.resumed_config = saved  # the options the run was started with (callers may compare them)
         for key in ("mode", "scale", "n_blocks", "channels"):
             if getattr(saved, key) != getattr(self.config, key):
-                raise ValueError(f"{path}: checkpoint has {key}={getattr(saved, key)!r}, "
+                raise RunMismatch(f"{path}: checkpoint has {key}={getattr(saved, key)!r}, "
                                  f"this run has {getattr(self.config, key)!r}")
         self.check_identity(state, path)
         self.generator.load_state_dict(state["generator"])
