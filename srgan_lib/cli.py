@@ -66,7 +66,19 @@ class Command:
 
 
 def _add_info(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = _example("srgan info", "srgan info runs/srgan/generator.safetensors   (where the weights come from)")
+    parser.add_argument("file", nargs="?", metavar="WEIGHTS",
+                        help="a generator (.safetensors, last.pt or bundled name): print its provenance instead")
     parser.add_argument("--device", default="auto", help="device to describe: auto (default), cpu, cuda, mps")
+
+
+def _provenance_lines(weights: str) -> list[str]:
+    """The provenance of generator ``weights`` (:func:`srgan_lib.provenance.describe`), "unknown" where the file
+    predates a field."""
+    from .provenance import describe
+    from .weights import read_generator_metadata
+
+    return describe(read_generator_metadata(weights))
 
 
 def _run_info(args: argparse.Namespace) -> int:
@@ -76,6 +88,11 @@ def _run_info(args: argparse.Namespace) -> int:
 
     from .runtime import amp_dtype_for, describe_device, describe_precision, quick_mode
 
+    if args.file:
+        print(f"{args.file}:")
+        for line in _provenance_lines(args.file):
+            print(f"  {line}")
+        return EXIT_OK
     picked = _device(args.device)  # fails before printing anything
     device = describe_device(picked)
     print(f"srgan-tutorial {__version__}")
@@ -552,6 +569,9 @@ def _add_train(parser: argparse.ArgumentParser) -> None:
                         help="replace a generator.safetensors in --out that no run in this folder wrote")
     parser.add_argument("--skip-small", action="store_true", help="skip training images smaller than the crop "
                         "(default: refuse them)")
+    parser.add_argument("--allow-toy-data", action="store_true",
+                        help="let --preset colab or paper train on the two bundled photographs (refused by default: "
+                             "a toy run of hours that looks like a real one)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, mps")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
@@ -631,6 +651,20 @@ def _check_default_init(config) -> None:
                                "for random weights")
 
 
+#: Presets that exist to train a real model: they refuse the bundled toy photographs unless --allow-toy-data.
+REAL_DATA_PRESETS = ("colab", "paper")
+
+
+def _content_vgg(config, quiet: bool):
+    """The VGG19 feature network of a VGG content loss, built before any data is touched (``None`` for pixel MSE):
+    offline without the cached ImageNet weights this fails in seconds with what to do, not after a DIV2K download."""
+    if config.content == "mse":
+        return None
+    from .vgg import VGGFeatures
+
+    return VGGFeatures(layer=config.content, weights=config.vgg_weights, seed=config.seed, progress=not quiet)
+
+
 def _run_train(args: argparse.Namespace) -> int:
     import warnings
     from contextlib import nullcontext
@@ -638,6 +672,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
     from .checkpoint import run_lock
     from .data import load_eval_set
+    from .provenance import data_facts
     from .train_data import ToyDataWarning, training_images
     from .runtime import describe_device
     from .train import Trainer, preset
@@ -664,10 +699,14 @@ def _run_train(args: argparse.Namespace) -> int:
     out = Path(args.out or f"runs/{args.mode}-{args.preset}")
     if out.exists() and not out.is_dir():
         raise CommandError(f"{out}: exists and is not a folder; choose another --out")
+    vgg = _content_vgg(config, args.quiet)  # before any download: no VGG19, no run (seconds, not a DIV2K download)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ToyDataWarning)  # images.source says it in the run's summary below
-        images = training_images(args.data, download=None if args.preset in ("colab", "paper") else False,
+        images = training_images(args.data, download=None if args.preset in REAL_DATA_PRESETS else False,
                                  progress=not args.quiet)
+    if images.toy and args.preset in REAL_DATA_PRESETS and not args.allow_toy_data:
+        raise CommandError(f"--preset {args.preset} refuses the two bundled photographs ({images.source.split(': ')[-1]}"
+                           f"); pass --data DIR, run srgan download DIV2K-train, or --allow-toy-data for a code check")
     try:
         data = images.patch_dataset(config.crop, config.scale, config.seed, skip_small=args.skip_small,
                                     progress=not args.quiet)
@@ -682,7 +721,8 @@ def _run_train(args: argparse.Namespace) -> int:
             raise CommandError(f"{generator}: already exists and no run in this folder wrote it (no last.pt); "
                                "pass --overwrite to replace it, or choose another --out")
         trainer = Trainer(config, data, out, val_pairs=val, device=None if args.device == "auto" else args.device,
-                          progress=not args.quiet)
+                          progress=not args.quiet, vgg_extractor=vgg,
+                          facts={"preset": args.preset, **data_facts(images)})
         if trainer.resumed_config is not None and rank0:  # the checkpoint is read once, by the Trainer
             _warn_changed_options(out / "last.pt", trainer.resumed_config, config)
         if trainer.engine.rank == 0 and config.mode == "srgan" and not resumed:
@@ -699,7 +739,7 @@ def _run_train(args: argparse.Namespace) -> int:
             print(f"device: {describe_device(trainer.device)}; precision: {trainer.engine.precision}", flush=True)
         trainer.fit()
         if trainer.engine.rank == 0:
-            path = trainer.export_generator(generator, preset=args.preset)
+            path = trainer.export(generator)  # last.pt and generator.safetensors hold the same validated generator
             last = next((h for h in reversed(trainer.history) if "val_psnr" in h), None)
             score = f", val PSNR {last['val_psnr']:.2f} dB (at step {last['step']})" if last else ""
             print(f"done at step {trainer.step}{score}; weights: {path}")
@@ -748,6 +788,14 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         raise CommandError("no bundled weights in this installation; pass --weights PATH")
     device = _device(args.device)
     models, scale = _load_all(names, device)
+    shown = sys.stdout if args.format == "text" else sys.stderr  # csv/json stay machine-readable on stdout
+    for name in names:
+        lines = _provenance_lines(name)
+        known = [ln for ln in lines if not ln.startswith("NOTE") and "SHA-256" not in ln and not ln.endswith(": unknown")]
+        print(f"{name}: " + ("; ".join(known) or "no provenance recorded (a file written before it existed)"),
+              file=shown)
+        for note in (ln for ln in lines if ln.startswith("NOTE")):
+            print(f"  {note}", file=shown)
     upscalers = {} if args.no_bicubic else {"bicubic": bicubic_upscaler(scale)}
     upscalers.update({label: model_upscaler(m, tile="auto") for label, m in models.items()})
     sets = {}

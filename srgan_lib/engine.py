@@ -77,6 +77,8 @@ class Engine:
         self.ema: AveragedModel | None = None
         self.run: Session | None = None  # the fit in progress: its unlogged sums go into checkpoints
         self._resumed_sums: dict[str, Any] | None = None  # a checkpoint's, for the next session
+        self.wrapped: dict[int, nn.Module] = {}  # id(bare module) -> what wrap() returned for it
+        runtime.configure_backends(self.device)  # cudnn.benchmark on CUDA
 
     # -- models ---------------------------------------------------------------------------------------
     def place(self, model: nn.Module) -> nn.Module:
@@ -87,11 +89,13 @@ class Engine:
         """``model`` as the steps call it: compiled with ``compile``, in DistributedDataParallel under torchrun."""
         if model is None:
             return None
+        bare = model
         if self.config.compile:
             model = torch.compile(model)
         if self.world > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
             model = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+        self.wrapped[id(bare)] = model
         return model
 
     def track_average(self, generator: nn.Module) -> None:
@@ -128,6 +132,20 @@ class Engine:
         for lr, hr in loader:
             yield (lr.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format),
                    hr.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format))
+
+    @contextmanager
+    def frozen(self, model: nn.Module) -> Iterator[nn.Module]:
+        """``model``'s parameters with ``requires_grad=False`` inside the block (restored after), and the module to
+        call: the wrapped one (compiled) in one process; under DDP the bare module, whose forward does not arm DDP's
+        gradient all-reduce for weights that get no gradient. Gradients still flow through it to its input."""
+        flags = [(p, p.requires_grad) for p in model.parameters()]
+        for p, _ in flags:
+            p.requires_grad_(False)
+        try:
+            yield model if self.world > 1 else self.wrapped.get(id(model), model)
+        finally:
+            for p, flag in flags:
+                p.requires_grad_(flag)
 
     def autocast(self) -> Any:
         """Mixed precision on CUDA (bf16, or fp16 on a T4) and, with ``cpu_bf16``, on a CPU with AMX (bf16); a no-op
@@ -276,6 +294,7 @@ class Session:
         self._sums: dict[str, torch.Tensor] = {}
         self._counts: dict[str, int] = {}  # per key: D's head-start steps report no generator losses
         self._n, self._t0 = 0, time.perf_counter()
+        self._shown: dict[str, float] = {}  # what the progress bar shows beside its ETA
 
     @property
     def stopping(self) -> bool:
@@ -308,9 +327,14 @@ class Session:
         logged = {k: float(v) / self._counts[k] for k, v in self._sums.items()}
         elapsed = time.perf_counter() - self._t0
         logged.update(extra, sec_per_step=elapsed / self._n)
-        self.bar.set_postfix(loss=f"{logged.get('loss', float('nan')):.4f}")
+        self.show(**{k: logged[k] for k in ("loss", "d_acc") if k in logged})
         self._sums, self._counts, self._n, self._t0 = {}, {}, 0, time.perf_counter()
         return logged
+
+    def show(self, **values: float) -> None:
+        """Put the latest ``values`` (losses, D's accuracy, validation PSNR) beside the progress bar's ETA."""
+        self._shown.update(values)
+        self.bar.set_postfix({k: f"{v:.4g}" for k, v in self._shown.items()}, refresh=False)
 
     def check(self, history: list[dict[str, float]], step: int) -> None:
         """:func:`check_health` on the last log."""
@@ -436,6 +460,11 @@ def check_options(config: Any) -> None:
             raise ValueError(f"training option {f.name}={value!r} is not valid: use {valid}")
     if config.crop % config.scale:
         raise ValueError(f"training option crop={config.crop} is not valid: use a multiple of the scale ({config.scale})")
+    if config.content != "mse" and config.vgg_weights == "random" and not config.allow_random_vgg:
+        raise ValueError(f"training option vgg_weights='random' with content={config.content!r} is refused: the content "
+                         "loss would be a distance in an untrained VGG19, not the paper's, and the result would look "
+                         "real; get the ImageNet VGG19 (vgg_weights='imagenet', downloaded by torchvision; on Colab "
+                         "automatically), use content='mse', or set allow_random_vgg=True for a code check")
     if config.freeze_upsampling and not config.init_generator:
         raise ValueError("training option freeze_upsampling=True needs init_generator (trained weights whose "
                          "upsampling layers it keeps); with random weights they would stay random: give one, or "
@@ -488,6 +517,7 @@ _RULES: dict[str, tuple[type, Callable[[Any], bool], str]] = {
     "content": _choice("mse", "vgg22", "vgg54"),
     "adversarial_weight": _real(positive=False),
     "vgg_weights": _choice("imagenet", "random"),
+    "allow_random_vgg": _FLAG,
     "init_generator": (object, lambda v: v is None or (isinstance(v, (str, os.PathLike)) and str(v) != ""),
                        "none or a weights file / bundled name"),
     "seed": _whole(0, 2**32 - 1),

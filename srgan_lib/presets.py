@@ -28,7 +28,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "srgan": {
         "quick": dict(mode="srgan", steps=6, batch_size=2, crop=48, lr=1e-4, schedule="step_half",
-                      warmup_steps=2, vgg_weights="random", content="vgg54", log_every=2, val_every=3, ckpt_every=3,
+                      warmup_steps=2, vgg_weights="random", allow_random_vgg=True, content="vgg54", log_every=2, val_every=3, ckpt_every=3,
                       collapse_window=0),
         # cpu and colab warm the learning rate up (not in the paper): G starts from trained SRResNet weights,
         # and a fresh Adam's first steps move every weight by about the full learning rate whatever its

@@ -4,6 +4,15 @@ Colab detection and seeding.
 Every notebook reads :func:`quick_mode` once, in its cell tagged ``parameters``. The quick run
 (``SRGAN_QUICK=1``, set by the test configuration) shrinks sizes and step counts; it never skips a
 code path.
+
+Environment overrides (documented for the Colab rehearsal test, ``tests/test_colab_rehearsal.py``, and for anyone
+who wants to try the Colab path elsewhere):
+
+- ``SRGAN_COLAB=1``: act as on Colab (:func:`in_colab`), with a ``google.colab`` module importable (the test puts a
+  stub on the path);
+- ``SRGAN_GPU_CONFIG=1``: the notebooks take their GPU configuration (presets, content loss, progress bars) on any
+  device (:func:`gpu_config`);
+- ``SRGAN_DRIVE_MOUNT=DIR``: where Google Drive is mounted (default ``/content/drive``; :func:`drive_folder`).
 """
 
 from __future__ import annotations
@@ -11,11 +20,19 @@ from __future__ import annotations
 import os
 import random
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
 
 QUICK_ENV = "SRGAN_QUICK"
+COLAB_ENV, GPU_CONFIG_ENV, DRIVE_MOUNT_ENV = "SRGAN_COLAB", "SRGAN_GPU_CONFIG", "SRGAN_DRIVE_MOUNT"
+DRIVE_MOUNT = "/content/drive"  # where Colab mounts Google Drive
+DRIVE_FOLDER = "srgan-tutorial"  # this tutorial's folder in MyDrive: run folders that survive a recycled runtime
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def quick_mode() -> bool:
@@ -24,8 +41,37 @@ def quick_mode() -> bool:
 
 
 def in_colab() -> bool:
-    """True inside a Google Colab runtime."""
-    return "google.colab" in sys.modules
+    """True inside a Google Colab runtime (or with ``SRGAN_COLAB=1``, the rehearsal's override)."""
+    return "google.colab" in sys.modules or _env_flag(COLAB_ENV)
+
+
+def gpu_config(device: torch.device | str) -> bool:
+    """Whether a notebook takes its GPU configuration: on CUDA, or with ``SRGAN_GPU_CONFIG=1`` on any device (the
+    rehearsal test runs the Colab path on a CPU, with a handful of steps)."""
+    return torch.device(device).type == "cuda" or _env_flag(GPU_CONFIG_ENV)
+
+
+def drive_folder() -> Path | None:
+    """On Colab: Google Drive mounted (once; Colab asks for permission) and this tutorial's folder in it,
+    ``MyDrive/srgan-tutorial`` (created). Elsewhere ``None``. Run folders there survive a recycled runtime; downloads
+    and extracted data stay on the runtime's local disk (``~/.cache/srgan``), which is faster and spares the quota."""
+    if not in_colab():
+        return None
+    mountpoint = Path(os.environ.get(DRIVE_MOUNT_ENV, DRIVE_MOUNT))
+    if not (mountpoint / "MyDrive").is_dir():
+        from google.colab import drive  # Colab's own module
+
+        drive.mount(str(mountpoint))
+    folder = mountpoint / "MyDrive" / DRIVE_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def runs_root(drive: bool = True) -> Path:
+    """Where notebooks keep their run folders: ``MyDrive/srgan-tutorial/runs`` on Colab with ``drive`` (mounted by
+    :func:`drive_folder`), else ``runs`` beside the notebooks."""
+    folder = drive_folder() if drive else None
+    return folder / "runs" if folder is not None else Path("runs")
 
 
 def pick_device(preferred: str | None = None) -> torch.device:
@@ -41,6 +87,13 @@ def pick_device(preferred: str | None = None) -> torch.device:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def configure_backends(device: torch.device | str) -> None:
+    """Backend settings for training on ``device``: on CUDA, ``cudnn.benchmark`` (cuDNN times its convolution
+    algorithms once per input shape and keeps the fastest; a training run's shapes never change)."""
+    if torch.device(device).type == "cuda":
+        torch.backends.cudnn.benchmark = True
 
 
 def describe_device(device: torch.device) -> str:

@@ -27,18 +27,23 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
-from . import losses
+from . import losses, provenance
 from .checkpoint import load_checkpoint, save_checkpoint, save_weights
-from .engine import Engine, check_options
+from .engine import Engine, TrainingDiverged, check_options
 from .images import model_to_unit, unit_to_model
 from .metrics import psnr, ssim
 from .models import Discriminator, SRResNet
 from .presets import PRESETS
-from .runtime import seed_everything
+from .runtime import describe_device, seed_everything
 from .vgg import VGGFeatures
-from .weights import load_generator_weights
+from .weights import checkpoint_generator_state, load_generator_weights
 
 ADAM_BETAS = (0.9, 0.999)  # section 3.2: Adam with beta1 = 0.9
+EXPORT_NAME = "generator.safetensors"  # the generator a run validated, exported beside its last.pt
+
+
+class RunMismatch(ValueError):
+    """A run folder's checkpoint was started with another identity (content loss, VGG19, VGG factor, data, preset)."""
 
 
 @dataclass
@@ -60,6 +65,8 @@ class TrainConfig:
     content: str = "mse"  # content loss, both modes: "mse", "vgg22", "vgg54" (section 2.2.1; Table 1)
     adversarial_weight: float = 1e-3  # section 2.2
     vgg_weights: str = "imagenet"  # or "random" (quick runs only; loudly labelled)
+    allow_random_vgg: bool = False  # a VGG content loss on "random" weights is refused unless this is true (offline
+    # tests and code checks only: such a run trains against an untrained network, and its files say so)
     vgg_rescale: float | str = "paper"  # VGG feature factor: "paper" (1/12.75, section 3.2), a number, or "auto":
     # measured at start by the paper's criterion for the VGG19 in use (vgg.vgg_rescale_for), kept in checkpoints
     init_generator: str | None = None  # generator weights (.safetensors or bundled name) to start from
@@ -141,12 +148,17 @@ class Trainer:
     ``out_dir`` holds ``last.pt`` (resumed automatically when present), ``samples/`` and ``history``.
     ``vgg_extractor``: an already built :class:`~srgan_lib.vgg.VGGFeatures` for the VGG content loss
     (saves building VGG19 twice); its layer and weights must match ``config.content``/``vgg_weights``.
+    ``facts``: what the config cannot know, for the run's provenance and identity, e.g. ``preset`` and the training
+    data's :func:`~srgan_lib.provenance.data_facts`. A resume refuses a checkpoint of another identity
+    (:class:`RunMismatch`: content loss, VGG19, VGG factor, data, preset).
     """
 
     def __init__(self, config: TrainConfig, train_set: Dataset, out_dir: str | Path,
                  val_pairs: Sequence[tuple[torch.Tensor, torch.Tensor]] = (), device: str | torch.device | None = None,
-                 resume: bool = True, progress: bool = True, vgg_extractor: VGGFeatures | None = None) -> None:
+                 resume: bool = True, progress: bool = True, vgg_extractor: VGGFeatures | None = None,
+                 facts: dict[str, Any] | None = None) -> None:
         self.config, self.train_set, self.val_pairs = config, train_set, list(val_pairs)
+        self.facts = dict(facts or {})
         self.out_dir = Path(out_dir)
         self.engine = Engine(config, self.out_dir, device, progress)  # device, DDP, precision, extras
         self.device = self.engine.device
@@ -179,6 +191,8 @@ class Trainer:
                 config.content, config.adversarial_weight if config.mode == "srgan" else 0.0, extractor=vgg_extractor,
                 vgg_weights=config.vgg_weights, vgg_rescale=losses.VGG_RESCALE).to(self.device)  # "auto": see below
             self.loss_label = self.perceptual.label  # says "RANDOM weights" whenever VGG is not pretrained
+        content_loss = self.perceptual.content_loss if self.perceptual is not None else None
+        self.facts.update(provenance.vgg_facts(content_loss.vgg if content_loss is not None else None, config.content))
 
         self.step, self.history, self.samples = 0, [], []  # samples: (step, validation image) pairs
         self.resumed_config: TrainConfig | None = None  # set by load(): the resumed run's own options
@@ -208,7 +222,19 @@ class Trainer:
                          sched_d=self.sched_d.state_dict())
         if self.vgg_rescale is not None:
             state["vgg_rescale"] = self.vgg_rescale  # a measured ("auto") factor: a resume uses the same one
+        state["provenance"] = self.provenance()  # plain types: loads with weights_only=True
         return {**state, **self.engine.state_dict()}
+
+    def provenance(self) -> dict[str, Any]:
+        """Where the generator comes from (:mod:`srgan_lib.provenance`): content loss, VGG19 identity and factor,
+        data, init weights, steps, preset, precision, device, library version. Plain types only."""
+        c, init = self.config, self.config.init_generator
+        facts = {"content": c.content, "vgg_rescale_setting": str(c.vgg_rescale),
+                 "vgg_rescale": self.vgg_rescale if self.vgg_rescale is not None else "none (pixel MSE)",
+                 "init_generator": "none (random weights)" if not init else Path(init).name,
+                 "step": self.step, "precision": self.engine.precision, "device": describe_device(self.device),
+                 **provenance.version_facts(), **self.facts}
+        return {k: (v if isinstance(v, (str, int, float, bool)) else str(v)) for k, v in facts.items()}
 
     def save(self, path: str | Path | None = None) -> Path | None:
         """Write a checkpoint atomically (rank 0 only); default ``out_dir/last.pt``."""
@@ -223,8 +249,9 @@ class Trainer:
         self.resumed_config = saved  # the options the run was started with (callers may compare them)
         for key in ("mode", "scale", "n_blocks", "channels"):
             if getattr(saved, key) != getattr(self.config, key):
-                raise ValueError(f"{path}: checkpoint has {key}={getattr(saved, key)!r}, "
+                raise RunMismatch(f"{path}: checkpoint has {key}={getattr(saved, key)!r}, "
                                  f"this run has {getattr(self.config, key)!r}")
+        self.check_identity(state, path)
         self.generator.load_state_dict(state["generator"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.sched_g.load_state_dict(state["sched_g"])
@@ -238,13 +265,64 @@ class Trainer:
         self.history = list(state["history"])
         self.engine.load_state_dict(state, path)  # last: it restores the RNG states
 
+    def check_identity(self, state: dict[str, Any], path: str | Path) -> None:
+        """Refuse to resume checkpoint ``state`` (read from ``path``) when it was started with another content loss,
+        VGG19 (weights or their hash), VGG factor setting, training data or preset: the run would mix two
+        experiments (a factor measured on a random VGG19 kept with the real one, say). Fields an older checkpoint
+        lacks are not compared."""
+        saved_config = state["config"]
+        saved = {"content": saved_config.get("content", "mse"), "vgg_rescale_setting": str(
+            saved_config.get("vgg_rescale", "paper")), **state.get("provenance", {})}
+        if saved["content"] != "mse":  # the VGG19 matters only to a VGG content loss
+            saved.setdefault("vgg_weights", saved_config.get("vgg_weights", "imagenet"))
+        else:
+            saved["vgg_rescale_setting"] = provenance.UNKNOWN  # unused by pixel MSE
+        now = {**self.provenance()}
+        if self.config.content == "mse":
+            now["vgg_rescale_setting"] = provenance.UNKNOWN
+        diff = provenance.mismatches(saved, now)
+        if diff:
+            raise RunMismatch(f"{path}: this checkpoint belongs to another run ({'; '.join(diff)}); resuming would mix "
+                              "the two. Start a fresh run (another folder, or remove this last.pt), or use the "
+                              "settings it was started with")
+
     def export_generator(self, path: str | Path, **card: Any) -> Path:
-        """Save the generator (its moving average with ``ema_decay``) as safetensors, with its config and
-        ``card`` facts in the metadata."""
-        meta = {"model": "SRResNet", **self.generator.config(), "step": self.step, **card}
+        """Save the generator that is validated (its moving average with ``ema_decay``) as safetensors, with its
+        config, its :meth:`provenance` and ``card`` facts in the metadata."""
+        meta = {"model": "SRResNet", **self.generator.config(), "step": self.step, **self.provenance(), **card}
         if self.engine.ema is not None:
             meta["ema_decay"] = self.config.ema_decay
         return save_weights(self.eval_generator, path, meta)
+
+    def export(self, path: str | Path | None = None, **card: Any) -> Path | None:
+        """Keep what was scored: write ``last.pt`` (so it holds the BN statistics the generator was validated with,
+        after :meth:`recalibrate_bn`) and export :attr:`eval_generator` to ``path`` (default
+        ``out_dir/generator.safetensors``), rank 0 only. Loading either file as weights gives the same generator."""
+        if self.engine.rank != 0:
+            return None
+        self.save()
+        return self.export_generator(path or self.out_dir / EXPORT_NAME, **card)
+
+    def _export_last_good(self, err: TrainingDiverged) -> TrainingDiverged:
+        """After a health-check stop: export the last good generator (the current one when its weights are finite,
+        else the one in ``last.pt``) so that the run keeps what it trained; the returned error says where."""
+        if self.engine.rank != 0:
+            return err
+        g = self.eval_generator
+        finite = all(bool(torch.isfinite(t).all()) for t in g.state_dict().values() if t.is_floating_point())
+        last = self.out_dir / "last.pt"
+        if not finite and last.is_file():
+            tensors, step = checkpoint_generator_state(last)
+            g = SRResNet(self.config.scale, self.config.n_blocks, self.config.channels)
+            g.load_state_dict(tensors)
+        elif not finite:
+            return TrainingDiverged(f"{err}; no generator was exported (no finite weights and no checkpoint)")
+        else:
+            step = self.step
+        meta = {"model": "SRResNet", **g.config(), **self.provenance(), "step": step,
+                "stopped": f"health check at step {self.step}"}
+        path = save_weights(g, self.out_dir / EXPORT_NAME, meta)
+        return TrainingDiverged(f"{err}; the last good generator (step {step}) was exported to {path}")
 
     # -- the steps ----------------------------------------------------------------------------------
     def _batches(self, first: int, last: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -285,8 +363,10 @@ class Trainer:
             return d_stats
         # Generator update: l_SR = content + 1e-3 * (-log D(G(LR))), with a fresh pass through the
         # just-updated D (no graph is reused across the D step, so no in-place autograd error).
-        with self.engine.autocast():
-            gen_logits = self._d(torch.cat([hr, sr])[window])[n:]  # (N,): the same mixed batch, gradient into G
+        # D's weights are frozen for this pass: the gradient flows through D into G, none is computed for D's own
+        # weights (the G step would only throw it away; benchmarks/g_step_d_grads.py measures the saving).
+        with self.engine.autocast(), self.engine.frozen(self.discriminator) as d:
+            gen_logits = d(torch.cat([hr, sr])[window])[n:]  # (N,): the same mixed batch, gradient into G
             parts = self.perceptual(sr, hr, gen_logits.float())  # VGG runs in mixed precision too
         g_loss, content, adversarial = parts.total.float(), parts.content.float(), parts.adversarial.float()
         self._update_generator(g_loss)
@@ -334,10 +414,14 @@ class Trainer:
                 end = self.step == last
                 if self.step % c.log_every == 0 or end:
                     self.history.append(run.log(step=self.step, lr=self.opt_g.param_groups[0]["lr"]))
-                    run.check(self.history, self.step)  # TrainingDiverged: non-finite losses, D collapsed
+                    try:
+                        run.check(self.history, self.step)  # TrainingDiverged: non-finite losses, D collapsed
+                    except TrainingDiverged as err:  # keep what was trained: the last good generator is exported
+                        raise self._export_last_good(err) from err
                 if (self.step % c.val_every == 0 or end) and self.engine.rank == 0 and self.val_pairs:
                     val = {**self.validate(), "step": self.step}
                     self.history.append(val)
+                    run.show(val_psnr=val["val_psnr"])  # the progress bar's latest validation
                     if callback:
                         callback(self, val)
                 if self.step % c.ckpt_every == 0 or end or run.stopping:

@@ -14,6 +14,7 @@ import torch
 
 from .checkpoint import load_checkpoint, read_weights
 from .models import MAX_BLOCKS, MAX_CHANNELS, SRResNet
+from .provenance import warn_caveats
 
 WEIGHTS_DIR = Path(__file__).with_name("weights")
 BUNDLED = {
@@ -134,6 +135,7 @@ def load_generator_weights(model: SRResNet, name_or_path: str | Path) -> dict[st
         if found[key] != want:
             raise ValueError(f"{path}: weights are for {key}={found[key]}, the model has {key}={want}")
     load_state(model, tensors, path)
+    warn_caveats(meta, path)
     return meta
 
 
@@ -154,12 +156,42 @@ CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
 
 
 def _checkpoint_generator(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """The generator's tensors and config of a training checkpoint written by ``srgan train``."""
+    """The generator's tensors and config (with the run's provenance) of a training checkpoint written by
+    ``srgan train``: the one the run validated, i.e. G's moving average when the run keeps one (``generator_ema``),
+    else G."""
     state = load_checkpoint(path, map_location="cpu")  # ValueError for pickled code or a corrupt file
     if not isinstance(state, dict) or not isinstance(state.get("generator"), dict) \
             or not isinstance(state.get("config"), dict):
         raise ValueError(f"{path}: not an srgan training checkpoint (no generator/config inside)")
-    return state["generator"], {k: v for k, v in state["config"].items() if k in ("scale", "n_blocks", "channels")}
+    meta = {k: v for k, v in state["config"].items() if k in ("scale", "n_blocks", "channels")}
+    prov = state.get("provenance")
+    return _validated_generator(state), {**(prov if isinstance(prov, dict) else {}), **meta}
+
+
+def _validated_generator(state: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """A checkpoint's validated generator: the moving average's module (``AveragedModel`` keys ``module.*``, without
+    its ``n_averaged`` counter) when there is one, else G's state_dict."""
+    ema = state.get("generator_ema")
+    if isinstance(ema, dict) and any(k.startswith("module.") for k in ema):
+        return {k.removeprefix("module."): v for k, v in ema.items() if k.startswith("module.")}
+    return state["generator"]
+
+
+def checkpoint_generator_state(path: str | Path) -> tuple[dict[str, torch.Tensor], int]:
+    """``(state_dict, step)`` of the generator a training checkpoint validated (its moving average when it has one)."""
+    state = load_checkpoint(path, map_location="cpu")
+    if not isinstance(state, dict) or not isinstance(state.get("generator"), dict):
+        raise ValueError(f"{path}: not an srgan training checkpoint (no generator inside)")
+    return _validated_generator(state), int(state.get("step", 0))
+
+
+def read_generator_metadata(name_or_path: str | Path) -> dict[str, Any]:
+    """The metadata of generator weights (bundled name, safetensors file or training checkpoint): the config and the
+    provenance fields it has (:func:`srgan_lib.provenance.read` fills in the missing ones as "unknown")."""
+    path = Path(name_or_path)
+    if str(name_or_path) not in BUNDLED and path.suffix.lower() in CHECKPOINT_SUFFIXES:
+        return _checkpoint_generator(path)[1]
+    return read_weights(resolve(name_or_path))[1]
 
 
 def load_generator(name_or_path: str | Path, device: str | torch.device = "cpu") -> SRResNet:
@@ -175,4 +207,5 @@ def load_generator(name_or_path: str | Path, device: str | torch.device = "cpu")
         tensors, meta = read_weights(path)
     model = SRResNet(**generator_config(tensors, meta, path))
     load_state(model, tensors, path)
+    warn_caveats(meta, path)  # a toy or random-VGG generator says so wherever it is loaded
     return model.to(device).eval()

@@ -173,7 +173,7 @@ BAD_VALUES = {
     "keep_every": [-1], "amp": [1, "yes"], "channels_last": [0], "compile": ["no"], "collapse_window": [-5],
     "freeze_bn": [None], "lr_d": [0.0, -1e-5, float("nan"), "1e-5"], "vgg_rescale": ["", "measured", "-1", -1.0, 0, True],
     "ema_decay": [1.0, -0.1, float("nan"), "0.999"], "d_head_start": [-1, 2.0], "d_shift": [-1, 17], "freeze_upsampling": [1],
-    "cpu_bf16": ["yes", 0],
+    "cpu_bf16": ["yes", 0], "allow_random_vgg": ["yes", 1],
 }
 
 
@@ -207,7 +207,7 @@ def random_vgg54():
 
 
 def _vgg_config(**kw) -> TrainConfig:
-    return tiny_config(content="vgg54", vgg_weights="random", steps=2, lr=1e-4, **kw)
+    return tiny_config(content="vgg54", vgg_weights="random", allow_random_vgg=True, steps=2, lr=1e-4, **kw)
 
 
 def test_vgg_rescale_auto_is_measured_on_the_first_batches_printed_and_resumed(tmp_path, capsys, random_vgg54,

@@ -26,7 +26,17 @@ import srgan_lib
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-BRANCH = "main"
+BRANCH = "main"  # what the Colab badges open; the notebooks then install the release they name (RELEASE)
+RELEASE = f"v{srgan_lib.__version__}"  # the git tag a notebook installs (scripts/colab_cell.py writes cell 0)
+
+
+def _colab_cell_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("colab_cell", ROOT / "scripts" / "colab_cell.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 BADGE = re.compile(
     r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]\((?P<url>[^)\s]+)\)"
@@ -151,7 +161,8 @@ def test_notebook_skeleton(path, repo_url):
     installs = list(INSTALL.finditer(colab))
     assert len(installs) == 1, f"{path.name}: cell 0 needs one %pip install of srgan-tutorial from git"
     assert installs[0]["repo"] == repo_url, f"{path.name}: installs from {installs[0]['repo']}, not {repo_url}"
-    assert installs[0]["branch"] == BRANCH
+    assert installs[0]["branch"] == RELEASE, f"{path.name}: installs @{installs[0]['branch']}, not the release {RELEASE}"
+    assert colab == _colab_cell_module().colab_cell(), f"{path.name}: cell 0 differs; run python scripts/colab_cell.py"
     assert "nvidia-smi" in colab or "cuda" in colab, f"{path.name}: cell 0 does not report the GPU"
     assert cells[0].outputs == [], f"{path.name}: cell 0 must print nothing locally"
 
@@ -187,3 +198,39 @@ def test_notebook_cells_avoid_nbval_traps(path):
         for marker in ("NBVAL_CHECK_OUTPUT", "NBVAL_IGNORE_OUTPUT"):
             if marker in source:
                 assert source.startswith(f"# {marker}"), f"{path.name} cell {i}: {marker} must be line 1"
+
+
+def test_one_install_source_shared_by_script_badges_and_pyproject(repo_url, pyproject):
+    """Issue 25: the repository and the release come from pyproject.toml alone (the badge test reads the same URL)."""
+    repo, ref = _colab_cell_module().install_source()
+    assert repo == repo_url and ref == f"v{pyproject['project']['version']}" == RELEASE
+    assert _colab_cell_module().main(["--check"]) == 0
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_colab_cell_stops_with_a_clear_message_when_the_install_fails(monkeypatch, installed):
+    """The issue: a failed install surfaced one cell later as ModuleNotFoundError. Cell 0 runs here as IPython would
+    run it on Colab (its magics turned into calls), with pip replaced by a recorder."""
+    import importlib.util
+    import types
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    code = TransformerManager().transform_cell(_colab_cell_module().colab_cell())
+    calls = []
+    shell = types.SimpleNamespace(run_line_magic=lambda name, line: calls.append((name, line)),
+                                  system=lambda cmd: calls.append(("system", cmd)))
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: (real_find_spec(name, *a) if installed else None) if name == "srgan_lib"
+                        else real_find_spec(name, *a))
+    namespace = {"get_ipython": lambda: shell}
+    if installed:
+        exec(compile(code, "cell0", "exec"), namespace)
+        assert calls[-1][0] == "system" and "nvidia-smi" in calls[-1][1]
+    else:
+        with pytest.raises(SystemExit, match=rf"Installing srgan-tutorial from git\+https://github.com/.*@{RELEASE} "
+                                             r"failed .*run this cell again"):
+            exec(compile(code, "cell0", "exec"), namespace)
+    assert calls[0][0] == "pip" and f"@{RELEASE}" in calls[0][1]

@@ -186,7 +186,8 @@ def test_srresnet_mode_with_vgg_content_loss_fine_tunes_from_weights(tmp_path):
     path = pre.export_generator(tmp_path / "pre.safetensors")
     with pytest.warns(UserWarning, match="RANDOM"):
         vgg = VGGFeatures(layer="VGG54", weights="random")
-    cfg = tiny_config(content="vgg54", vgg_weights="random", init_generator=str(path), steps=2, lr=1e-4)
+    cfg = tiny_config(content="vgg54", vgg_weights="random", allow_random_vgg=True, init_generator=str(path),
+                      steps=2, lr=1e-4)
     t = Trainer(cfg, data, tmp_path / "vgg", device="cpu", progress=False, vgg_extractor=vgg)
     assert t.discriminator is None and t.perceptual.content_loss.vgg is vgg
     assert "RANDOM" in t.loss_label and "VGG54" in t.loss_label

@@ -1,0 +1,45 @@
+"""Plumbing, not part of the lesson: a notebook's run folder, resumed after a restart or started fresh, and said which.
+
+"Run all" after a disconnected Colab runtime must continue the run it was doing, not start it again. :func:`start_run`
+builds the :class:`~srgan_lib.train.Trainer` of a run folder: it resumes an unfinished run with the same identity
+(content loss, VGG19 and factor, data, preset: :meth:`~srgan_lib.train.Trainer.check_identity`), and starts fresh
+only on request (``fresh=True``) or when the folder's run was another one, explaining why. One ``last.pt`` is kept:
+a fresh start replaces the old checkpoint rather than setting it aside, so a Drive folder does not fill up with
+300 MB copies.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from torch.utils.data import Dataset
+
+from .train import RunMismatch, TrainConfig, Trainer
+
+
+def start_run(config: TrainConfig, train_set: Dataset, run_dir: str | Path, *, fresh: bool = False,
+              **trainer_kwargs: Any) -> tuple[Trainer, str]:
+    """``(trainer, note)``: the run in ``run_dir`` resumed from its ``last.pt`` when that is the same run, else a fresh
+    one (``fresh=True``, no checkpoint, or a checkpoint of another run, which is then replaced). ``note`` says which
+    and why, in one line for the notebook to print. Other keyword arguments go to :class:`~srgan_lib.train.Trainer`."""
+    run_dir = Path(run_dir)
+    last = run_dir / "last.pt"
+    if last.is_file() and fresh:
+        last.unlink()
+        reason = "FRESH=True: starting over (the previous last.pt was removed)"
+    elif last.is_file():
+        try:
+            trainer = Trainer(config, train_set, run_dir, resume=True, **trainer_kwargs)
+        except RunMismatch as exc:
+            last.unlink()
+            reason = f"the checkpoint here was another run, started fresh (it was removed): {exc}"
+        else:
+            if trainer.step >= config.steps:
+                return trainer, (f"{last} is a finished run ({trainer.step} of {config.steps} steps): nothing to train; "
+                                 "FRESH=True starts it again")
+            return trainer, (f"resuming {last} at step {trainer.step} of {config.steps} (the same content loss, VGG19, "
+                             "data and preset); FRESH=True starts over")
+    else:
+        reason = f"a fresh run in {run_dir}"
+    return Trainer(config, train_set, run_dir, resume=False, **trainer_kwargs), reason

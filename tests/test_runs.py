@@ -1,0 +1,76 @@
+"""Issue 25, a disconnect loses nothing: run folders resumed after a restart (or started fresh, and said why), Drive
+on Colab, and the environment overrides the Colab rehearsal uses."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import numpy as np
+import pytest
+import torch
+
+from srgan_lib import runtime
+from srgan_lib.checkpoint import load_checkpoint
+from srgan_lib.data import PatchDataset
+from srgan_lib.runs import start_run
+from srgan_lib.train import TrainConfig
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.fixture(scope="module")
+def data() -> PatchDataset:
+    rng = np.random.default_rng(0)
+    return PatchDataset([rng.integers(0, 256, (40, 48, 3), dtype=np.uint8) for _ in range(3)], crop=16, seed=1)
+
+
+def cfg(**kw) -> TrainConfig:
+    return TrainConfig(**{**dict(n_blocks=1, channels=8, crop=16, batch_size=2, steps=4, log_every=1, val_every=100,
+                                 ckpt_every=2), **kw})
+
+
+def test_run_all_after_a_restart_resumes_the_same_run(tmp_path, data):
+    trainer, note = start_run(cfg(), data, tmp_path, device="cpu", progress=False, facts={"preset": "x"})
+    assert note.startswith("a fresh run")
+    trainer.fit(steps=2)  # the runtime disconnects after the checkpoint at step 2
+    trainer, note = start_run(cfg(), data, tmp_path, device="cpu", progress=False, facts={"preset": "x"})
+    assert trainer.step == 2 and "resuming" in note and "step 2 of 4" in note
+    trainer.fit()
+    trainer, note = start_run(cfg(), data, tmp_path, device="cpu", progress=False, facts={"preset": "x"})
+    assert trainer.step == 4 and "finished" in note
+    assert sorted(p.name for p in tmp_path.glob("*.pt")) == ["last.pt"]  # one checkpoint, not a pile
+
+
+def test_fresh_on_request_or_when_the_run_differs_and_says_why(tmp_path, data):
+    start_run(cfg(), data, tmp_path, device="cpu", progress=False, facts={"preset": "x"})[0].fit(steps=2)
+    trainer, note = start_run(cfg(), data, tmp_path, device="cpu", progress=False, facts={"preset": "y"})
+    assert trainer.step == 0 and "another run" in note and "preset 'x' -> 'y'" in note
+    trainer.fit(steps=2)
+    assert load_checkpoint(tmp_path / "last.pt")["provenance"]["preset"] == "y"
+    trainer, note = start_run(cfg(), data, tmp_path, device="cpu", progress=False, fresh=True, facts={"preset": "y"})
+    assert trainer.step == 0 and "FRESH=True" in note and not (tmp_path / "last.pt").exists()
+    assert sorted(p.name for p in tmp_path.glob("*.pt")) == []
+
+
+def test_overrides_and_drive(tmp_path, monkeypatch):
+    monkeypatch.delenv("SRGAN_COLAB", raising=False)
+    monkeypatch.delenv("SRGAN_GPU_CONFIG", raising=False)
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    assert not runtime.in_colab() and runtime.drive_folder() is None and str(runtime.runs_root()) == "runs"
+    assert runtime.gpu_config(torch.device("cuda")) and not runtime.gpu_config("cpu")
+    monkeypatch.setenv("SRGAN_GPU_CONFIG", "1")
+    assert runtime.gpu_config("cpu")
+    mounted = []
+    colab = types.ModuleType("google.colab")
+    colab.drive = types.SimpleNamespace(mount=lambda p: (mounted.append(p), (tmp_path / "d" / "MyDrive").mkdir(
+        parents=True)))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    sys.modules["google"].colab = colab
+    monkeypatch.setenv("SRGAN_DRIVE_MOUNT", str(tmp_path / "d"))
+    assert runtime.in_colab()
+    assert runtime.runs_root() == tmp_path / "d" / "MyDrive" / "srgan-tutorial" / "runs"
+    assert runtime.runs_root() == tmp_path / "d" / "MyDrive" / "srgan-tutorial" / "runs"
+    assert mounted == [str(tmp_path / "d")]  # mounted once
+    assert runtime.runs_root(drive=False).as_posix() == "runs"
