@@ -10,12 +10,21 @@ a fresh start replaces the old checkpoint rather than setting it aside, so a Dri
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from torch.utils.data import Dataset
 
 from .train import RunMismatch, TrainConfig, Trainer
+
+
+def _shown(run_dir: Path) -> str:
+    """How a note names ``run_dir``: a folder under the system's temporary directory by its name only (its full path
+    is this machine's, meaningless in a committed notebook), any other folder as given."""
+    if run_dir.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve()):
+        return f"a temporary folder ({run_dir.name})"
+    return str(run_dir)
 
 
 def start_run(config: TrainConfig, train_set: Dataset, run_dir: str | Path, *, fresh: bool = False,
@@ -25,6 +34,7 @@ def start_run(config: TrainConfig, train_set: Dataset, run_dir: str | Path, *, f
     and why, in one line for the notebook to print. Other keyword arguments go to :class:`~srgan_lib.train.Trainer`."""
     run_dir = Path(run_dir)
     last = run_dir / "last.pt"
+    shown = _shown(run_dir)
     if last.is_file() and fresh:
         last.unlink()
         reason = "FRESH=True: starting over (the previous last.pt was removed)"
@@ -36,10 +46,10 @@ def start_run(config: TrainConfig, train_set: Dataset, run_dir: str | Path, *, f
             reason = f"the checkpoint here was another run, started fresh (it was removed): {exc}"
         else:
             if trainer.step >= config.steps:
-                return trainer, (f"{last} is a finished run ({trainer.step} of {config.steps} steps): nothing to train; "
+                return trainer, (f"{shown}/last.pt is a finished run ({trainer.step} of {config.steps} steps): nothing to train; "
                                  "FRESH=True starts it again")
-            return trainer, (f"resuming {last} at step {trainer.step} of {config.steps} (the same content loss, VGG19, "
+            return trainer, (f"resuming {shown}/last.pt at step {trainer.step} of {config.steps} (the same content loss, VGG19, "
                              "data and preset); FRESH=True starts over")
     else:
-        reason = f"a fresh run in {run_dir}"
+        reason = f"a fresh run in {shown}"
     return Trainer(config, train_set, run_dir, resume=False, **trainer_kwargs), reason
