@@ -31,6 +31,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from srgan_lib.data import PatchDataset
+from srgan_lib.images import unit_to_model
 from srgan_lib.runtime import cpu_has_native_bf16
 from srgan_lib.samples import load_sample
 from srgan_lib.train import Trainer, preset
@@ -88,7 +89,7 @@ def measure(mode: str, name: str, dtype: torch.dtype | None, args: argparse.Name
         def next_batch() -> tuple[torch.Tensor, torch.Tensor]:
             lr, hr = next(batches)  # (B, 3, crop/4, crop/4), (B, 3, crop, crop) in [0, 1]
             lr = lr.to(dev, non_blocking=True).contiguous(memory_format=engine.memory_format)
-            hr = (hr.to(dev, non_blocking=True) * 2 - 1).contiguous(memory_format=engine.memory_format)  # [-1, 1]
+            hr = unit_to_model(hr.to(dev, non_blocking=True)).contiguous(memory_format=engine.memory_format)  # [-1, 1]
             return lr, hr
 
         for _ in range(args.warmup):
