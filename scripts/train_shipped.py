@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -51,6 +52,7 @@ from srgan_lib.data import EvalSet, PatchDataset, load_eval_set
 from srgan_lib.evaluate import bicubic_upscaler, evaluate, model_upscaler
 from srgan_lib.files import atomic_write, find_images, read_rgb
 from srgan_lib.metrics import high_frequency_ratio
+from srgan_lib.provenance import digest_file_list
 from srgan_lib.resize import matlab_lr, modcrop
 from srgan_lib.samples import HELD_OUT_SAMPLES, load_sample
 from srgan_lib.train import Trainer, preset
@@ -59,10 +61,10 @@ CURVE_SETS = ("Set5", "Set14")
 HELD_OUT = HELD_OUT_SAMPLES[:2]  # astronaut, coffee: the photographs the earlier cards' curves used
 
 
-def training_folders(folders: list[str]) -> tuple[list[np.ndarray], str]:
-    """The images of ``folders`` (each read as RGB), exact pixel duplicates kept once, and a label naming the
-    folders and the image count (recorded in the exported weights' metadata)."""
-    images, seen, counts = [], set(), []
+def training_folders(folders: list[str]) -> tuple[list[np.ndarray], str, list[Path]]:
+    """The images of ``folders`` (each read as RGB), exact pixel duplicates kept once, a label naming the
+    folders and the image count (recorded in the exported weights' metadata), and the files kept."""
+    images, seen, counts, kept = [], set(), [], []
     for folder in folders:
         n = 0
         for f in find_images(folder):
@@ -71,9 +73,19 @@ def training_folders(folders: list[str]) -> tuple[list[np.ndarray], str]:
             if key not in seen:
                 seen.add(key)
                 images.append(img)
+                kept.append(Path(f))
                 n += 1
         counts.append(f"{Path(folder).name} ({n})")
-    return images, " + ".join(counts) + f": {len(images)} images"
+    return images, " + ".join(counts) + f": {len(images)} images", kept
+
+
+def data_provenance(label: str, files: list[Path]) -> dict[str, object]:
+    """The run's training data as :mod:`srgan_lib.provenance` records it (``srgan info`` shows it): the folders
+    and count as source, the image count, and the digest of the file list (names relative to the folders' common
+    parent, and sizes)."""
+    parent = Path(os.path.commonpath([f.parent.resolve() for f in files])).parent
+    return {"data_source": label, "data_images": len(files), "data_toy": False,
+            "data_files_sha256": digest_file_list([f.resolve() for f in files], parent)}
 
 
 def held_out_set() -> EvalSet:
@@ -88,13 +100,13 @@ def held_out_set() -> EvalSet:
 def curve_recorder(root: str | Path, out: Path, held: EvalSet) -> Callable[[Trainer, dict], None]:
     """A ``Trainer.fit`` callback that measures the generator being validated (its moving average when the
     run keeps one) at every validation: paper-flavour PSNR and grid score on Set5 and Set14 and on the held-out
-    photographs, and the mean Set14 detail (HF) ratio; appends them to ``out/curve.json`` (written atomically).
+    photographs, their mean NIQE, and the mean Set14 detail (HF) ratio; appends them to ``out/curve.json`` (written atomically).
     Every point is kept: the curve is the run's record, not a basis for picking a snapshot."""
     sets = {name: load_eval_set(name, root=root) for name in CURVE_SETS}
     sets["held-out"] = held
     base = {r["dataset"]: r for r in evaluate({"bicubic": bicubic_upscaler(4)}, sets, flavours=("paper",))}
     points: list[dict] = [{"step": "bicubic", **{f"{d}_psnr": base[d]["psnr"] for d in sets},
-                           **{f"{d}_grid": base[d]["grid"] for d in sets}}]
+                           **{f"{d}_grid": base[d]["grid"] for d in sets}, **{f"{d}_niqe": base[d]["niqe"] for d in sets}}]
     if (out / "curve.json").is_file():  # a resumed run: keep the points measured before the stop
         points += [p for p in json.loads((out / "curve.json").read_text()) if p["step"] != "bicubic"]
 
@@ -108,7 +120,8 @@ def curve_recorder(root: str | Path, out: Path, held: EvalSet) -> Callable[[Trai
         trainer.engine.train_mode(g, was_training)
         d_acc = [h["d_acc"] for h in trainer.history if "d_acc" in h]
         point = {"step": trainer.step, **{f"{d}_psnr": rows[d]["psnr"] for d in sets},
-                 **{f"{d}_grid": rows[d]["grid"] for d in sets}, "Set14_hf_ratio": hf,
+                 **{f"{d}_grid": rows[d]["grid"] for d in sets}, **{f"{d}_niqe": rows[d]["niqe"] for d in sets},
+                 "Set14_hf_ratio": hf,
                  "d_acc": d_acc[-1] if d_acc else None}
         points.append(point)
         atomic_write(out / "curve.json", lambda tmp: Path(tmp).write_text(json.dumps(points, indent=1)))
@@ -154,10 +167,14 @@ def main() -> None:
         torch.set_num_threads(args.threads)
 
     if args.kodak:
-        images = [read_rgb(f) for f in find_images(args.kodak)] + [load_sample("chelsea"), load_sample("rocket")]
+        files = list(find_images(args.kodak))
+        images = [read_rgb(f) for f in files] + [load_sample("chelsea"), load_sample("rocket")]
         data_label = "Kodak24 + chelsea + rocket"
+        facts = dict(data_provenance(data_label, [Path(f) for f in files]), data_images=len(images))
     else:
-        images, data_label = training_folders(args.data)
+        images, data_label, files = training_folders(args.data)
+        facts = data_provenance(data_label, files)
+    facts["preset"] = f"{args.mode}/cpu, with the options of this command"
     overrides = {"keep_every": args.keep_every, "seed": args.seed,
                  "num_workers": args.workers, "amp": not args.no_amp}
     for key, value in (("steps", args.steps), ("crop", args.crop), ("lr", args.lr), ("warmup_steps", args.warmup),
@@ -172,7 +189,7 @@ def main() -> None:
     train_set = PatchDataset(images, crop=config.crop, scale=config.scale, seed=config.seed, skip_small=True)
     held = held_out_set() if args.curve_root else EvalSet()
     trainer = Trainer(config, train_set, out_dir=args.out, device=args.device,
-                      val_pairs=held.tensors())
+                      val_pairs=held.tensors(), facts=facts)
     callback = curve_recorder(args.curve_root, Path(args.out), held) if args.curve_root else None
     if callback and trainer.step == 0:
         callback(trainer, {})  # the starting point
