@@ -45,17 +45,20 @@ def top_channels(features: np.ndarray, k: int = 6) -> list[int]:
     return [int(c) for c in np.argsort(-means, kind="stable")[:k]]
 
 
-def feature_maps_figure(image: np.ndarray, features: Mapping[str, np.ndarray], k: int = 6,
+def feature_maps_figure(image: np.ndarray, features: Mapping[str, np.ndarray], k: int = 4,
                         image_title: str = "input", title: str | None = None, note: str | None = None,
-                        warn: bool = False) -> Figure:
+                        warn: bool = False, width: float = 9.0) -> Figure:
     """The VGG19 feature maps phi_{i,j} of section 2.2.1 (the maps compared by equation 5) for one image.
 
     Notebook 03, section 1.
 
     One row per entry of ``features`` (name -> ``(C, h, w)`` array, e.g. ``{"VGG22": ..., "VGG54": ...}``):
     the input ``image`` (uint8 or [0, 1] float, ``(H, W, 3)``), then the ``k`` channels with the largest mean
-    activation (:func:`top_channels`), each on its own colour scale and titled ``"VGG22 ch 60 (96x96)"``.
-    The suptitle is ``title``, then ``note`` (say which VGG weights were used), in red when ``warn``.
+    activation (:func:`top_channels`), each on its own colour scale and titled ``"channel 60"``; the row is
+    labelled on the left with its name and map size (``"VGG22\n128 maps of 96x96"``). The suptitle is
+    ``title`` and, on a line of its own, ``note`` (say which VGG weights were used), in red when ``warn``.
+    ``width`` (inches, default 9 = GitHub's 900 px at 100 dpi) is the figure's width: the fonts are sized
+    for it, so the figure is shown without being scaled down.
     """
     import matplotlib.pyplot as plt
 
@@ -65,18 +68,20 @@ def feature_maps_figure(image: np.ndarray, features: Mapping[str, np.ndarray], k
         raise ValueError("feature_maps_figure: no feature maps given")
     maps = {name: np.asarray(f) for name, f in features.items()}
     chosen = {name: top_channels(f, k) for name, f in maps.items()}  # raises on a bad shape or k
-    fig, axes = plt.subplots(len(maps), k + 1, figsize=(2.15 * (k + 1), 2.5 * len(maps)), squeeze=False,
-                             layout="constrained")
+    panel = width / (k + 1)  # inches per square panel
+    heading = "\n".join(t for t in (title, note) if t)
+    height = (panel + 0.35) * len(maps) + 0.35 * (heading.count("\n") + 1)  # panels with titles, then the heading
+    fig, axes = plt.subplots(len(maps), k + 1, figsize=(width, height), squeeze=False, layout="constrained")
     for row, (name, f) in zip(axes, maps.items()):
         row[0].imshow(as_display(image))
-        row[0].set_title(image_title, fontsize=9)
+        row[0].set_title(image_title, fontsize=10)
+        row[1].set_ylabel(f"{name}\n{f.shape[0]} maps of {f.shape[1]}x{f.shape[2]}", fontsize=10)
         for ax, ch in zip(row[1:], chosen[name]):
             ax.imshow(f[ch], cmap="viridis", interpolation="nearest")
-            ax.set_title(f"{name} ch {ch} ({f.shape[1]}x{f.shape[2]})", fontsize=9)
+            ax.set_title(f"channel {ch}", fontsize=10)
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    heading = " | ".join(t for t in (title, note) if t)
     if heading:
         fig.suptitle(heading, fontsize=11, color=_WARNING_RED if warn else "black")
     return fig

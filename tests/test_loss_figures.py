@@ -43,11 +43,13 @@ def test_feature_maps_figure_draws_the_top_channels_of_each_layer():
     for row, (name, f) in zip(rows, [("VGG22", f22), ("VGG54", f54)]):
         assert row[0].get_title() == "input (test)"
         np.testing.assert_array_equal(row[0].images[0].get_array(), image)
+        assert row[1].get_ylabel() == f"{name}\n{f.shape[0]} maps of {f.shape[1]}x{f.shape[2]}"
         for ax, ch in zip(row[1:], loss_figures.top_channels(f, 3)):
-            assert ax.get_title() == f"{name} ch {ch} ({f.shape[1]}x{f.shape[2]})"
+            assert ax.get_title() == f"channel {ch}"
             np.testing.assert_array_equal(ax.images[0].get_array(), f[ch])  # each channel as it is, own scale
-    assert rows[0][1].get_title().startswith("VGG22 ch 5 ")
-    assert fig._suptitle.get_text() == "phi maps | RANDOM weights"
+    assert rows[0][1].get_title() == "channel 5"
+    assert fig._suptitle.get_text() == "phi maps\nRANDOM weights"  # the weights' label on a line of its own
+    assert fig.get_figwidth() == 9.0  # GitHub's 900 px: shown at its own size, fonts as drawn
     assert matplotlib.colors.same_color(fig._suptitle.get_color(), "#b00020")  # the warning is red
     fine = loss_figures.feature_maps_figure(image, {"VGG22": f22}, k=2, note="pretrained")
     assert matplotlib.colors.same_color(fine._suptitle.get_color(), "black")
