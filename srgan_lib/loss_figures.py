@@ -110,7 +110,8 @@ def distance_ranking_figure(patches: Mapping[str, np.ndarray], scores: Mapping[s
     ``patches``: name -> uint8 (or [0, 1] float) image; the first is the reference, the others its distortions.
     ``scores``: distance name -> one value per distortion, in the order of ``patches`` (e.g.
     ``{"pixel MSE (eq. 4)": [...], "VGG22 (eq. 5)": [...]}``). Top row: the patches, each distortion titled
-    with its rank under every distance (:func:`ranks`; the short name is the distance's name up to `` (``).
+    with its rank under every distance, one a line (:func:`ranks`; the short name is the distance's name up to
+    `` (``). The figure is 9 inches wide (GitHub's 900 px), so it is shown unscaled.
     Bottom: one group of bars per distortion, every distance divided by its value for the *first* distortion,
     so that distances of very different scales share one axis. ``note`` titles the bar panel (say which VGG
     weights were used), in red when ``warn``.
@@ -132,15 +133,17 @@ def distance_ranking_figure(patches: Mapping[str, np.ndarray], scores: Mapping[s
                              "the distortion every bar is divided by; it must be positive")
     rank_of = {m: ranks(v) for m, v in scores.items()}
     short = {m: m.split(" (")[0] for m in scores}
-    fig = plt.figure(figsize=(3 * len(names), 6.4), layout="constrained")
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1.15, 1])
+    panel = 9.0 / len(names)  # inches per patch: the figure is 9 inches wide (GitHub's 900 px), read unscaled
+    top_height = panel + 0.2 * (len(scores) + 1) + 0.45  # the patches, their titles (name, one rank a line)
+    fig = plt.figure(figsize=(9.0, top_height + 3.2), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[top_height, 3.2])
     for ax, name in zip(top.subplots(1, len(names), squeeze=False)[0], names):
         ax.imshow(as_display(patches[name]))
         if name == names[0]:
-            ax.set_title(name, fontsize=10)
+            ax.set_title(name, fontsize=9.5)
         else:
             k = distortions.index(name)
-            ax.set_title(name + "\n" + " | ".join(f"{short[m]} #{rank_of[m][k]}" for m in scores), fontsize=10)
+            ax.set_title(name + "".join(f"\n{short[m]} #{rank_of[m][k]}" for m in scores), fontsize=9.5)
         ax.set_xticks([])
         ax.set_yticks([])
     top.suptitle(title, fontsize=11)
@@ -149,10 +152,10 @@ def distance_ranking_figure(patches: Mapping[str, np.ndarray], scores: Mapping[s
     for m, (metric, vals) in enumerate(scores.items()):
         rel = np.asarray(vals, dtype=np.float64) / vals[0]  # (n_distortions,)
         ax.bar(np.arange(len(distortions)) + (m - (len(scores) - 1) / 2) * width, rel, width, label=metric)
-    ax.set_xticks(np.arange(len(distortions)), distortions)
-    ax.set_ylabel(f"distance / distance of the {distortions[0].split(' (')[0]}")
+    ax.set_xticks(np.arange(len(distortions)), distortions, fontsize=9.5)
+    ax.set_ylabel(f"distance / distance of the {distortions[0].split(' (')[0]}", fontsize=9.5)
     ax.axhline(1.0, color="grey", lw=0.8)
-    ax.legend()
+    ax.legend(fontsize=9.5)
     if note:
         ax.set_title(note, fontsize=10, color=_WARNING_RED if warn else "black")
     return fig

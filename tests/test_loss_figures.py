@@ -70,8 +70,9 @@ def test_distance_ranking_figure_titles_carry_the_ranks_and_bars_the_ratios():
     fig = loss_figures.distance_ranking_figure(patches, scores, note="VGG bars: random", warn=True)
     titles = _titles(fig)
     assert titles[0] == "reference"
-    assert titles[1] == "blur (sigma 1.5)\npixel MSE #1 | VGG22 #3"
-    assert titles[3] == "shift\npixel MSE #3 | VGG22 #1"
+    assert titles[1] == "blur (sigma 1.5)\npixel MSE #1\nVGG22 #3"
+    assert titles[3] == "shift\npixel MSE #3\nVGG22 #1"
+    assert fig.get_figwidth() == 9.0  # GitHub's 900 px: shown at its own size
     bars = fig.axes[-1]
     heights = [p.get_height() for p in bars.patches]
     assert heights == pytest.approx([1.0, 1.0, 2.0, 1.0, 0.5, 0.1])  # each distance / its value for the blur
