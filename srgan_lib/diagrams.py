@@ -231,24 +231,71 @@ def generator_figure(model: SRResNet | None = None):
 
 def discriminator_figure(model: Discriminator | None = None):
     """Figure 4's discriminator: eight 3x3 convs (BN after all but the first, LeakyReLU 0.2), our
-    adaptive pooling, Dense 1024, LeakyReLU, Dense 1 and the sigmoid; labels read from ``model``."""
+    adaptive pooling, Dense 1024, LeakyReLU, Dense 1 and the sigmoid; labels read from ``model``.
+
+    Drawn 9 inches wide (GitHub's 900 px) with every label horizontal: one framed column per conv block
+    (its layers top to bottom, its output shape on a 96 x 96 input under it), four blocks to a row, then
+    the classifier as one column. The pooling we add and the sigmoid, which the loss applies, are dashed.
+    """
+    from matplotlib.patches import FancyBboxPatch
+
     model = model or Discriminator()
     d = discriminator_layers(model)
-    items: list[Item] = [("data", "HR or SR\nimage")] + [it for conv in d["convs"] for it in conv]
-    items += d["pool"] + d["classifier"] + [("act", "Sigmoid (in the loss)"), ("data", "P(real)")]
-    width = _width_of(items, w=0.42, gap=0.2) + 0.4
-    fig, ax = _canvas(width, 5.6, scale=min(0.72, 12.5 / width))
-    p = _flow(ax, items, 0.3, 3.1, w=0.42, gap=0.2, fontsize=8)
-    k, side = 1, 96
-    for conv, m in zip(d["convs"], [m for m in model.features if isinstance(m, nn.Conv2d)]):
+    convs = [m for m in model.features if isinstance(m, nn.Conv2d)]
+    per_row, col_w, gap_x, box_h, gap_y, pad = 4, 1.3, 0.3, 0.34, 0.06, 0.07
+    head = d["pool"] + d["classifier"] + [("act", "Sigmoid (in the loss)")]
+    head_w, head_h = 1.35, 0.42
+    n_rows = -(-len(d["convs"]) // per_row)
+    row_step, top_margin = 1.85, 1.25
+    head_drop = len(head) * (head_h + gap_y) + 0.75  # the classifier column and P(real) under the last row
+    height = top_margin + row_step * (n_rows - 1) + head_drop + 0.1
+    fig, ax = _canvas(9.0, height, scale=1.0)
+
+    def column(items, x0, y_first, w, h, dashed=()):
+        """Boxes from ``y_first`` (centre of the first) downwards, framed as one block; returns the frame."""
+        for n, (kind, label) in enumerate(items):
+            _box(ax, x0 + w / 2, y_first - n * (h + gap_y), label.replace(" (", "\n("), kind, w=w, h=h,
+                 vertical=False, fontsize=9, dashed=n in dashed)
+        bottom = y_first - (len(items) - 1) * (h + gap_y) - h / 2
+        frame = FancyBboxPatch((x0 - pad, bottom - pad), w + 2 * pad, y_first + h / 2 - bottom + 2 * pad,
+                               boxstyle="round,pad=0,rounding_size=0.1", fc="#f7f7f7", ec="0.6", lw=0.8, zorder=0.5)
+        ax.add_patch(frame)
+        return frame
+
+    def col_x(k):
+        return 1.15 + (k % per_row) * (col_w + gap_x)
+
+    block_bottom = 2 * (box_h + gap_y) + box_h / 2 + pad  # below the first layer's centre, for a full block
+    row_y = [height - top_margin - r * row_step for r in range(n_rows)]  # centre of each row's first layers
+    image = _box(ax, 0.5, row_y[0], "HR or SR\nimage", "data", w=0.8, h=0.8, vertical=False, fontsize=9)
+    ax.text(0.5, row_y[0] - block_bottom - 0.08, "3x96x96", ha="center", va="top", fontsize=9)
+    side, x_prev = 96, 0.9
+    for k, (items, m) in enumerate(zip(d["convs"], convs)):
         side = (side - 1) // m.stride[0] + 1  # 3x3, padding 1
-        _bracket(ax, p[k], p[k + len(conv) - 1], 1.45, f"{m.out_channels}x{side}x{side}")
-        k += len(conv)
-    ax.text(0.3, 1.2, "output shape\non 96 x 96:", fontsize=8, va="top")
-    p[k].set_linestyle("--")  # the pooling is our addition (the identity on 96 x 96 crops)
-    p[-2].set_linestyle("--")  # the sigmoid is applied inside the loss, not by the module
-    _legend(ax, 0.3, 0.35, ["conv", "bn", "act", "pool", "dense"])
-    _title(fig, "Discriminator, Figure 4 (dashed: pooling added here; sigmoid inside the loss)")
+        y0 = row_y[k // per_row]
+        column(items, col_x(k), y0, col_w, box_h)
+        ax.text(col_x(k) + col_w / 2, y0 - block_bottom - 0.08, f"{m.out_channels}x{side}x{side}", ha="center",
+                va="top", fontsize=9)
+        if k and k % per_row == 0:  # to the next row: right, down between the rows, left, into the block
+            y_prev = row_y[k // per_row - 1]
+            x_turn, x_back = x_prev + 0.12, col_x(0) - pad - 0.2
+            y_mid = y_prev - block_bottom - 0.45
+            ax.plot([x_prev, x_turn, x_turn, x_back, x_back], [y_prev, y_prev, y_mid, y_mid, y0], color="black",
+                    lw=1.2)
+            _arrow(ax, (x_back, y0), (col_x(k) - pad, y0))
+        else:
+            _arrow(ax, (x_prev, y0), (col_x(k) - pad, y0))
+        x_prev = col_x(k) + col_w + pad
+    x_head, y_last = col_x(per_row - 1) + col_w + gap_x, row_y[-1]
+    column(head, x_head, y_last, head_w, head_h, dashed=(0, len(head) - 1))
+    _arrow(ax, (x_prev, y_last), (x_head - pad, y_last))
+    y_end = y_last - (len(head) - 1) * (head_h + gap_y) - head_h / 2 - pad
+    out = _box(ax, x_head + head_w / 2, y_end - 0.5, "P(real)", "data", w=head_w, h=0.4, vertical=False, fontsize=9)
+    _arrow(ax, (x_head + head_w / 2, y_end), out)
+    _title(fig, "Discriminator, Figure 4", y=1 - 0.08 / height)
+    fig.text(0.5, 1 - 0.4 / height, "Each framed column is one block, its layers top to bottom; under it, the "
+             "block's output (channels x height x width)\nfor a 96 x 96 input. Dashed: the pooling added here (the "
+             "identity at 96 x 96) and the sigmoid, which the loss applies.", ha="center", va="top", fontsize=9.5)
     return fig
 
 

@@ -1,6 +1,7 @@
 """Figures of notebooks 03 and 04: the perceptual loss of section 2.2. VGG feature maps and the pixel-vs-feature
 distance ranking (section 2.2.1, equations 4 and 5); the 1D minimax game, the two generator losses, their race,
-and the discriminator's patch ranking (section 2.2.2, equations 2 and 6, Figure 4's discriminator).
+and the discriminator's patch ranking (section 2.2.2, equations 2 and 6, Figure 4's discriminator); and
+:class:`ToyGANRecord`, the snapshots and statistics of the toy GAN that two of those figures draw.
 
 Each function draws one figure from numbers the notebook computed (the computation is the lesson and stays in
 the notebook), checks its input, and returns the Figure without showing it.
@@ -45,17 +46,20 @@ def top_channels(features: np.ndarray, k: int = 6) -> list[int]:
     return [int(c) for c in np.argsort(-means, kind="stable")[:k]]
 
 
-def feature_maps_figure(image: np.ndarray, features: Mapping[str, np.ndarray], k: int = 6,
+def feature_maps_figure(image: np.ndarray, features: Mapping[str, np.ndarray], k: int = 4,
                         image_title: str = "input", title: str | None = None, note: str | None = None,
-                        warn: bool = False) -> Figure:
+                        warn: bool = False, width: float = 9.0) -> Figure:
     """The VGG19 feature maps phi_{i,j} of section 2.2.1 (the maps compared by equation 5) for one image.
 
     Notebook 03, section 1.
 
     One row per entry of ``features`` (name -> ``(C, h, w)`` array, e.g. ``{"VGG22": ..., "VGG54": ...}``):
     the input ``image`` (uint8 or [0, 1] float, ``(H, W, 3)``), then the ``k`` channels with the largest mean
-    activation (:func:`top_channels`), each on its own colour scale and titled ``"VGG22 ch 60 (96x96)"``.
-    The suptitle is ``title``, then ``note`` (say which VGG weights were used), in red when ``warn``.
+    activation (:func:`top_channels`), each on its own colour scale and titled ``"channel 60"``; the row is
+    labelled on the left with its name and map size (``"VGG22\n128 maps of 96x96"``). The suptitle is
+    ``title`` and, on a line of its own, ``note`` (say which VGG weights were used), in red when ``warn``.
+    ``width`` (inches, default 9 = GitHub's 900 px at 100 dpi) is the figure's width: the fonts are sized
+    for it, so the figure is shown without being scaled down.
     """
     import matplotlib.pyplot as plt
 
@@ -65,18 +69,20 @@ def feature_maps_figure(image: np.ndarray, features: Mapping[str, np.ndarray], k
         raise ValueError("feature_maps_figure: no feature maps given")
     maps = {name: np.asarray(f) for name, f in features.items()}
     chosen = {name: top_channels(f, k) for name, f in maps.items()}  # raises on a bad shape or k
-    fig, axes = plt.subplots(len(maps), k + 1, figsize=(2.15 * (k + 1), 2.5 * len(maps)), squeeze=False,
-                             layout="constrained")
+    panel = width / (k + 1)  # inches per square panel
+    heading = "\n".join(t for t in (title, note) if t)
+    height = (panel + 0.35) * len(maps) + 0.35 * (heading.count("\n") + 1)  # panels with titles, then the heading
+    fig, axes = plt.subplots(len(maps), k + 1, figsize=(width, height), squeeze=False, layout="constrained")
     for row, (name, f) in zip(axes, maps.items()):
         row[0].imshow(as_display(image))
-        row[0].set_title(image_title, fontsize=9)
+        row[0].set_title(image_title, fontsize=10)
+        row[1].set_ylabel(f"{name}\n{f.shape[0]} maps of {f.shape[1]}x{f.shape[2]}", fontsize=10)
         for ax, ch in zip(row[1:], chosen[name]):
             ax.imshow(f[ch], cmap="viridis", interpolation="nearest")
-            ax.set_title(f"{name} ch {ch} ({f.shape[1]}x{f.shape[2]})", fontsize=9)
+            ax.set_title(f"channel {ch}", fontsize=10)
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    heading = " | ".join(t for t in (title, note) if t)
     if heading:
         fig.suptitle(heading, fontsize=11, color=_WARNING_RED if warn else "black")
     return fig
@@ -104,7 +110,8 @@ def distance_ranking_figure(patches: Mapping[str, np.ndarray], scores: Mapping[s
     ``patches``: name -> uint8 (or [0, 1] float) image; the first is the reference, the others its distortions.
     ``scores``: distance name -> one value per distortion, in the order of ``patches`` (e.g.
     ``{"pixel MSE (eq. 4)": [...], "VGG22 (eq. 5)": [...]}``). Top row: the patches, each distortion titled
-    with its rank under every distance (:func:`ranks`; the short name is the distance's name up to `` (``).
+    with its rank under every distance, one a line (:func:`ranks`; the short name is the distance's name up to
+    `` (``). The figure is 9 inches wide (GitHub's 900 px), so it is shown unscaled.
     Bottom: one group of bars per distortion, every distance divided by its value for the *first* distortion,
     so that distances of very different scales share one axis. ``note`` titles the bar panel (say which VGG
     weights were used), in red when ``warn``.
@@ -126,15 +133,17 @@ def distance_ranking_figure(patches: Mapping[str, np.ndarray], scores: Mapping[s
                              "the distortion every bar is divided by; it must be positive")
     rank_of = {m: ranks(v) for m, v in scores.items()}
     short = {m: m.split(" (")[0] for m in scores}
-    fig = plt.figure(figsize=(3 * len(names), 6.4), layout="constrained")
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1.15, 1])
+    panel = 9.0 / len(names)  # inches per patch: the figure is 9 inches wide (GitHub's 900 px), read unscaled
+    top_height = panel + 0.2 * (len(scores) + 1) + 0.45  # the patches, their titles (name, one rank a line)
+    fig = plt.figure(figsize=(9.0, top_height + 3.2), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[top_height, 3.2])
     for ax, name in zip(top.subplots(1, len(names), squeeze=False)[0], names):
         ax.imshow(as_display(patches[name]))
         if name == names[0]:
-            ax.set_title(name, fontsize=10)
+            ax.set_title(name, fontsize=9.5)
         else:
             k = distortions.index(name)
-            ax.set_title(name + "\n" + " | ".join(f"{short[m]} #{rank_of[m][k]}" for m in scores), fontsize=10)
+            ax.set_title(name + "".join(f"\n{short[m]} #{rank_of[m][k]}" for m in scores), fontsize=9.5)
         ax.set_xticks([])
         ax.set_yticks([])
     top.suptitle(title, fontsize=11)
@@ -143,10 +152,10 @@ def distance_ranking_figure(patches: Mapping[str, np.ndarray], scores: Mapping[s
     for m, (metric, vals) in enumerate(scores.items()):
         rel = np.asarray(vals, dtype=np.float64) / vals[0]  # (n_distortions,)
         ax.bar(np.arange(len(distortions)) + (m - (len(scores) - 1) / 2) * width, rel, width, label=metric)
-    ax.set_xticks(np.arange(len(distortions)), distortions)
-    ax.set_ylabel(f"distance / distance of the {distortions[0].split(' (')[0]}")
+    ax.set_xticks(np.arange(len(distortions)), distortions, fontsize=9.5)
+    ax.set_ylabel(f"distance / distance of the {distortions[0].split(' (')[0]}", fontsize=9.5)
     ax.axhline(1.0, color="grey", lw=0.8)
-    ax.legend()
+    ax.legend(fontsize=9.5)
     if note:
         ax.set_title(note, fontsize=10, color=_WARNING_RED if warn else "black")
     return fig
@@ -155,7 +164,8 @@ def distance_ranking_figure(patches: Mapping[str, np.ndarray], scores: Mapping[s
 def toy_gan_figure(data: np.ndarray, snapshots: Mapping[int, tuple[np.ndarray, np.ndarray]], grid: np.ndarray,
                    bins: int = 96, ymax: float = 1.6,
                    title: str = ("The minimax game of equation 2 in 1D: G's samples (orange) move onto the data "
-                                 "(grey); D(x) (blue) is D's probability that x is real")) -> Figure:
+                                 "(grey);\nD(x) (blue) is D's probability that x is real"),
+                   per_row: int = 3) -> Figure:
     """Equation 2's game in one dimension (section 2.2.2): one panel per snapshot of a toy GAN's training.
 
     Notebook 04, section 1.
@@ -164,6 +174,7 @@ def toy_gan_figure(data: np.ndarray, snapshots: Mapping[int, tuple[np.ndarray, n
     probability "real" at the points of ``grid``), drawn as an orange histogram and a blue curve, panels in
     step order. Histograms are densities over ``bins`` bins spanning ``grid``; the y axis stops at ``ymax`` so
     that D's curve (0 to 1) stays readable, and a histogram taller than that is marked with its peak value.
+    Panels go ``per_row`` to a row, 9 inches wide (GitHub's 900 px), so that they read unscaled.
     """
     import matplotlib.pyplot as plt
 
@@ -176,9 +187,13 @@ def toy_gan_figure(data: np.ndarray, snapshots: Mapping[int, tuple[np.ndarray, n
                              f"the grid {grid.size}")
     edges = np.linspace(grid[0], grid[-1], bins + 1)
     steps = sorted(snapshots)
-    fig, axes = plt.subplots(1, len(steps), figsize=(2.5 * len(steps), 3.2), sharey=True, squeeze=False,
+    rows = -(-len(steps) // per_row)
+    cols = -(-len(steps) // rows)  # rows as full as they can be: 4 panels are 2 x 2, 6 are 2 x 3
+    fig, axes = plt.subplots(rows, cols, figsize=(9.0, 2.7 * rows + 0.6), sharey=True, squeeze=False,
                              layout="constrained")
-    for ax, step in zip(axes[0], steps):
+    for ax in axes.flat[len(steps):]:
+        ax.set_visible(False)  # an incomplete last row
+    for ax, step in zip(axes.flat, steps):
         samples, curve = snapshots[step]
         ax.hist(data, bins=edges, density=True, color="0.75", label="real data")
         heights, _, _ = ax.hist(samples, bins=edges, density=True, color="C1", alpha=0.7, label="G(z)")
@@ -190,9 +205,74 @@ def toy_gan_figure(data: np.ndarray, snapshots: Mapping[int, tuple[np.ndarray, n
         ax.set_title(f"after {step} steps", fontsize=10)
         ax.set_xlabel("x")
         ax.set_ylim(0, ymax)
-    axes[0, 0].legend(loc="upper right", fontsize=8)  # G's first samples are far left, D's curve below 1
-    fig.suptitle(title, fontsize=12)
+    axes[0, 0].legend(loc="upper right", fontsize=9)  # G's first samples are far left, D's curve below 1
+    fig.suptitle(title, fontsize=11)
     return fig
+
+
+class ToyGANRecord:
+    """What notebook 04's toy GAN (section 1, equation 2 in one dimension) records for its figures and printouts,
+    kept out of its training loop so that the loop shows only the game.
+
+    ``z``: a fixed ``(n, d)`` batch of G's noise, whose samples the snapshots follow; ``grid``: ``(m, 1)``
+    points where D's opinion is drawn; ``snapshot_at``: the G steps to snapshot (G steps taken so far; step 0
+    is before G's first update, after any head start of D). In the loop:
+
+    - ``record.snapshot_if_due(step, generator, discriminator)`` at the start of G step ``step`` (negative
+      during D's head start: nothing is taken);
+    - ``record.g_step(fake, logits)`` after each generator update, with the batch G produced and D's logits
+      on it: appends the mean of ``fake``, the mean D(G(z)) = sigmoid(logit), and the mean size, per sample,
+      of the gradient of the generator loss ``kind`` (:func:`srgan_lib.losses.generator_adversarial_loss`)
+      with respect to each logit, recomputed from the logits (the loss is a batch mean, so per sample it is
+      ``B`` times the gradient of the mean);
+    - ``record.result(g_steps, generator, discriminator)`` after the loop: takes the final snapshot and
+      returns ``{"kind", "mean", "d_fake", "grad", "snapshots", "grid"}``, what :func:`toy_gan_figure`
+      (``snapshots``: G step -> (G's samples, D's probability on the grid)) and :func:`saturation_race_figure`
+      read.
+
+    Nothing here trains: every forward pass runs without a graph, on detached tensors.
+    """
+
+    def __init__(self, kind: str, z, grid, snapshot_at: Sequence[int] = ()) -> None:
+        from .losses import ADVERSARIAL_KINDS
+
+        if kind not in ADVERSARIAL_KINDS:
+            raise ValueError(f"ToyGANRecord: kind must be one of {ADVERSARIAL_KINDS}, got {kind!r}")
+        if grid.ndim != 2 or grid.shape[1] != 1:
+            raise ValueError(f"ToyGANRecord: grid must be (m, 1), got shape {tuple(grid.shape)}")
+        self.kind, self.z, self.grid, self.snapshot_at = kind, z, grid, tuple(snapshot_at)
+        self.mean: list[float] = []
+        self.d_fake: list[float] = []
+        self.grad: list[float] = []
+        self.snapshots: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _snapshot(self, step: int, generator, discriminator) -> None:
+        import torch
+
+        with torch.no_grad():
+            samples = generator(self.z)[:, 0].numpy()  # (n,)
+            belief = torch.sigmoid(discriminator(self.grid))[:, 0].numpy()  # (m,): D's probability "real"
+        self.snapshots[step] = (samples, belief)
+
+    def snapshot_if_due(self, step: int, generator, discriminator) -> None:
+        if step in self.snapshot_at:
+            self._snapshot(step, generator, discriminator)
+
+    def g_step(self, fake, logits) -> None:
+        import torch
+
+        from .losses import generator_adversarial_loss
+
+        logits = logits.detach().reshape(-1).requires_grad_(True)  # (B,)
+        (grad,) = torch.autograd.grad(generator_adversarial_loss(logits, self.kind), logits)  # (B,)
+        self.mean.append(fake.detach().mean().item())
+        self.d_fake.append(torch.sigmoid(logits.detach()).mean().item())
+        self.grad.append(grad.abs().mean().item() * logits.numel())  # per sample (the loss is a mean)
+
+    def result(self, g_steps: int, generator, discriminator) -> dict:
+        self._snapshot(g_steps, generator, discriminator)
+        return {"kind": self.kind, "mean": self.mean, "d_fake": self.d_fake, "grad": self.grad,
+                "snapshots": self.snapshots, "grid": self.grid[:, 0].numpy()}
 
 
 def generator_loss_figure(d_fake: np.ndarray, losses: Mapping[str, np.ndarray], gradients: Mapping[str, np.ndarray],

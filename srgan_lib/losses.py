@@ -6,7 +6,7 @@
   map phi_{i,j} of :mod:`srgan_lib.vgg` (equation 5, section 2.2.1), optionally with the total-variation
   regulariser :func:`tv_loss` that the paper adds to its VGG22 variants.
 - ``l_Gen`` (adversarial, section 2.2.2): :func:`generator_adversarial_loss`; the discriminator is trained
-  with :func:`discriminator_loss`. Both take the discriminator's *logits*
+  with :func:`discriminator_loss` (and judged by :func:`discriminator_accuracy`). Both take the discriminator's *logits*
   (:class:`srgan_lib.models.Discriminator` has no sigmoid): the sigmoid of Figure 4 lives inside the
   losses, written with ``softplus`` so that it never takes ``log(0)``.
 - :class:`PerceptualLoss` puts the terms together and returns every part (:class:`LossParts`).
@@ -137,6 +137,15 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> 
     real_loss = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
     fake_loss = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
     return real_loss + fake_loss
+
+
+def discriminator_accuracy(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """D's balanced accuracy from its logits: the mean of the share of real images it calls real (logit > 0,
+    i.e. D > 1/2) and the share of generated ones it calls generated (logit < 0). 0-d float tensor in [0, 1];
+    1/2 for a D that gives every image the same answer, whatever the sizes of the two batches. No gradient.
+    (The training engine logs the same number as ``d_acc``.)"""
+    with torch.no_grad():
+        return 0.5 * ((real_logits > 0).float().mean() + (fake_logits < 0).float().mean())
 
 
 def generator_adversarial_loss(fake_logits: torch.Tensor, kind: str = "non_saturating") -> torch.Tensor:

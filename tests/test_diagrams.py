@@ -82,6 +82,17 @@ def test_network_figures_draw_every_layer_of_the_model():
     assert "512x6x6" in texts  # the last feature map on a 96 x 96 crop (section 3.2, Figure 4)
 
 
+def test_discriminator_figure_reads_at_github_width():
+    """Issue 30: at GitHub's ~900 px the old one-row drawing shrank its vertical labels to unreadable; now the
+    figure is at most 9 inches wide (900 px at 100 dpi, shown unscaled) and every label is horizontal, 9 pt or
+    more."""
+    fig = diagrams.discriminator_figure()
+    assert fig.get_figwidth() <= 9.0
+    texts = [t for t in fig.findobj(Text) if t.get_text()]
+    assert all(t.get_rotation() == 0 for t in texts), [t.get_text() for t in texts if t.get_rotation()]
+    assert min(t.get_fontsize() for t in texts) >= 9
+
+
 def test_a_changed_model_changes_its_diagram():
     texts = _texts(diagrams.generator_figure(SRResNet(scale=8, n_blocks=4)))
     assert texts.count("PixelShuffle x2") == 3 and "x8 in all" in texts and any("B = 4" in t for t in texts)

@@ -43,11 +43,13 @@ def test_feature_maps_figure_draws_the_top_channels_of_each_layer():
     for row, (name, f) in zip(rows, [("VGG22", f22), ("VGG54", f54)]):
         assert row[0].get_title() == "input (test)"
         np.testing.assert_array_equal(row[0].images[0].get_array(), image)
+        assert row[1].get_ylabel() == f"{name}\n{f.shape[0]} maps of {f.shape[1]}x{f.shape[2]}"
         for ax, ch in zip(row[1:], loss_figures.top_channels(f, 3)):
-            assert ax.get_title() == f"{name} ch {ch} ({f.shape[1]}x{f.shape[2]})"
+            assert ax.get_title() == f"channel {ch}"
             np.testing.assert_array_equal(ax.images[0].get_array(), f[ch])  # each channel as it is, own scale
-    assert rows[0][1].get_title().startswith("VGG22 ch 5 ")
-    assert fig._suptitle.get_text() == "phi maps | RANDOM weights"
+    assert rows[0][1].get_title() == "channel 5"
+    assert fig._suptitle.get_text() == "phi maps\nRANDOM weights"  # the weights' label on a line of its own
+    assert fig.get_figwidth() == 9.0  # GitHub's 900 px: shown at its own size, fonts as drawn
     assert matplotlib.colors.same_color(fig._suptitle.get_color(), "#b00020")  # the warning is red
     fine = loss_figures.feature_maps_figure(image, {"VGG22": f22}, k=2, note="pretrained")
     assert matplotlib.colors.same_color(fine._suptitle.get_color(), "black")
@@ -68,8 +70,9 @@ def test_distance_ranking_figure_titles_carry_the_ranks_and_bars_the_ratios():
     fig = loss_figures.distance_ranking_figure(patches, scores, note="VGG bars: random", warn=True)
     titles = _titles(fig)
     assert titles[0] == "reference"
-    assert titles[1] == "blur (sigma 1.5)\npixel MSE #1 | VGG22 #3"
-    assert titles[3] == "shift\npixel MSE #3 | VGG22 #1"
+    assert titles[1] == "blur (sigma 1.5)\npixel MSE #1\nVGG22 #3"
+    assert titles[3] == "shift\npixel MSE #3\nVGG22 #1"
+    assert fig.get_figwidth() == 9.0  # GitHub's 900 px: shown at its own size
     bars = fig.axes[-1]
     heights = [p.get_height() for p in bars.patches]
     assert heights == pytest.approx([1.0, 1.0, 2.0, 1.0, 0.5, 0.1])  # each distance / its value for the blur
@@ -102,6 +105,10 @@ def test_toy_gan_figure_draws_each_snapshot_in_step_order():
     assert len(fig.axes[1].texts) == 0  # nothing off scale there
     with pytest.raises(ValueError, match="has 10 points, the grid 300"):
         loss_figures.toy_gan_figure(data, {0: (spike, np.zeros(10))}, grid)
+    six = loss_figures.toy_gan_figure(data, {s: snapshots[100] for s in range(6)}, grid)  # notebook 04's real run
+    assert six.axes[0].get_gridspec().get_geometry() == (2, 3) and six.get_figwidth() == 9.0  # GitHub's 900 px
+    four = loss_figures.toy_gan_figure(data, {s: snapshots[100] for s in range(4)}, grid)
+    assert four.axes[0].get_gridspec().get_geometry() == (2, 2)
 
 
 def test_generator_loss_figure_plots_the_losses_and_the_gradient_sizes():
@@ -165,3 +172,38 @@ def test_patch_ranking_figure_shows_the_ranked_patches():
         loss_figures.patch_ranking_figure(real, fake, p_real * 3, p_fake)
     with pytest.raises(ValueError, match="k must be in 1..5"):
         loss_figures.patch_ranking_figure(real, fake, p_real, p_fake, k=6)
+
+
+@pytest.mark.parametrize("kind", ["non_saturating", "saturating"])
+def test_toy_gan_record_takes_the_snapshots_asked_for_and_the_gradient_of_each_loss(kind):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    gen, disc = nn.Linear(2, 1), nn.Linear(1, 1)
+    z, grid = torch.randn(50, 2), torch.linspace(-1, 1, 7)[:, None]  # (50, 2), (7, 1)
+    record = loss_figures.ToyGANRecord(kind, z, grid, snapshot_at=(0, 2))
+    for step in range(-3, 4):  # three steps of D's head start, then four G steps
+        record.snapshot_if_due(step, gen, disc)
+        if step < 0:
+            continue
+        fake = gen(torch.randn(8, 2))  # (8, 1)
+        logits = disc(fake)[:, 0]  # (8,)
+        record.g_step(fake, logits)
+        with torch.no_grad():
+            gen.bias += 0.1  # stands in for G's update
+    out = record.result(4, gen, disc)
+    assert sorted(out["snapshots"]) == [0, 2, 4] and len(out["mean"]) == len(out["grad"]) == 4
+    samples, belief = out["snapshots"][4]
+    with torch.no_grad():
+        np.testing.assert_allclose(samples, gen(z)[:, 0].numpy())
+        np.testing.assert_allclose(belief, torch.sigmoid(disc(grid))[:, 0].numpy())
+        d = torch.sigmoid(disc(fake)[:, 0])  # the last batch
+    # oracle: d(-log D)/d logit = -(1 - D), d log(1 - D)/d logit = -D (notebook 04, section 2), per sample
+    want = (1 - d).mean() if kind == "non_saturating" else d.mean()
+    assert out["grad"][-1] == pytest.approx(want.item(), rel=1e-5)
+    assert out["d_fake"][-1] == pytest.approx(d.mean().item(), rel=1e-6)
+    assert out["mean"][-1] == pytest.approx(fake.mean().item(), rel=1e-6)
+    np.testing.assert_allclose(out["grid"], grid[:, 0].numpy())
+    with pytest.raises(ValueError, match="kind must be one of"):
+        loss_figures.ToyGANRecord("wasserstein", z, grid)

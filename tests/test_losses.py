@@ -127,6 +127,14 @@ def test_adversarial_losses_are_stable_for_extreme_logits():
     assert L.generator_adversarial_loss(torch.tensor([-200.0])).item() == pytest.approx(200.0)
 
 
+def test_discriminator_accuracy_is_the_mean_of_the_two_hit_rates():
+    real = torch.tensor([2.0, -1.0, 0.5, 3.0])  # 3 of 4 called real (logit > 0)
+    fake = torch.tensor([-4.0, 1.0])  # 1 of 2 called generated (logit < 0)
+    assert L.discriminator_accuracy(real, fake).item() == pytest.approx((3 / 4 + 1 / 2) / 2)  # by hand
+    assert L.discriminator_accuracy(torch.ones(5), torch.ones(3)).item() == 0.5  # "real" for everything: chance
+    assert L.discriminator_accuracy(real.requires_grad_(), fake).requires_grad is False
+
+
 def test_saturating_loss_vanishes_where_non_saturating_does_not():
     """Near D(G(x)) = 0 (D confidently rejects the fakes) log(1 - D) gives G almost no gradient."""
     grads = {}
