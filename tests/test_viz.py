@@ -65,6 +65,38 @@ def test_perception_distortion_figure_log_axis_reaches_the_original():
     assert len(texts) == 2 and texts[0].xyann != texts[1].xyann  # close points: labels offset apart
 
 
+def test_perception_distortion_labels_overlap_nothing_and_stay_inside():
+    """Notebook 05's crowded case: a short run's six checkpoints within a few pixels of each other, one of them
+    on top of SRResNet. No label may cover another label or any point, or leave the axes."""
+    from itertools import combinations
+
+    from matplotlib.text import Text
+
+    pts = [{"label": "bicubic", "psnr": 21.59, "perceptual": 0.011},
+           {"label": "SRResNet", "psnr": 22.67, "perceptual": 0.069},
+           {"label": "SRGAN-MSE (shipped)", "psnr": 22.20, "perceptual": 0.100}]
+    pts += [{"label": f"step {s}", "psnr": p, "perceptual": h, "group": "this run"}
+            for s, p, h in [(50, 22.67, 0.069), (100, 22.68, 0.072), (150, 22.67, 0.077), (200, 22.65, 0.082),
+                            (250, 22.63, 0.086), (300, 22.61, 0.088)]]
+    fig = viz.perception_distortion_figure(pts, note="a crowded run")
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    labels = {p["label"] for p in pts}
+    texts = [t for t in ax.texts if t.get_text() in labels]
+    for t in texts:
+        t.update_positions(renderer)  # as drawing does
+    boxes = {t.get_text(): Text.get_window_extent(t, renderer) for t in texts}  # the text, not its leader line
+    assert set(boxes) == labels
+    for (a, box_a), (b, box_b) in combinations(boxes.items(), 2):
+        assert not box_a.overlaps(box_b), f"labels {a!r} and {b!r} overlap"
+    frame = ax.get_window_extent(renderer)
+    for name, box in boxes.items():
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1, name
+        for p in pts:
+            x, y = ax.transData.transform((p["psnr"], p["perceptual"]))
+            assert not box.contains(x, y), f"label {name!r} covers the point of {p['label']!r}"
+
+
 def test_error_map_figure_shows_the_original_crop():
     rng = np.random.default_rng(0)
     hr = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
