@@ -1,5 +1,6 @@
-"""Figures: side-by-side comparisons with zoomed crops (the paper's Figures 2 and 6), training curves, error maps,
-the perception-distortion plot (section 3.4, Table 1 against MOS) and the figures of the shipped models' cards.
+"""Figures: side-by-side comparisons with zoomed crops (the paper's Figures 2 and 6) and split crops, training
+curves, error maps, the perception-distortion plot (section 3.4, Table 1 against MOS) and the figures of the
+shipped models' cards.
 
 All functions take uint8 ``(H, W, 3)`` images (or [0, 1] floats) and return a matplotlib ``Figure``;
 they never call ``plt.show()`` themselves, so notebooks and the command line decide what to do with it.
@@ -134,6 +135,47 @@ def comparison_figure(
     # tight_layout ignores the suptitle: keep a 0.35-inch band free for it, or it overlaps two-line column titles.
     top = 1 - 0.35 / fig.get_figheight() if title else 1
     fig.tight_layout(rect=(0, 0.03 if note else 0, 1, top))
+    return fig
+
+
+def split_crops_figure(left: np.ndarray, right: np.ndarray, boxes: Sequence[Box], names: tuple[str, str],
+                       pad: int = 8, title: str | None = None, width: float = 4.4):
+    """Each crop of ``boxes`` split down the middle: the pixels of ``left`` on the left half, those of ``right``
+    on the right half, one panel per crop, nearest-neighbour pixels and a thin white line at the split.
+
+    Where two methods meet on one crop, a difference in texture is easier to see than between two panels of
+    :func:`comparison_figure` (notebook 05, the paper's Figure 2). Each crop is widened by ``pad`` pixels of
+    context on every side (moved inwards where the image ends) and framed in the colour of its box in
+    :func:`comparison_figure`. Static, so it renders wherever the notebook is read; the interactive version is
+    :func:`srgan_lib.widgets.interactive_comparison`.
+    """
+    import matplotlib.pyplot as plt
+
+    if left.shape != right.shape:
+        raise ValueError(f"split_crops_figure: images differ in size, {left.shape} vs {right.shape}")
+    if not boxes:
+        raise ValueError("split_crops_figure: no crops")
+    colours = ["#e41a1c", "#377eb8", "#4daf4a", "#ff7f00"]
+    h, w = left.shape[:2]
+    fig, axes = plt.subplots(1, len(boxes), figsize=(width * len(boxes), width + 0.5), squeeze=False,
+                             layout="constrained")
+    for k, ((top, lft, size), ax) in enumerate(zip(boxes, axes[0])):
+        side_h, side_w = min(size + 2 * pad, h), min(size + 2 * pad, w)
+        t0, l0 = min(max(0, top - pad), h - side_h), min(max(0, lft - pad), w - side_w)
+        crop = left[t0 : t0 + side_h, l0 : l0 + side_w].copy()  # (side_h, side_w, 3)
+        cut = side_w // 2
+        crop[:, cut:] = right[t0 : t0 + side_h, l0 + cut : l0 + side_w]  # right half from the other image
+        ax.imshow(as_display(crop), interpolation="nearest")
+        ax.axvline(cut - 0.5, color="white", lw=1.2)
+        ax.set_title(f"crop {k + 1} at ({top}, {lft})", fontsize=10)
+        ax.set_xlabel(f"{names[0]}  |  {names[1]}", fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for edge in ax.spines.values():
+            edge.set_edgecolor(colours[k % len(colours)])
+            edge.set_linewidth(2)
+    if title:
+        fig.suptitle(title, fontsize=11)
     return fig
 
 

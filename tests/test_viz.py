@@ -97,6 +97,26 @@ def test_perception_distortion_labels_overlap_nothing_and_stay_inside():
             assert not box.contains(x, y), f"label {name!r} covers the point of {p['label']!r}"
 
 
+def test_split_crops_figure_puts_one_method_on_each_half_of_each_crop():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 128, (60, 80, 3), dtype=np.uint8)
+    b = rng.integers(128, 256, (60, 80, 3), dtype=np.uint8)
+    fig = viz.split_crops_figure(a, b, [(10, 20, 16), (50, 70, 8)], names=("A", "B"), pad=4)
+    first, second = fig.axes
+    crop = first.images[0].get_array()
+    assert crop.shape == (24, 24, 3)  # the 16-pixel crop and 4 pixels of context on each side
+    np.testing.assert_array_equal(crop[:, :12], a[6:30, 16:28])  # oracle: slices of the inputs
+    np.testing.assert_array_equal(crop[:, 12:], b[6:30, 28:40])
+    near_edge = second.images[0].get_array()  # (50, 70) + 8 + 4 leaves the image: moved inwards
+    assert near_edge.shape == (16, 16, 3)
+    np.testing.assert_array_equal(near_edge[:, :8], a[44:60, 64:72])
+    np.testing.assert_array_equal(near_edge[:, 8:], b[44:60, 72:80])
+    assert first.get_xlabel() == "A  |  B" and first.images[0].get_interpolation() == "nearest"
+    assert [line.get_xdata()[0] for line in first.lines] == [11.5]  # the white line between the halves
+    with pytest.raises(ValueError, match="differ in size"):
+        viz.split_crops_figure(a, b[:10], [(0, 0, 8)], names=("A", "B"))
+
+
 def test_error_map_figure_shows_the_original_crop():
     rng = np.random.default_rng(0)
     hr = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
