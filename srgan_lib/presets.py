@@ -19,7 +19,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "cpu": dict(steps=5000, batch_size=16, crop=64, lr=5e-4, schedule="cosine", warmup_steps=200,
                     min_lr=1e-6, log_every=50, val_every=500, ckpt_every=250),
         # DIV2K on a Colab T4 (fp16 autocast): an estimated 8-16 min (122 GFLOP per step at the 5-10 TFLOP/s a
-        # T4 sustains; notebook 05 and benchmarks/data_speed.txt say how the estimate was made).
+        # T4 sustains; README, "Training SRGAN for real", and benchmarks/data_speed.txt say how it was made).
         "colab": dict(steps=40_000, batch_size=16, crop=96, lr=2e-4, schedule="cosine", warmup_steps=500,
                       min_lr=1e-6, num_workers=2, log_every=100, val_every=2000, ckpt_every=1000),
         # Section 3.2: 10^6 iterations at 1e-4.

@@ -1,5 +1,6 @@
-"""Figures: side-by-side comparisons with zoomed crops (the paper's Figures 2 and 6), training curves, error maps,
-the perception-distortion plot (section 3.4, Table 1 against MOS) and the figures of the shipped models' cards.
+"""Figures: side-by-side comparisons with zoomed crops (the paper's Figures 2 and 6) and split crops, training
+curves, error maps, the perception-distortion plot (section 3.4, Table 1 against MOS) and the figures of the
+shipped models' cards.
 
 All functions take uint8 ``(H, W, 3)`` images (or [0, 1] floats) and return a matplotlib ``Figure``;
 they never call ``plt.show()`` themselves, so notebooks and the command line decide what to do with it.
@@ -137,6 +138,47 @@ def comparison_figure(
     return fig
 
 
+def split_crops_figure(left: np.ndarray, right: np.ndarray, boxes: Sequence[Box], names: tuple[str, str],
+                       pad: int = 8, title: str | None = None, width: float = 4.4):
+    """Each crop of ``boxes`` split down the middle: the pixels of ``left`` on the left half, those of ``right``
+    on the right half, one panel per crop, nearest-neighbour pixels and a thin white line at the split.
+
+    Where two methods meet on one crop, a difference in texture is easier to see than between two panels of
+    :func:`comparison_figure` (notebook 05, the paper's Figure 2). Each crop is widened by ``pad`` pixels of
+    context on every side (moved inwards where the image ends) and framed in the colour of its box in
+    :func:`comparison_figure`. Static, so it renders wherever the notebook is read; the interactive version is
+    :func:`srgan_lib.widgets.interactive_comparison`.
+    """
+    import matplotlib.pyplot as plt
+
+    if left.shape != right.shape:
+        raise ValueError(f"split_crops_figure: images differ in size, {left.shape} vs {right.shape}")
+    if not boxes:
+        raise ValueError("split_crops_figure: no crops")
+    colours = ["#e41a1c", "#377eb8", "#4daf4a", "#ff7f00"]
+    h, w = left.shape[:2]
+    fig, axes = plt.subplots(1, len(boxes), figsize=(width * len(boxes), width + 0.5), squeeze=False,
+                             layout="constrained")
+    for k, ((top, lft, size), ax) in enumerate(zip(boxes, axes[0])):
+        side_h, side_w = min(size + 2 * pad, h), min(size + 2 * pad, w)
+        t0, l0 = min(max(0, top - pad), h - side_h), min(max(0, lft - pad), w - side_w)
+        crop = left[t0 : t0 + side_h, l0 : l0 + side_w].copy()  # (side_h, side_w, 3)
+        cut = side_w // 2
+        crop[:, cut:] = right[t0 : t0 + side_h, l0 + cut : l0 + side_w]  # right half from the other image
+        ax.imshow(as_display(crop), interpolation="nearest")
+        ax.axvline(cut - 0.5, color="white", lw=1.2)
+        ax.set_title(f"crop {k + 1} at ({top}, {lft})", fontsize=10)
+        ax.set_xlabel(f"{names[0]}  |  {names[1]}", fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for edge in ax.spines.values():
+            edge.set_edgecolor(colours[k % len(colours)])
+            edge.set_linewidth(2)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
 def plot_history(history: Sequence[Mapping[str, float]], keys: Sequence[str] = ("loss", "val_psnr"),
                  baselines: Mapping[str, float] | None = None):
     """One panel per key of the engine's history (``loss``, ``val_psnr``, ``d_acc`` ...) against step.
@@ -216,9 +258,9 @@ def perception_distortion_figure(points: Sequence[Mapping], perceptual_label: st
     ``points``: dicts with ``label``, ``psnr``, ``perceptual`` and optionally ``group`` (points of one
     group, such as the checkpoints of one run, are joined by a line in order). ``target``: the value of the
     original image on the perceptual axis (a dashed line). ``log``: a logarithmic perceptual axis, so that
-    methods at a few hundredths and the original at 1 are all readable. Each label goes to whichever of four
-    places around its point is farthest from the other points and the labels already placed, and the
-    legend sits outside the axes, so that close points stay readable.
+    methods at a few hundredths and the original at 1 are all readable. The labels are placed by
+    :func:`place_labels` (no label on another, on a point or outside the axes; a thin leader line where a
+    label had to move away from its point), and the legend sits outside the axes.
     """
     import matplotlib.pyplot as plt
 
@@ -238,30 +280,92 @@ def perception_distortion_figure(points: Sequence[Mapping], perceptual_label: st
         pad = max(0.25, 0.08 * (max(xs) - min(xs)))
         ax.set_xlim(min(xs) - pad, max(xs) + 3 * pad)  # room on the right for labels
     ax.autoscale_view()
-    to_px = ax.transData.transform
-    occupied = [to_px((p["psnr"], p["perceptual"])) for p in points]  # pixels: points, then placed labels
-    offsets = [(6, 7, "left"), (6, -11, "left"), (-6, 7, "right"), (-6, -11, "right")]
-    for p in points:
-        xy = to_px((p["psnr"], p["perceptual"]))
-
-        def clearance(off: tuple[int, int, str]) -> float:
-            centre = xy + np.array([off[0] + (20 if off[2] == "left" else -20), off[1]])
-            return min(float(np.hypot(*(centre - q))) for q in occupied)
-
-        best = max(offsets, key=clearance)
-        ax.annotate(p["label"], (p["psnr"], p["perceptual"]), fontsize=7.5, xytext=best[:2],
-                    textcoords="offset points", ha=best[2], va="center")
-        occupied.append(xy + np.array([best[0] + (20 if best[2] == "left" else -20), best[1]]))
+    ax.margins(y=0.12)
+    obstacles = []
     if target is not None:
-        ax.annotate("original", (ax.get_xlim()[0], target), fontsize=8, va="bottom")
+        obstacles.append(ax.annotate("original", (ax.get_xlim()[0], target), fontsize=8, va="bottom"))
     ax.set_xlabel("PSNR (dB), higher = less distortion")
     ax.set_ylabel(perceptual_label + (" (log scale)" if log else ""))
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if note:
         ax.set_title(note, fontsize=9, color="#b00020")
-    fig.tight_layout()
+    fig.tight_layout()  # before the labels: they are placed in the final pixel coordinates
+    paths = [[(p["psnr"], p["perceptual"]) for p in pts] for pts in groups.values() if len(pts) > 1]
+    place_labels(ax, [(p["label"], p["psnr"], p["perceptual"]) for p in points], paths=paths, avoid=obstacles)
     return fig
+
+
+_DIRECTIONS = [(1, 0), (1, 1), (1, -1), (-1, 0), (-1, 1), (-1, -1), (0, 1), (0, -1)]  # right first
+
+
+def place_labels(ax, labels: Sequence[tuple[str, float, float]], paths: Sequence[Sequence[tuple[float, float]]] = (),
+                 avoid: Sequence = (), fontsize: float = 7.5, radii: Sequence[float] = (7, 14, 24, 36, 50)) -> list:
+    """Annotate points ``(text, x, y)`` (data coordinates) of ``ax`` so that no label covers another label, a
+    point, an artist of ``avoid`` (texts already drawn) or leaves the axes, and labels stay off the lines
+    ``paths`` (lists of data points) where they can.
+
+    Each label tries eight directions around its point (right first) at growing distances ``radii`` (points)
+    and takes the nearest place with the least overlap; beyond the first distance a thin leader line joins it
+    to its point. Call it after the figure's layout is final (``tight_layout``): places are measured in
+    pixels. Returns the annotations, in the order of ``labels``.
+    """
+    from matplotlib.transforms import Bbox
+
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    px_per_pt = fig.dpi / 72
+    frame = ax.get_window_extent(renderer)
+    xy = ax.transData.transform(np.array([(x, y) for _, x, y in labels], dtype=float).reshape(-1, 2))  # (n, 2) px
+    r = 4.0 * px_per_pt  # a marker (6 pt across) and a little air
+    hard = [Bbox.from_extents(px - r, py - r, px + r, py + r) for px, py in xy]
+    hard += [a.get_window_extent(renderer) for a in avoid]
+    soft = []  # the lines joining a run's points: sampled every few pixels
+    for path in paths:
+        line = ax.transData.transform(np.asarray(path, dtype=float))  # (m, 2) px
+        for a, b in zip(line[:-1], line[1:]):
+            for t in np.linspace(0, 1, max(2, int(np.hypot(*(b - a)) // 4) + 1)):
+                q = a + t * (b - a)
+                soft.append(Bbox.from_extents(q[0] - 1, q[1] - 1, q[0] + 1, q[1] + 1))
+
+    def overlap(box, others) -> float:
+        total = 0.0
+        for o in others:
+            w = min(box.x1, o.x1) - max(box.x0, o.x0)
+            h = min(box.y1, o.y1) - max(box.y0, o.y0)
+            if w > 0 and h > 0:
+                total += w * h
+        return total
+
+    def outside(box) -> float:
+        inner = Bbox.intersection(box, frame)
+        return box.width * box.height - (inner.width * inner.height if inner is not None else 0.0)
+
+    placed, notes = [], []
+    for (text, x, y), (px, py) in zip(labels, xy):
+        probe = ax.text(0, 0, text, fontsize=fontsize)
+        size = probe.get_window_extent(renderer)
+        probe.remove()
+        w, h = size.width + 2, size.height + 1
+        best = None
+        for rank, radius in enumerate(radii):
+            for dx, dy in _DIRECTIONS:
+                norm = np.hypot(dx, dy)
+                ox, oy = radius * dx / norm, radius * dy / norm  # points
+                ax_, ay_ = px + ox * px_per_pt, py + oy * px_per_pt  # the text's anchor, px
+                x0 = ax_ if dx > 0 else (ax_ - w if dx < 0 else ax_ - w / 2)
+                y0 = ay_ if dy > 0 else (ay_ - h if dy < 0 else ay_ - h / 2)
+                box = Bbox.from_bounds(x0, y0, w, h)
+                cost = (overlap(box, hard + placed) + outside(box)) * 100 + overlap(box, soft) + rank * 5
+                if best is None or cost < best[0]:
+                    best = (cost, box, (ox, oy), dx, dy, rank)
+        _, box, offset, dx, dy, rank = best
+        arrow = {"arrowstyle": "-", "lw": 0.5, "color": "0.45", "shrinkA": 1, "shrinkB": 3} if rank else None
+        notes.append(ax.annotate(text, (x, y), xytext=offset, textcoords="offset points", fontsize=fontsize,
+                                 ha="left" if dx > 0 else ("right" if dx < 0 else "center"),
+                                 va="bottom" if dy > 0 else ("top" if dy < 0 else "center"), arrowprops=arrow))
+        placed.append(box)
+    return notes
 
 
 def model_card_figure(history: Sequence[Mapping], curve: Sequence[Mapping], bicubic: float,

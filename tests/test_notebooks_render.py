@@ -7,7 +7,8 @@ A notebook fails on
 - machine paths in outputs (``/root/``, ``/home/``, ``/work/``, ``/tmp/``, ``.cache/``, ``site-packages``);
 - stderr streams and error tracebacks in committed outputs;
 - frozen progress widgets (tqdm) and interactive widgets without a static image beside them in the same
-  cell (a reader of GitHub or of exported HTML sees only ``VBox(children=(...``).
+  cell, as an output of its own: GitHub and exported HTML render a widget's output as the widget or as nothing,
+  never as the PNG its own bundle may carry.
 
 The checks are tested themselves on small Markdown and output samples below (the first tests).
 """
@@ -81,7 +82,8 @@ def _output_text(out) -> str:
 def output_problems(cell) -> list[str]:
     """What a reader should not see in one code cell's committed outputs (empty: nothing)."""
     problems = []
-    has_image = any("image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {}) for o in cell.outputs)
+    has_image = any(("image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {}))
+                    and WIDGET not in o.get("data", {}) for o in cell.outputs)  # a widget's own PNG is not shown
     for out in cell.outputs:
         text = _output_text(out)
         found = [p for p in MACHINE_PATHS if p in text]
@@ -141,6 +143,9 @@ def test_outputs_with_paths_stderr_and_bare_widgets_are_flagged():
     for word in ("machine path", "stderr", "frozen progress", "no static image"):
         assert word in problems
     assert output_problems(nbformat.v4.new_code_cell(outputs=[png, widget])) == []
+    snapshot_only = nbformat.v4.new_output("display_data", data={WIDGET: {"model_id": "c"}, "image/png": "iVBORw0KGgo=",
+                                                                 "text/plain": "SnapshotVBox(children=("})
+    assert "no static image" in " ".join(output_problems(nbformat.v4.new_code_cell(outputs=[snapshot_only])))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -65,6 +65,58 @@ def test_perception_distortion_figure_log_axis_reaches_the_original():
     assert len(texts) == 2 and texts[0].xyann != texts[1].xyann  # close points: labels offset apart
 
 
+def test_perception_distortion_labels_overlap_nothing_and_stay_inside():
+    """Notebook 05's crowded case: a short run's six checkpoints within a few pixels of each other, one of them
+    on top of SRResNet. No label may cover another label or any point, or leave the axes."""
+    from itertools import combinations
+
+    from matplotlib.text import Text
+
+    pts = [{"label": "bicubic", "psnr": 21.59, "perceptual": 0.011},
+           {"label": "SRResNet", "psnr": 22.67, "perceptual": 0.069},
+           {"label": "SRGAN-MSE (shipped)", "psnr": 22.20, "perceptual": 0.100}]
+    pts += [{"label": f"step {s}", "psnr": p, "perceptual": h, "group": "this run"}
+            for s, p, h in [(50, 22.67, 0.069), (100, 22.68, 0.072), (150, 22.67, 0.077), (200, 22.65, 0.082),
+                            (250, 22.63, 0.086), (300, 22.61, 0.088)]]
+    fig = viz.perception_distortion_figure(pts, note="a crowded run")
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    labels = {p["label"] for p in pts}
+    texts = [t for t in ax.texts if t.get_text() in labels]
+    for t in texts:
+        t.update_positions(renderer)  # as drawing does
+    boxes = {t.get_text(): Text.get_window_extent(t, renderer) for t in texts}  # the text, not its leader line
+    assert set(boxes) == labels
+    for (a, box_a), (b, box_b) in combinations(boxes.items(), 2):
+        assert not box_a.overlaps(box_b), f"labels {a!r} and {b!r} overlap"
+    frame = ax.get_window_extent(renderer)
+    for name, box in boxes.items():
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1, name
+        for p in pts:
+            x, y = ax.transData.transform((p["psnr"], p["perceptual"]))
+            assert not box.contains(x, y), f"label {name!r} covers the point of {p['label']!r}"
+
+
+def test_split_crops_figure_puts_one_method_on_each_half_of_each_crop():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 128, (60, 80, 3), dtype=np.uint8)
+    b = rng.integers(128, 256, (60, 80, 3), dtype=np.uint8)
+    fig = viz.split_crops_figure(a, b, [(10, 20, 16), (50, 70, 8)], names=("A", "B"), pad=4)
+    first, second = fig.axes
+    crop = first.images[0].get_array()
+    assert crop.shape == (24, 24, 3)  # the 16-pixel crop and 4 pixels of context on each side
+    np.testing.assert_array_equal(crop[:, :12], a[6:30, 16:28])  # oracle: slices of the inputs
+    np.testing.assert_array_equal(crop[:, 12:], b[6:30, 28:40])
+    near_edge = second.images[0].get_array()  # (50, 70) + 8 + 4 leaves the image: moved inwards
+    assert near_edge.shape == (16, 16, 3)
+    np.testing.assert_array_equal(near_edge[:, :8], a[44:60, 64:72])
+    np.testing.assert_array_equal(near_edge[:, 8:], b[44:60, 72:80])
+    assert first.get_xlabel() == "A  |  B" and first.images[0].get_interpolation() == "nearest"
+    assert [line.get_xdata()[0] for line in first.lines] == [11.5]  # the white line between the halves
+    with pytest.raises(ValueError, match="differ in size"):
+        viz.split_crops_figure(a, b[:10], [(0, 0, 8)], names=("A", "B"))
+
+
 def test_error_map_figure_shows_the_original_crop():
     rng = np.random.default_rng(0)
     hr = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
