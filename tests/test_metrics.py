@@ -338,8 +338,9 @@ def test_grid_artifact_ranks_a_pixel_shuffle_grid_far_above_srresnet(name: str) 
     """On held-out photographs (never trained on): SRResNet's output stays near the noise floor (bicubic's
     level); the same output with the period-4 offsets of a GAN's drifting pixel-shuffle phases (each of the 16
     positions of a 4x4 cell shifted by its own +-1.5 grey levels, the size the previous shipped srgan_mse_x4
-    printed: 1 to 1.5 levels here) scores several times higher; and the shipped srgan_mse_x4 of issue 15's
-    recipe (G's upsampling frozen) prints no such grid: below 0.5 levels, well under that earlier 1 to 1.5."""
+    printed: 1 to 1.5 levels here) scores several times higher; and the shipped srgan_mse_x4 scores above
+    SRResNet, as its card says (a stipple of period 4 in textured regions: 0.39 against 0.25 on astronaut's crop,
+    1.1 against 0.14 on coffee's)."""
     from srgan_lib.resize import matlab_lr
     from srgan_lib.samples import load_sample
     from srgan_lib.evaluate import bicubic_upscaler, model_upscaler
@@ -354,7 +355,7 @@ def test_grid_artifact_ranks_a_pixel_shuffle_grid_far_above_srresnet(name: str) 
     gridded = np.clip(sr["srresnet_x4"] + np.tile(offsets, (32, 32, 1)), 0, 255).round().astype(np.uint8)
     assert float(metrics.grid_artifact(gridded, hr)) > 4 * score["srresnet_x4"]
     assert score["srresnet_x4"] < 3 * max(bicubic, 0.1)
-    assert score["srgan_mse_x4"] < 0.5
+    assert score["srgan_mse_x4"] > 1.3 * score["srresnet_x4"]
 
 
 # =====================================================================================================
