@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
+from .losses import ADVERSARIAL_KINDS, generator_adversarial_loss
 from .viz import as_display
 
 if TYPE_CHECKING:
@@ -234,7 +235,6 @@ class ToyGANRecord:
     """
 
     def __init__(self, kind: str, z, grid, snapshot_at: Sequence[int] = ()) -> None:
-        from .losses import ADVERSARIAL_KINDS
 
         if kind not in ADVERSARIAL_KINDS:
             raise ValueError(f"ToyGANRecord: kind must be one of {ADVERSARIAL_KINDS}, got {kind!r}")
@@ -261,7 +261,6 @@ class ToyGANRecord:
     def g_step(self, fake, logits) -> None:
         import torch
 
-        from .losses import generator_adversarial_loss
 
         logits = logits.detach().reshape(-1).requires_grad_(True)  # (B,)
         (grad,) = torch.autograd.grad(generator_adversarial_loss(logits, self.kind), logits)  # (B,)
