@@ -18,6 +18,19 @@ from torch.utils.data import Dataset
 
 from .train import RunMismatch, TrainConfig, Trainer
 
+#: The settings that make a run's weights what they are, beside its identity (content loss, VGG19, data, preset):
+#: a checkpoint trained with other values is another run, even when the identity matches. ``steps`` is not one:
+#: a finished run may be extended.
+RECIPE_FIELDS = ("mode", "scale", "n_blocks", "channels", "crop", "batch_size", "lr", "lr_d", "schedule",
+                 "warmup_steps", "min_lr", "adversarial_weight", "init_generator", "seed", "freeze_bn", "ema_decay",
+                 "d_head_start", "d_shift", "freeze_upsampling")
+
+
+def recipe_differences(saved: TrainConfig, now: TrainConfig) -> list[str]:
+    """``name old -> new`` for each :data:`RECIPE_FIELDS` setting on which two configs differ."""
+    return [f"{k} {getattr(saved, k)!r} -> {getattr(now, k)!r}" for k in RECIPE_FIELDS
+            if getattr(saved, k) != getattr(now, k)]
+
 
 def _shown(run_dir: Path) -> str:
     """How a note names ``run_dir``: a folder under the system's temporary directory by its name only (its full path
@@ -30,7 +43,8 @@ def _shown(run_dir: Path) -> str:
 def start_run(config: TrainConfig, train_set: Dataset, run_dir: str | Path, *, fresh: bool = False,
               **trainer_kwargs: Any) -> tuple[Trainer, str]:
     """``(trainer, note)``: the run in ``run_dir`` resumed from its ``last.pt`` when that is the same run, else a fresh
-    one (``fresh=True``, no checkpoint, or a checkpoint of another run, which is then replaced). ``note`` says which
+    one (``fresh=True``, no checkpoint, or a checkpoint of another run or another recipe (:data:`RECIPE_FIELDS`),
+    which is then replaced). ``note`` says which
     and why, in one line for the notebook to print. Other keyword arguments go to :class:`~srgan_lib.train.Trainer`."""
     run_dir = Path(run_dir)
     last = run_dir / "last.pt"
@@ -45,6 +59,12 @@ def start_run(config: TrainConfig, train_set: Dataset, run_dir: str | Path, *, f
             last.unlink()
             reason = f"the checkpoint here was another run, started fresh (it was removed): {exc}"
         else:
+            changed = recipe_differences(trainer.resumed_config, config)
+            if changed:
+                last.unlink()
+                return Trainer(config, train_set, run_dir, resume=False, **trainer_kwargs), (
+                    f"the checkpoint here was trained with another recipe ({'; '.join(changed)}), started fresh "
+                    "(it was removed)")
             if trainer.step >= config.steps:
                 return trainer, (f"{shown}/last.pt is a finished run ({trainer.step} of {config.steps} steps): nothing to train; "
                                  "FRESH=True starts it again")

@@ -53,6 +53,20 @@ def test_fresh_on_request_or_when_the_run_differs_and_says_why(tmp_path, data):
     assert sorted(p.name for p in tmp_path.glob("*.pt")) == []
 
 
+def test_a_checkpoint_of_another_recipe_is_another_run(tmp_path, data):
+    """A finished run of an older recipe in the same folder (same identity, other adversarial weight and D rate)
+    must not be returned as this recipe's result: notebook 05 printed the new recipe over the old run's weights."""
+    old = dict(mode="srgan", content="mse", adversarial_weight=4e-3, lr_d=1e-5)
+    start_run(cfg(**old), data, tmp_path, device="cpu", progress=False, facts={"preset": "x"})[0].fit()
+    trainer, note = start_run(cfg(**old, steps=6), data, tmp_path, device="cpu", progress=False, facts={"preset": "x"})
+    assert trainer.step == 4 and "resuming" in note  # more steps of the same recipe: resumed
+    new = dict(old, adversarial_weight=1e-2, lr_d=1e-4)
+    trainer, note = start_run(cfg(**new), data, tmp_path, device="cpu", progress=False, facts={"preset": "x"})
+    assert trainer.step == 0 and "another recipe" in note
+    assert "adversarial_weight 0.004 -> 0.01" in note and "lr_d 1e-05 -> 0.0001" in note
+    assert not (tmp_path / "last.pt").exists()
+
+
 def test_overrides_and_drive(tmp_path, monkeypatch):
     monkeypatch.delenv("SRGAN_COLAB", raising=False)
     monkeypatch.delenv("SRGAN_GPU_CONFIG", raising=False)
