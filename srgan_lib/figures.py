@@ -168,7 +168,7 @@ def training_progress_figure(steps: Sequence[int], psnr: Sequence[float], baseli
                              images: Mapping[str, np.ndarray], box: Box | None = None, label: str = "network",
                              ylabel: str = "PSNR [dB]", images_title: str | None = None) -> Figure:
     """Held-out PSNR against training step with the baselines as horizontal lines (left), beside crops of the
-    results, two per row (right).
+    results, two per row (three from five crops on, so that they fill the width) (right).
 
     Notebook 01, section 5: ESPCN trained with the pixel MSE of section 3.2, against the bicubic and
     nearest-neighbour baselines of the paper's Table 2. The PSNR axis spans the baselines and every point but
@@ -211,7 +211,7 @@ def training_progress_figure(steps: Sequence[int], psnr: Sequence[float], baseli
     ax.set_ylabel(ylabel)
     ax.legend()
     ax.set_title("held-out PSNR during training")
-    cols = 2 if len(images) > 1 else 1
+    cols = 3 if len(images) > 4 else 2 if len(images) > 1 else 1  # 5-6 crops: two rows of three fill the width
     grid = right_fig.subplots(-(-len(images) // cols), cols, squeeze=False)
     for ax_img, (name, img) in zip(grid.flat, images.items()):
         ax_img.imshow(as_display(img[top : top + size, left : left + size] if box is not None else img))

@@ -116,6 +116,10 @@ def test_training_progress_figure_plots_the_curve_baselines_and_crops():
     assert [a.get_title() for a in crops] == ["a", "b", "c"]
     np.testing.assert_array_equal(crops[1].images[0].get_array(), images["b"][2:12, 5:15])
     assert len(fig.axes) == 5 and not fig.axes[4].axison  # the fourth place of the 2 x 2 grid stays empty
+    six = {str(i): images["a"] for i in range(6)}  # five or six crops: two rows of three, not three rows of two
+    fig = figures.training_progress_figure(steps, psnr, {"bicubic": 27.0}, six)
+    crops = [a for a in fig.axes[1:] if a.images]
+    assert {a.get_subplotspec().get_geometry()[:2] for a in crops} == {(2, 3)}
     with pytest.raises(ValueError, match="as many"):
         figures.training_progress_figure([0, 1], [1.0], {}, images)
     with pytest.raises(ValueError, match="same size"):
