@@ -131,10 +131,11 @@ def comparison_figure(
     if title:
         fig.suptitle(title, fontsize=12)
     if note:
-        fig.text(0.5, 0.005, note, ha="center", va="bottom", fontsize=9, color="#b00020", wrap=True)
+        # the caveat (what a column is not) must be read at GitHub's width, where the figure shrinks to about 70 %
+        fig.text(0.5, 0.005, note, ha="center", va="bottom", fontsize=14, fontweight="bold", color="#b00020", wrap=True)
     # tight_layout ignores the suptitle: keep a 0.35-inch band free for it, or it overlaps two-line column titles.
     top = 1 - 0.35 / fig.get_figheight() if title else 1
-    fig.tight_layout(rect=(0, 0.03 if note else 0, 1, top))
+    fig.tight_layout(rect=(0, 0.45 / fig.get_figheight() if note else 0, 1, top))
     return fig
 
 
