@@ -143,7 +143,7 @@ def discriminator_accuracy(real_logits: torch.Tensor, fake_logits: torch.Tensor)
     """D's balanced accuracy from its logits: the mean of the share of real images it calls real (logit > 0,
     i.e. D > 1/2) and the share of generated ones it calls generated (logit < 0). 0-d float tensor in [0, 1];
     1/2 for a D that gives every image the same answer, whatever the sizes of the two batches. No gradient.
-    (The training engine logs the same number as ``d_acc``.)"""
+    The SRGAN step of :mod:`srgan_lib.train` logs it as ``d_acc``."""
     with torch.no_grad():
         return 0.5 * ((real_logits > 0).float().mean() + (fake_logits < 0).float().mean())
 

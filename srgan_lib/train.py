@@ -357,7 +357,7 @@ class Trainer:
         d_loss = losses.discriminator_loss(real_logits.float(), fake_logits.float())
         self.engine.step(d_loss, self.opt_d, "d")  # zero_grad, backward, Adam step (fp16: through D's GradScaler)
         self.sched_d.step()
-        d_acc = 0.5 * ((real_logits.detach() > 0).float().mean() + (fake_logits.detach() < 0).float().mean())
+        d_acc = losses.discriminator_accuracy(real_logits, fake_logits)  # 0-d, no gradient
         d_stats = {"d_loss": d_loss.detach(), "d_acc": d_acc}
         if self.step < self.config.d_head_start:  # not in the paper: D's head start, G and its schedule wait
             return d_stats
