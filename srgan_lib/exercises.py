@@ -21,7 +21,8 @@ GitHub, nbconvert and JupyterLab all fold ``<details>``, so the code and its out
 in plain view (a code cell's source and output always render open on GitHub: JupyterLab's ``source_hidden`` is
 not honoured there). The code cell below it is only ``run_solution(n)``: :func:`run_solution` reads that markdown
 cell, runs its code in the notebook's namespace, and checks that it printed what the answer shows, so the answer
-is executed by every test run (nbval) and cannot go stale.
+is executed by every test run (nbval) and cannot go stale. It prints one line that says so, and nothing of the
+answer itself.
 
 The notebook file is found next to the working directory (JupyterLab, pytest) or in the repository this package
 was installed from; on Colab, where a notebook opened from GitHub has no file on disk, it is read from the same
@@ -117,13 +118,28 @@ def outputs_match(printed: str, shown: str) -> bool:
 
 def run_solution(n: int, notebook: str, namespace: dict) -> None:
     """Run the answer to exercise ``n`` of ``notebook`` in ``namespace`` (pass ``globals()``), and check that it
-    printed what the answer shows (:func:`outputs_match`). Figures it draws appear below the cell; its printed
-    text stays folded in the answer. ``AssertionError`` shows both texts when they differ."""
+    printed what the answer shows (:func:`outputs_match`). ``AssertionError`` shows both texts when they differ.
+
+    Nothing of the answer appears below the cell: its printed text stays folded in the answer, and a figure it
+    draws is closed unseen (a figure shown there would give the answer away on GitHub); the one line printed
+    says what was checked, for the learner who reads the notebook without running it."""
+    import matplotlib.pyplot as plt
+
     code, shown = solution_cell(_notebook_text(notebook), n)
+    before = set(plt.get_fignums())
     buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        exec(compile(code, f"<{notebook}: Solution {n}>", "exec"), namespace)  # noqa: S102 (the notebook's own code)
+    try:
+        with contextlib.redirect_stdout(buffer):
+            exec(compile(code, f"<{notebook}: Solution {n}>", "exec"), namespace)  # noqa: S102 (the notebook's own code)
+    finally:
+        drawn = [k for k in plt.get_fignums() if k not in before]
+        for k in drawn:
+            plt.close(k)
     printed = buffer.getvalue()
     if not outputs_match(printed, shown):
         raise AssertionError(f"Solution {n} of {notebook} printed\n{printed}\nbut its answer shows\n{shown}")
-    print(f"Solution {n} ran and printed what its answer shows.")
+    lines = len(printed.strip().splitlines())
+    what = f"printed the {lines} line{'s' * (lines != 1)} that the answer shows" if lines else "ran without error"
+    figures = (f"; it also drew {len(drawn)} figure{'s' * (len(drawn) != 1)}, kept hidden here: paste the code "
+               "into a new cell to see it") if drawn else ""
+    print(f"Solution {n} (folded above) was checked against this run: its code {what}{figures}.")

@@ -69,9 +69,40 @@ def test_run_solution_runs_the_answer_in_the_given_namespace_and_checks_what_it_
     namespace = {"x": 2}
     run_solution(2, "99_demo.ipynb", namespace)
     assert namespace["total"] == 4  # ran where the notebook's variables live
-    assert capsys.readouterr().out == "Solution 2 ran and printed what its answer shows.\n"
+    assert capsys.readouterr().out == ("Solution 2 (folded above) was checked against this run: its code printed "
+                                       "the 1 line that the answer shows.\n")  # and nothing of the answer
     with pytest.raises(AssertionError, match="total: 5 ratio 1.67"):
         run_solution(2, "99_demo.ipynb", {"x": 3})  # a stale answer fails the notebook's run
+
+
+FIGURE_ANSWER = """<details><summary>Solution 1</summary>
+
+```python
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots()
+ax.plot([0, 1], [0, 1])
+print("drew", len(ax.lines), "line")
+```
+
+It prints:
+
+```text
+drew 1 line
+```
+</details>"""
+
+
+def test_a_figure_the_answer_draws_is_closed_unseen_and_said_so(tmp_path, monkeypatch, capsys):
+    import matplotlib.pyplot as plt
+
+    (tmp_path / "97_fig.ipynb").write_text(_notebook([("markdown", FIGURE_ANSWER)]))
+    monkeypatch.chdir(tmp_path)
+    kept = plt.figure()  # the notebook's own figure is left alone
+    run_solution(1, "97_fig.ipynb", {})
+    assert plt.get_fignums() == [kept.number]  # the answer's figure would have rendered open below the cell
+    out = capsys.readouterr().out
+    assert "drew 1 line" not in out and "drew 1 figure, kept hidden here" in out
+    plt.close(kept)
 
 
 def test_a_notebook_that_cannot_be_found_or_fetched_is_named_in_the_error(tmp_path, monkeypatch):
