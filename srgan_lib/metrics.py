@@ -299,10 +299,9 @@ def grid_artifact(sr, hr, *, period: int = 4, crop_border: int = CROP_BORDER) ->
     How to read it: a clean result scores near its noise floor, about ``rms(SR - HR) * sqrt((p^2 - 1) / (H W))``
     (0.1 to 0.3 levels on a 256 x 256 crop for bicubic or SRResNet), because an error with no period
     spreads its energy over all ``H W`` frequencies and only ``p^2 - 1`` of them count. A score several
-    times that floor is a grid: on the held-out photographs astronaut and coffee an earlier SRGAN-MSE (300 GAN steps
-    with all of G trained) scored about 1 to 1.5 levels and showed a visible checkerboard, ``srresnet_x4`` about
-    0.2, and the shipped ``srgan_mse_x4`` (its upsampling frozen) about 0.3. Patterns of another period
-    (5, say) or plain noise of the same energy hardly count. The HR image is used only through the error,
+    times that floor is a grid: a checkerboard of 1 to 1.5 levels is plain to see, a stipple of 0.5 to 1 level
+    shows on flat areas when magnified. Patterns of another period (5, say) or plain noise of the same energy
+    hardly count. The HR image is used only through the error,
     so a regular texture in the original (brick) does not count as long as SR reproduces it.
 
     Args:

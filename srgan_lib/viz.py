@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 Box = tuple[int, int, int]  # (top, left, size) in HR pixels
 
 
-def pick_boxes(hr: np.ndarray, n: int = 2, size: int = 48) -> list[Box]:
+def pick_boxes(hr: np.ndarray, n: int = 2, size: int = 48, flattest: bool = False) -> list[Box]:
     """``n`` non-overlapping ``size x size`` windows with the most fine texture: the largest mean squared
     Laplacian of luma (the detail energy of :func:`srgan_lib.metrics.high_frequency_ratio`) over the window.
+    With ``flattest=True``, the windows with the least: where a generator's own pattern (a grid, a stipple)
+    shows alone, with no texture of the image to hide in.
 
     Fine texture is where SR methods differ most: MSE blurs it, a GAN re-invents it. The Laplacian, unlike
     the local variance, scores a window by detail spread over its area, so hair, fabric or foliage win over a
@@ -36,18 +38,20 @@ def pick_boxes(hr: np.ndarray, n: int = 2, size: int = 48) -> list[Box]:
     y = hr[..., :3].astype(np.float64).mean(axis=2) if hr.ndim == 3 else hr.astype(np.float64)
     h, w = y.shape
     size = min(size, h, w)
-    var = uniform_filter(laplace(y) ** 2, size)  # local detail energy, window centred
+    score = uniform_filter(laplace(y) ** 2, size)  # local detail energy, window centred
+    if flattest:
+        score = -score
     half = size // 2
-    var[:half, :] = var[h - size + half + 1 :, :] = -1  # keep windows inside the image
-    var[:, :half] = var[:, w - size + half + 1 :] = -1
+    score[:half, :] = score[h - size + half + 1 :, :] = -np.inf  # keep windows inside the image
+    score[:, :half] = score[:, w - size + half + 1 :] = -np.inf
     boxes: list[Box] = []
     for _ in range(n):
-        cy, cx = np.unravel_index(int(np.argmax(var)), var.shape)
-        if var[cy, cx] < 0:
+        cy, cx = np.unravel_index(int(np.argmax(score)), score.shape)
+        if not np.isfinite(score[cy, cx]):
             break
         top, left = int(cy) - half, int(cx) - half
         boxes.append((top, left, size))
-        var[max(0, top - half) : top + size + half, max(0, left - half) : left + size + half] = -1
+        score[max(0, top - half) : top + size + half, max(0, left - half) : left + size + half] = -np.inf
     return boxes
 
 

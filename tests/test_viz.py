@@ -44,6 +44,23 @@ def test_held_out_pair_is_the_most_textured_window_and_its_matlab_lr():
         viz.held_out_pair("coffee", -1)
 
 
+def test_pick_boxes_flattest_finds_the_smooth_window_and_textured_the_busy_one():
+    from scipy.ndimage import laplace
+
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (96, 96, 3)).astype(np.uint8)  # noise everywhere ...
+    img[40:72, 8:40] = 128  # ... but one flat 32 x 32 square
+    detail = laplace(img.astype(np.float64).mean(axis=2)) ** 2
+    energy = {(t, l): detail[t : t + 16, l : l + 16].mean() for t in range(81) for l in range(81)}  # oracle
+    (top, left, side), = viz.pick_boxes(img, n=1, size=16, flattest=True)
+    assert side == 16 and 40 <= top <= 56 and 8 <= left <= 24  # inside the flat square
+    assert energy[(top, left)] <= min(energy.values()) + 1e-9
+    boxes = viz.pick_boxes(img, n=3, size=16, flattest=True)
+    assert len(boxes) == 3 and boxes[0] == (top, left, 16)
+    busy = viz.pick_boxes(img, n=1, size=16)[0]
+    assert energy[busy[:2]] >= max(energy.values()) - 1e-9
+
+
 def test_perception_distortion_figure():
     pts = [{"label": "bicubic", "psnr": 26.0, "perceptual": 0.3},
            {"label": "step 10", "psnr": 28.0, "perceptual": 0.6, "group": "run"},
