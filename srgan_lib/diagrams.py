@@ -110,8 +110,9 @@ def _canvas(width: float, height: float, scale: float = 0.72):
 
 
 def _box(ax, x: float, y: float, text: str, kind: str, w: float = 0.5, h: float = 2.6,
-         vertical: bool | None = None, fontsize: float = 8.5, dashed: bool = False):
-    """A rounded box centred at (x, y); the text runs vertically in tall, narrow boxes."""
+         vertical: bool = False, fontsize: float = 8.5, dashed: bool = False):
+    """A rounded box centred at (x, y) with its label horizontal (``vertical=True`` turns it by 90 degrees;
+    no diagram does since issue 30: a reader should not have to tilt their head)."""
     from matplotlib.patches import Circle, FancyBboxPatch
 
     if kind == "sum":
@@ -122,10 +123,15 @@ def _box(ax, x: float, y: float, text: str, kind: str, w: float = 0.5, h: float 
     patch = FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.08",
                            fc=COLOURS[kind], ec="black", lw=1.0, ls="--" if dashed else "-")
     ax.add_patch(patch)
-    vertical = h > 1.6 * w if vertical is None else vertical
     ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, rotation=90 if vertical else 0,
             multialignment="center")
     return patch
+
+
+def _label_width(text: str, fontsize: float) -> float:
+    """About how wide (in inches) ``text`` is at ``fontsize`` in DejaVu Sans: 0.6 em per character of its
+    longest line (measured: ``Conv k3 n256 s1`` at 9 pt is 1.08 inches)."""
+    return max(len(line) for line in text.split("\n")) * 0.6 * fontsize / 72
 
 
 def _arrow(ax, a, b, colour: str = "black", style: str = "-|>", ls: str = "-", rad: float = 0.0,
@@ -149,22 +155,33 @@ def _arrow(ax, a, b, colour: str = "black", style: str = "-|>", ls: str = "-", r
     return arrow
 
 
-def _flow(ax, items: Sequence[Item], x: float, y: float, w: float = 0.5, gap: float = 0.28,
-          h: float = 2.6, fontsize: float = 8.5) -> list:
-    """Boxes left to right from ``x``, joined by arrows; data boxes are wide, sums are circles."""
+def _item_width(kind: str, label: str, w: float | None, fontsize: float) -> float:
+    """The width of one box of :func:`_flow`: sums ``w`` (their diameter; 0.36 when None), data boxes 1.25 and
+    the rest ``w``, or, when ``w`` is None, each box its label's width plus a margin."""
+    if kind == "sum":
+        return w or 0.36
+    if w is None:
+        return max(0.5, _label_width(label, fontsize) + 0.2)
+    return 1.25 if kind == "data" else w
+
+
+def _flow(ax, items: Sequence[Item], x: float, y: float, w: float | None = 0.5,
+          gap: float | Sequence[float] = 0.28, h: float = 2.6, fontsize: float = 8.5) -> list:
+    """Boxes left to right from ``x``, joined by arrows; data boxes are wide, sums are circles; ``w=None``
+    fits each box to its label; ``gap`` is one space for all or one per arrow."""
+    gaps = [gap] * len(items) if isinstance(gap, (int, float)) else list(gap)
     patches = []
-    for kind, label in items:
-        bw = 1.25 if kind == "data" else w
-        patch = _box(ax, x + bw / 2, y, label, kind, w=bw, h=1.0 if kind == "data" else h,
-                     vertical=False if kind == "data" else None, fontsize=fontsize)
+    for (kind, label), g in zip(items, [*gaps, 0.0]):
+        bw = _item_width(kind, label, w, fontsize)
+        patch = _box(ax, x + bw / 2, y, label, kind, w=bw, h=1.0 if kind == "data" else h, fontsize=fontsize)
         if patches:
             _arrow(ax, patches[-1], patch)
         patches.append(patch)
-        x += bw + gap
+        x += bw + g
     return patches
 
 
-def _skip(ax, start, end, height: float, label: str | None = None) -> None:
+def _skip(ax, start, end, height: float, label: str | None = None, fontsize: float = 8) -> None:
     """A skip connection drawn above the boxes: up from ``start``'s right edge, across, down into ``end``."""
     bb_s = start.get_extents().transformed(ax.transData.inverted())
     bb_e = end.get_extents().transformed(ax.transData.inverted())
@@ -172,32 +189,39 @@ def _skip(ax, start, end, height: float, label: str | None = None) -> None:
     ax.plot([xs, xs, xe], [(bb_s.y0 + bb_s.y1) / 2, height, height], color="black", lw=1.2)
     _arrow(ax, (xe, height), (xe, bb_e.y1))
     if label:
-        ax.text((xs + xe) / 2, height + 0.08, label, ha="center", va="bottom", fontsize=8)
+        ax.text((xs + xe) / 2, height + 0.08, label, ha="center", va="bottom", fontsize=fontsize)
 
 
-def _bracket(ax, first, last, y: float, label: str) -> None:
+def _bracket(ax, first, last, y: float, label: str, fontsize: float = 8.5) -> None:
     """A bracket under boxes ``first``..``last`` with a label."""
     x0 = first.get_extents().transformed(ax.transData.inverted()).x0
     x1 = last.get_extents().transformed(ax.transData.inverted()).x1
     ax.plot([x0, x0, x1, x1], [y + 0.15, y, y, y + 0.15], color="0.3", lw=1.0)
-    ax.text((x0 + x1) / 2, y - 0.08, label, ha="center", va="top", fontsize=8.5)
+    ax.text((x0 + x1) / 2, y - 0.08, label, ha="center", va="top", fontsize=fontsize)
 
 
-def _legend(ax, x: float, y: float, kinds: Sequence[str]) -> None:
-    names = {"conv": "convolution", "bn": "batch norm", "act": "activation", "shuffle": "pixel shuffle",
-             "dense": "dense", "pool": "pooling"}
-    for k in kinds:
-        _box(ax, x + 0.15, y, "", k, w=0.3, h=0.3, vertical=False)
-        ax.text(x + 0.4, y, names[k], ha="left", va="center", fontsize=8)
-        x += 0.55 + 0.11 * len(names[k])
+def _column(ax, items: Sequence[Item], x0: float, y_first: float, w: float, h: float, gap_y: float = 0.06,
+            pad: float = 0.07, dashed: Sequence[int] = (), fontsize: float = 9):
+    """One block as a framed column: its boxes from ``y_first`` (centre of the first) downwards, left edge
+    ``x0``, labels horizontal (a `` (`` starts a second line); returns the frame."""
+    from matplotlib.patches import FancyBboxPatch
+
+    for n, (kind, label) in enumerate(items):
+        _box(ax, x0 + w / 2, y_first - n * (h + gap_y), label.replace(" (", "\n("), kind, w=w, h=h,
+             fontsize=fontsize, dashed=n in dashed)
+    bottom = y_first - (len(items) - 1) * (h + gap_y) - h / 2
+    frame = FancyBboxPatch((x0 - pad, bottom - pad), w + 2 * pad, y_first + h / 2 - bottom + 2 * pad,
+                           boxstyle="round,pad=0,rounding_size=0.1", fc="#f7f7f7", ec="0.6", lw=0.8, zorder=0.5)
+    ax.add_patch(frame)
+    return frame
 
 
 def _title(fig, text: str, y: float = 0.985) -> None:
     fig.text(0.5, y, text, ha="center", va="top", fontsize=11, weight="bold")
 
 
-def _width_of(items: Sequence[Item], w: float = 0.5, gap: float = 0.28) -> float:
-    return sum((1.25 if k == "data" else w) + gap for k, _ in items)
+def _width_of(items: Sequence[Item], w: float | None = 0.5, gap: float = 0.28, fontsize: float = 8.5) -> float:
+    return sum(_item_width(k, label, w, fontsize) + gap for k, label in items)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -205,27 +229,93 @@ def _width_of(items: Sequence[Item], w: float = 0.5, gap: float = 0.28) -> float
 # ------------------------------------------------------------------------------------------------
 
 def generator_figure(model: SRResNet | None = None):
-    """Figure 4's generator, SRResNet: head, B residual blocks (one drawn), the long skip, the x2
-    sub-pixel blocks and the output conv; labels read from ``model`` (default ``SRResNet()``)."""
-    g = generator_layers(model or SRResNet())
-    items: list[Item] = [("data", "LR image\n$I^{LR}$"), *g["head"], *g["block"], ("sum", "+"), *g["post"],
-                         ("sum", "+"), *[it for up in g["upsample"] for it in up], *g["tail"],
-                         ("data", "SR image\n$G(I^{LR})$")]
-    width = _width_of(items) + 0.4
-    fig, ax = _canvas(width, 6.2, scale=min(0.72, 12.5 / width))
-    p = _flow(ax, items, 0.3, 3.1)
-    nh, nb, npost = len(g["head"]), len(g["block"]), len(g["post"])
-    block_in, block_sum = p[nh], p[nh + nb + 1]
-    _skip(ax, block_in, block_sum, 4.75, "skip")
-    _skip(ax, p[nh], p[nh + nb + 2 + npost], 5.35, "long skip (output of the head)")
-    _bracket(ax, p[nh + 1], block_sum, 1.5, f"B = {g['n_blocks']} residual blocks\n(one drawn)")
-    first_up = nh + nb + npost + 3
-    for k, up in enumerate(g["upsample"]):
-        a = first_up + k * len(up)
-        _bracket(ax, p[a], p[a + len(up) - 1], 1.5, f"upsampling\nblock {k + 1}")
-    _legend(ax, 0.3, 0.45, ["conv", "bn", "act", "shuffle"])
-    ax.text(width - 0.2, 0.45, f"x{2 ** len(g['upsample'])} in all", ha="right", va="center", fontsize=9)
-    _title(fig, "Generator (SRResNet), Figure 4")
+    """Figure 4's generator, SRResNet, with labels read from ``model`` (default ``SRResNet()``).
+
+    Drawn 9 inches wide (GitHub's 900 px, shown unscaled) with every label horizontal, in two rows: first the
+    part at LR resolution (head, the B residual blocks drawn as one framed block with its skip, the conv
+    after them and the long skip), then the x2 upsampling blocks and the output conv. Each framed column is
+    one part of the network, its layers top to bottom, named under it as in notebook 02's table.
+    """
+    model = model or SRResNet()
+    g = generator_layers(model)
+    col_w, box_h, gap_y, pad, gap_x, fs = 1.2, 0.34, 0.06, 0.07, 0.5, 9
+    data_w, sum_d = 0.9, 0.32
+    up_w = max(col_w, max((_label_width(lab, fs) + 0.14 for up in g["upsample"] for _, lab in up), default=0))
+
+    def depth(n: int) -> float:
+        """From the centre of a column's first box to the bottom of its frame, for ``n`` boxes."""
+        return (n - 1) * (box_h + gap_y) + box_h / 2 + pad
+
+    # x of every element: row 1 at LR resolution, row 2 the upsampling
+    x_lr = 0.1
+    x_head = x_lr + data_w + gap_x + pad  # left edge of a column's boxes (its frame is ``pad`` wider)
+    x_body = x_head + col_w + 2 * pad + gap_x
+    x_sum1 = x_body + col_w + pad + gap_x * 0.8 + sum_d / 2  # centre
+    x_post = x_sum1 + sum_d / 2 + gap_x * 0.8 + pad
+    x_sum2 = x_post + col_w + pad + gap_x * 0.8 + sum_d / 2
+    x_ups = [x_head + k * (up_w + 2 * pad + gap_x) for k in range(len(g["upsample"]))]
+    x_tail = x_head + len(g["upsample"]) * (up_w + 2 * pad + gap_x)
+    x_sr = x_tail + col_w + pad + gap_x
+    width = max(9.0, x_sr + data_w + 0.1, x_sum2 + sum_d / 2 + 0.45)
+    # y: the title and a note, the two skips, row 1 (the body is the deepest column), its bracket, row 2
+    n_up = max([len(up) for up in g["upsample"]] + [len(g["tail"]), 1])
+    y_note, skip_room = 0.85, 0.85
+    row1_drop = max(depth(len(g["block"])), depth(len(g["head"])), depth(len(g["post"])))
+    height = y_note + skip_room + box_h / 2 + pad + row1_drop + 0.75 + 0.35 + box_h / 2 + pad + depth(n_up) + 0.5
+    fig, ax = _canvas(width, height, scale=1.0)
+    y0 = height - y_note - skip_room - box_h / 2 - pad  # centre of row 1's first boxes
+    y_bracket = y0 - row1_drop - 0.12
+    y_mid = y_bracket - 0.62  # where the line to row 2 runs
+    y1 = y_mid - 0.3 - box_h / 2 - pad  # centre of row 2's first boxes
+
+    lr = _box(ax, x_lr + data_w / 2, y0, "LR image\n$I^{LR}$", "data", w=data_w, h=0.8, fontsize=fs)
+    head = _column(ax, g["head"], x_head, y0, col_w, box_h, gap_y, pad, fontsize=fs)
+    body = _column(ax, g["block"], x_body, y0, col_w, box_h, gap_y, pad, fontsize=fs)
+    sum1 = _box(ax, x_sum1, y0, "+", "sum", w=sum_d)
+    post = _column(ax, g["post"], x_post, y0, col_w, box_h, gap_y, pad, fontsize=fs)
+    sum2 = _box(ax, x_sum2, y0, "+", "sum", w=sum_d)
+    x_branch = x_head + col_w + pad + gap_x / 2  # the head's output: into the body and along both skips
+    _arrow(ax, lr, (x_head - pad, y0))
+    ax.plot([x_head + col_w + pad, x_branch], [y0, y0], color="black", lw=1.2)
+    _arrow(ax, (x_branch, y0), (x_body - pad, y0))
+    _arrow(ax, (x_body + col_w + pad, y0), sum1)
+    _arrow(ax, sum1, (x_post - pad, y0))
+    _arrow(ax, (x_post + col_w + pad, y0), sum2)
+    ax.plot([x_branch], [y0], "o", color="black", ms=4)
+    top = y0 + box_h / 2 + pad
+    for x_to, y_line, label in [(x_sum1, top + 0.25, "skip"),
+                                (x_sum2, top + 0.62, "long skip (output of the head)")]:
+        ax.plot([x_branch, x_branch, x_to], [y0, y_line, y_line], color="black", lw=1.2)
+        _arrow(ax, (x_to, y_line), (x_to, y0 + sum_d / 2))
+        ax.text((x_branch + x_to) / 2, y_line + 0.05, label, ha="center", va="bottom", fontsize=fs)
+    for frame, x0, name in [(head, x_head, "head"), (post, x_post, "post")]:
+        bottom = frame.get_y()
+        ax.text(x0 + col_w / 2, bottom - 0.08, name, ha="center", va="top", fontsize=fs)
+    _bracket(ax, body, sum1, y_bracket, f"body: B = {g['n_blocks']} residual blocks\n(one drawn, with its skip)",
+             fontsize=fs)
+
+    # to row 2: right, down between the rows, left, into the first upsampling block
+    x_turn, x_back = x_sum2 + sum_d / 2 + 0.25, x_head - pad - 0.3
+    ax.plot([x_sum2 + sum_d / 2, x_turn, x_turn, x_back, x_back], [y0, y0, y_mid, y_mid, y1], color="black",
+            lw=1.2)
+    x_prev = x_back
+    for k, (up, x0) in enumerate(zip(g["upsample"], x_ups)):
+        frame = _column(ax, up, x0, y1, up_w, box_h, gap_y, pad, fontsize=fs)
+        _arrow(ax, (x_prev, y1), (x0 - pad, y1))
+        ax.text(x0 + up_w / 2, frame.get_y() - 0.08, f"upsampling block {k + 1}", ha="center", va="top",
+                fontsize=fs)
+        x_prev = x0 + up_w + pad
+    tail = _column(ax, g["tail"], x_tail, y1, col_w, box_h, gap_y, pad, fontsize=fs)
+    _arrow(ax, (x_prev, y1), (x_tail - pad, y1))
+    ax.text(x_tail + col_w / 2, tail.get_y() - 0.08, "tail", ha="center", va="top", fontsize=fs)
+    sr = _box(ax, x_sr + data_w / 2, y1, "SR image\n$G(I^{LR})$", "data", w=data_w, h=0.8, fontsize=fs)
+    _arrow(ax, (x_tail + col_w + pad, y1), sr)
+    ax.text(x_sr + data_w / 2, y1 - 0.48, f"x{2 ** len(g['upsample'])} in all", ha="center", va="top",
+            fontsize=fs)
+    _title(fig, "Generator (SRResNet), Figure 4", y=1 - 0.08 / height)
+    fig.text(0.5, 1 - 0.4 / height, "Each framed column is one part of the network, its layers top to bottom. "
+             "The first row works at the LR image's\nsize (h x w); each upsampling block doubles it.",
+             ha="center", va="top", fontsize=9.5)
     return fig
 
 
@@ -237,8 +327,6 @@ def discriminator_figure(model: Discriminator | None = None):
     (its layers top to bottom, its output shape on a 96 x 96 input under it), four blocks to a row, then
     the classifier as one column. The pooling we add and the sigmoid, which the loss applies, are dashed.
     """
-    from matplotlib.patches import FancyBboxPatch
-
     model = model or Discriminator()
     d = discriminator_layers(model)
     convs = [m for m in model.features if isinstance(m, nn.Conv2d)]
@@ -252,15 +340,7 @@ def discriminator_figure(model: Discriminator | None = None):
     fig, ax = _canvas(9.0, height, scale=1.0)
 
     def column(items, x0, y_first, w, h, dashed=()):
-        """Boxes from ``y_first`` (centre of the first) downwards, framed as one block; returns the frame."""
-        for n, (kind, label) in enumerate(items):
-            _box(ax, x0 + w / 2, y_first - n * (h + gap_y), label.replace(" (", "\n("), kind, w=w, h=h,
-                 vertical=False, fontsize=9, dashed=n in dashed)
-        bottom = y_first - (len(items) - 1) * (h + gap_y) - h / 2
-        frame = FancyBboxPatch((x0 - pad, bottom - pad), w + 2 * pad, y_first + h / 2 - bottom + 2 * pad,
-                               boxstyle="round,pad=0,rounding_size=0.1", fc="#f7f7f7", ec="0.6", lw=0.8, zorder=0.5)
-        ax.add_patch(frame)
-        return frame
+        return _column(ax, items, x0, y_first, w, h, gap_y=gap_y, pad=pad, dashed=dashed)
 
     def col_x(k):
         return 1.15 + (k % per_row) * (col_w + gap_x)
@@ -300,22 +380,28 @@ def discriminator_figure(model: Discriminator | None = None):
 
 
 def residual_block_figure(block: ResidualBlock | None = None):
-    """One residual block of Figure 4: Conv-BN-PReLU-Conv-BN, added to its input (shape unchanged)."""
+    """One residual block of Figure 4: Conv-BN-PReLU-Conv-BN, added to its input (shape unchanged).
+
+    About 9 inches wide (GitHub's 900 px, shown unscaled), labels horizontal at 9 pt, each box as wide as its label.
+    """
     block = block or ResidualBlock()
     c = block.body[0].in_channels
     items = [("data", f"x\n({c}, h, w)"), *residual_block_layers(block), ("sum", "+"),
              ("data", f"x + F(x)\n({c}, h, w)")]
-    fig, ax = _canvas(_width_of(items, w=0.7, gap=0.45) + 0.4, 4.6, scale=0.72)
-    p = _flow(ax, items, 0.3, 2.0, w=0.7, gap=0.45, fontsize=9)
-    _skip(ax, p[0], p[-2], 3.85, "identity (skip connection)")
-    _bracket(ax, p[1], p[-3], 0.4, "F(x): the residual the block learns")
+    fig, ax = _canvas(_width_of(items, w=None, gap=0.28, fontsize=9) + 0.3, 3.0, scale=1.0)
+    p = _flow(ax, items, 0.15, 1.25, w=None, gap=0.28, h=0.8, fontsize=9)
+    _skip(ax, p[0], p[-2], 2.25, "identity (skip connection)", fontsize=9)
+    _bracket(ax, p[1], p[-3], 0.5, "F(x): the residual the block learns", fontsize=9)
     _title(fig, "Residual block (Figure 4)")
     return fig
 
 
 def subpixel_block_figure(block: SubPixelUpsample | None = None):
     """One upsampling block (Figure 4, ESPCN): Conv C -> C r^2 at LR, pixel shuffle, PReLU; below, where
-    the r^2 channels of one output channel land, computed with :func:`srgan_lib.layers.pixel_shuffle`."""
+    the r^2 channels of one output channel land, computed with :func:`srgan_lib.layers.pixel_shuffle`.
+
+    Drawn 9 inches wide (GitHub's 900 px, shown unscaled), every label horizontal and 9 pt.
+    """
     import numpy as np
     import torch
     from matplotlib.patches import Rectangle
@@ -323,12 +409,14 @@ def subpixel_block_figure(block: SubPixelUpsample | None = None):
     block = block or SubPixelUpsample()
     r, c = block.r, block.conv.in_channels
     items = [("data", f"({c}, h, w)"), *subpixel_block_layers(block), ("data", f"({c}, {r}h, {r}w)")]
-    fig, ax = _canvas(11.0, 7.0, scale=0.8)
-    p = _flow(ax, items, 0.6, 5.0, w=0.7, gap=1.15, h=2.6, fontsize=9)
-    ax.text(*((np.array(p[1].get_extents().transformed(ax.transData.inverted()).p1) + [0.57, -1.2])),
-            f"({c * r * r}, h, w)", ha="center", va="bottom", fontsize=8, color="0.25")
+    fs = 9  # every label: 9 pt on a 9-inch figure, which GitHub shows unscaled
+    fig, ax = _canvas(9.0, 4.75, scale=1.0)
+    p = _flow(ax, items, 0.3, 3.55, w=None, gap=[0.55, 1.25, 0.55, 0.55], h=0.7, fontsize=fs)
+    conv_box = p[1].get_extents().transformed(ax.transData.inverted())
+    ax.text(conv_box.x1 + 1.25 / 2, 3.62, f"({c * r * r}, h, w)", ha="center", va="bottom", fontsize=fs,
+            color="0.25")
     # the shuffle of one output channel: its r^2 input channels (one colour each), then the output grid
-    n, cell, letters = 2, 0.42, "abcdefghijklmnop"  # LR side of the illustration, cell size
+    n, cell, letters = 2, 0.4, "abcdefghijklmnop"  # LR side of the illustration, cell size
     channel = torch.arange(r * r).view(1, r * r, 1, 1).expand(1, r * r, n, n)  # value = its channel
     where = torch.arange(n * n).view(1, 1, n, n).expand(1, r * r, n, n)  # value = its LR position
     out_ch, out_pos = pixel_shuffle(channel, r)[0, 0].numpy(), pixel_shuffle(where, r)[0, 0].numpy()
@@ -341,19 +429,22 @@ def subpixel_block_figure(block: SubPixelUpsample | None = None):
                 ax.add_patch(Rectangle((x0 + j * cell, y), cell, cell, fc=colours[int(ch[i, j]) % len(colours)],
                                        ec="black", lw=0.6))
                 ax.text(x0 + (j + 0.5) * cell, y + cell / 2, f"{int(ch[i, j])}{letters[int(pos[i, j])]}",
-                        ha="center", va="center", fontsize=7)
+                        ha="center", va="center", fontsize=fs)
 
+    out_side = r * n * cell
+    y_in = 0.25 + (out_side - n * cell) / 2  # the input grids level with the middle of the output grid
     for k in range(r * r):
-        x0 = 0.6 + k * (n * cell + 0.3)
-        grid(x0, 0.9, np.full((n, n), k), np.arange(n * n).reshape(n, n))
-        ax.text(x0 + n * cell / 2, 0.9 + n * cell + 0.08, f"ch {k}", ha="center", va="bottom", fontsize=7.5)
-    x_end = 0.6 + r * r * (n * cell + 0.3)
-    ax.annotate("", (x_end + 1.4, 1.32), (x_end, 1.32), arrowprops={"arrowstyle": "-|>", "lw": 1.2})
-    ax.text(x_end + 0.7, 1.45, f"shuffle x{r}", ha="center", va="bottom", fontsize=8.5)
-    grid(x_end + 1.7, 0.5, out_ch, out_pos)
-    ax.text(0.6, 2.85, f"For one output channel: {r * r} LR channels of {n} x {n} (positions a, b, c, d) become one "
-            f"{r * n} x {r * n} channel;\nevery LR position turns into a {r} x {r} block holding one value of each "
-            "channel (computed with srgan_lib.layers.pixel_shuffle).", fontsize=8.5, va="bottom")
+        x0 = 0.3 + k * (n * cell + 0.3)
+        grid(x0, y_in, np.full((n, n), k), np.arange(n * n).reshape(n, n))
+        ax.text(x0 + n * cell / 2, y_in + n * cell + 0.06, f"ch {k}", ha="center", va="bottom", fontsize=fs)
+    x_end = 0.3 + r * r * (n * cell + 0.3)
+    y_arrow = 0.25 + out_side / 2
+    ax.annotate("", (x_end + 1.3, y_arrow), (x_end, y_arrow), arrowprops={"arrowstyle": "-|>", "lw": 1.2})
+    ax.text(x_end + 0.65, y_arrow + 0.1, f"shuffle x{r}", ha="center", va="bottom", fontsize=fs)
+    grid(x_end + 1.6, 0.25, out_ch, out_pos)
+    ax.text(0.3, 2.15, f"For one output channel: {r * r} LR channels of {n} x {n} (positions a, b, c, d) become "
+            f"one {r * n} x {r * n} channel;\nevery LR position turns into a {r} x {r} block holding one value of "
+            "each channel (computed with srgan_lib.layers.pixel_shuffle).", fontsize=fs, va="bottom")
     _title(fig, f"Upsampling block (Figure 4): sub-pixel convolution, x{r}")
     return fig
 

@@ -93,6 +93,23 @@ def test_discriminator_figure_reads_at_github_width():
     assert min(t.get_fontsize() for t in texts) >= 9
 
 
+@pytest.mark.parametrize("name", ["generator", "residual_block", "subpixel_block"])
+def test_generator_and_block_figures_read_at_github_width(name):
+    """Issue 30: the generator (notebooks 00 and 02) and its two blocks (notebook 01) wrote their layer names
+    turned by 90 degrees, and the generator's 12.5 inches shrank them at GitHub's ~900 px. Now each figure is at
+    most 9 inches wide (shown unscaled), every label is horizontal, 9 pt or more, and inside the figure."""
+    fig = diagrams.DIAGRAMS[name]()
+    assert fig.get_figwidth() <= 9.0
+    texts = [t for t in fig.findobj(Text) if t.get_text()]
+    assert all(t.get_rotation() == 0 for t in texts), [t.get_text() for t in texts if t.get_rotation()]
+    assert min(t.get_fontsize() for t in texts) >= 9, [t.get_text() for t in texts if t.get_fontsize() < 9]
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+    outside = [t.get_text() for t in texts if not page.contains(*t.get_window_extent(renderer).p0)
+               or not page.contains(*t.get_window_extent(renderer).p1)]
+    assert not outside, f"labels cut off at the figure's edge: {outside}"
+
+
 def test_a_changed_model_changes_its_diagram():
     texts = _texts(diagrams.generator_figure(SRResNet(scale=8, n_blocks=4)))
     assert texts.count("PixelShuffle x2") == 3 and "x8 in all" in texts and any("B = 4" in t for t in texts)
