@@ -173,7 +173,13 @@ def folded_text(summary: str, text: str) -> None:
 
     The notebooks use it where a printed table would bury the figure that reads it (notebook 05, section 4). The
     HTML is escaped text in ``<pre>``, so GitHub and nbconvert's HTML export show it folded as well as JupyterLab.
+    Outside IPython (a script) it prints the plain text.
     """
+    from IPython import get_ipython
     from IPython.display import display
 
-    display(folded_bundle(summary, text), raw=True)
+    bundle = folded_bundle(summary, text)
+    if get_ipython() is None:
+        print(bundle["text/plain"])
+        return
+    display(bundle, raw=True)

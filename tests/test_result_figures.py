@@ -101,10 +101,15 @@ def test_folded_bundle_folds_escaped_html_and_keeps_the_plain_table():
     assert bundle["text/plain"] == "The full table <30 rows>\n" + table + "\nx < y & z"
 
 
-def test_folded_text_displays_both_mime_types_raw(monkeypatch):
+def test_folded_text_displays_both_mime_types_raw_in_ipython_and_prints_the_text_elsewhere(monkeypatch, capsys):
+    import IPython
     import IPython.display
 
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append((obj, raw)))
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)  # a script: no shell
+    result_figures.folded_text("summary", "a | b")
+    assert shown == [] and capsys.readouterr().out == "summary\na | b\n"
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())  # a kernel
     result_figures.folded_text("summary", "a | b")
     assert shown == [(result_figures.folded_bundle("summary", "a | b"), True)]
