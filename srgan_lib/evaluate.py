@@ -148,6 +148,14 @@ def score_set(upscaler: Upscaler, pairs: Iterable[tuple[str, np.ndarray, np.ndar
             for f, d in sums.items()}
 
 
+def originals_niqe(pairs: Iterable[tuple[str, np.ndarray, np.ndarray]], scale: int = 4) -> float | None:
+    """The mean NIQE of a set's HR originals themselves, measured as :func:`score_set` measures the results
+    (:func:`score_niqe`, ``scale`` pixels of border removed): what the ``niqe`` column reads against. ``None``
+    where :func:`score_set` gives ``None``: an image too small for one NIQE patch, or no image."""
+    scores = [score_niqe(hr, crop_border=scale) for _, _, hr in pairs]
+    return None if not scores or None in scores else float(np.mean(scores))
+
+
 def evaluate(upscalers: Mapping[str, Upscaler], sets: Mapping[str, Sequence], flavours: Sequence[str] = FLAVOURS,
              scale: int = 4) -> list[dict]:
     """One row per (method, dataset, flavour): ``{"method", "dataset", "flavour", "psnr", "ssim", "grid", "niqe",

@@ -5,7 +5,8 @@ shipped models' cards.
 All functions take uint8 ``(H, W, 3)`` images (or [0, 1] floats) and return a matplotlib ``Figure``;
 they never call ``plt.show()`` themselves, so notebooks and the command line decide what to do with it.
 The interactive comparison is in :mod:`srgan_lib.widgets`; the figures that belong to one notebook's lesson
-are in :mod:`srgan_lib.figures` (notebooks 01, 02) and :mod:`srgan_lib.loss_figures` (notebooks 03, 04).
+are in :mod:`srgan_lib.figures` (notebooks 01, 02), :mod:`srgan_lib.loss_figures` (notebooks 03, 04) and
+:mod:`srgan_lib.result_figures` (notebook 05's scores beside the paper's tables).
 """
 
 from __future__ import annotations

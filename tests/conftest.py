@@ -1,5 +1,5 @@
 """Fixtures shared by several test modules: closing figures (test_viz, test_widgets, test_figures,
-test_loss_figures) a folder of small image files and a patch-for-patch comparison
+test_loss_figures, test_result_figures) a folder of small image files and a patch-for-patch comparison
 (test_data, test_train_data)."""
 
 from __future__ import annotations

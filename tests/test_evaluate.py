@@ -26,6 +26,7 @@ from srgan_lib.evaluate import (
     format_table2,
     matches_paper,
     nearest_upscaler,
+    originals_niqe,
     paper_value,
     rgb_to_gray,
     score_niqe,
@@ -172,6 +173,18 @@ def test_evaluate_rows_carry_niqe_measured_as_pirm_did() -> None:
     header, first, _, blank, _ = format_table(rows + small).splitlines()
     cell = slice(header.index("NIQE") - 3, header.index("NIQE") + 4)  # the 7-character column
     assert first[cell] == f"{want:7.2f}" and blank[cell] == " " * 7
+
+
+def test_originals_niqe_is_the_mean_niqe_of_the_hr_images_with_the_results_border() -> None:
+    """The reference the ``niqe`` column reads against: metrics.niqe of each HR image, ``scale`` pixels of border
+    removed as for the results, averaged; ``None`` where the results' column is ``None`` too."""
+    pairs = [_pair("coffee", 136), _pair("astronaut", 120)]
+    want = np.mean([float(niqe(hr, crop_border=4)) for _, _, hr in pairs])
+    assert originals_niqe(pairs) == pytest.approx(want, rel=1e-12)
+    assert originals_niqe(pairs[:1], scale=2) == pytest.approx(float(niqe(pairs[0][2], crop_border=2)), rel=1e-12)
+    small = [pairs[0], _pair("astronaut", 100)]  # 100 - 2 x 4 = 92 < 96
+    assert evaluate({"bicubic": bicubic_upscaler(4)}, {"Set5": small}, flavours=("paper",))[0]["niqe"] is None
+    assert originals_niqe(small) is None and originals_niqe([]) is None
 
 
 def test_score_set_rejects_a_wrong_size_with_the_image_name() -> None:
