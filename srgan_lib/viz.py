@@ -28,7 +28,9 @@ def pick_boxes(hr: np.ndarray, n: int = 2, size: int = 48, flattest: bool = Fals
     """``n`` non-overlapping ``size x size`` windows with the most fine texture: the largest mean squared
     Laplacian of luma (the detail energy of :func:`srgan_lib.metrics.high_frequency_ratio`) over the window.
     With ``flattest=True``, the windows with the least: where a generator's own pattern (a grid, a stipple)
-    shows alone, with no texture of the image to hide in.
+    shows alone, with no texture of the image to hide in. Windows holding a clipped pixel (0 or 255 in a
+    channel) are skipped there: a patch saturated to black or white is flat because the sensor clipped it,
+    and SR outputs clip there too, which would pass for texture.
 
     Fine texture is where SR methods differ most: MSE blurs it, a GAN re-invents it. The Laplacian, unlike
     the local variance, scores a window by detail spread over its area, so hair, fabric or foliage win over a
@@ -41,7 +43,8 @@ def pick_boxes(hr: np.ndarray, n: int = 2, size: int = 48, flattest: bool = Fals
     size = min(size, h, w)
     score = uniform_filter(laplace(y) ** 2, size)  # local detail energy, window centred
     if flattest:
-        score = -score
+        clipped = ((hr[..., :3] == 0) | (hr[..., :3] == 255)).any(axis=-1) if hr.ndim == 3 else (hr == 0) | (hr == 255)
+        score = np.where(uniform_filter(clipped.astype(np.float64), size) > 1e-9, -np.inf, -score)
     half = size // 2
     score[:half, :] = score[h - size + half + 1 :, :] = -np.inf  # keep windows inside the image
     score[:, :half] = score[:, w - size + half + 1 :] = -np.inf

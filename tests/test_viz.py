@@ -48,13 +48,16 @@ def test_pick_boxes_flattest_finds_the_smooth_window_and_textured_the_busy_one()
     from scipy.ndimage import laplace
 
     rng = np.random.default_rng(0)
-    img = rng.integers(0, 256, (96, 96, 3)).astype(np.uint8)  # noise everywhere ...
-    img[40:72, 8:40] = 128  # ... but one flat 32 x 32 square
+    img = rng.integers(1, 255, (96, 96, 3)).astype(np.uint8)  # noise everywhere, never clipped ...
+    img[40:72, 8:40] = 128 + rng.integers(-1, 2, (32, 32, 3))  # ... but one nearly flat 32 x 32 square
+    img[8:32, 50:82] = 0  # and a black, clipped patch: flatter still, but the sensor's, not the scene's
     detail = laplace(img.astype(np.float64).mean(axis=2)) ** 2
     energy = {(t, l): detail[t : t + 16, l : l + 16].mean() for t in range(81) for l in range(81)}  # oracle
+    unclipped = {k: e for k, e in energy.items() if not (img[k[0] : k[0] + 16, k[1] : k[1] + 16] == 0).any()}
     (top, left, side), = viz.pick_boxes(img, n=1, size=16, flattest=True)
-    assert side == 16 and 40 <= top <= 56 and 8 <= left <= 24  # inside the flat square
-    assert energy[(top, left)] <= min(energy.values()) + 1e-9
+    assert side == 16 and 40 <= top <= 56 and 8 <= left <= 24  # inside the flat grey square
+    assert energy[(top, left)] <= min(unclipped.values()) + 1e-9
+    assert min(energy.values()) < energy[(top, left)]  # the black patch would have won without the rule
     boxes = viz.pick_boxes(img, n=3, size=16, flattest=True)
     assert len(boxes) == 3 and boxes[0] == (top, left, 16)
     busy = viz.pick_boxes(img, n=1, size=16)[0]
