@@ -197,20 +197,24 @@ def plot_history(history: Sequence[Mapping[str, float]], keys: Sequence[str] = (
     import matplotlib.pyplot as plt
 
     keys = [k for k in keys if any(k in h for h in history)]
-    fig, axes = plt.subplots(1, max(1, len(keys)), figsize=(4.5 * max(1, len(keys)), 3.2), squeeze=False)
-    for ax, key in zip(axes[0], keys):
+    cols = min(2, max(1, len(keys)))  # two panels a row: legible at GitHub's width
+    rows = -(-max(1, len(keys)) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(10, 3.4 * rows), squeeze=False, layout="constrained")
+    for ax in axes.flat[len(keys):]:
+        ax.axis("off")
+    for ax, key in zip(axes.flat, keys):
         pts = [(h["step"], h[key]) for h in history if key in h]
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="." if len(pts) < 30 else None)
-        ax.set_xlabel("step")
-        ax.set_title(key)
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="." if len(pts) < 30 else None, label=key)
+        ax.set_xlabel("step", fontsize=10)
+        ax.set_title(key, fontsize=11)
+        ax.tick_params(labelsize=9.5)
         ax.grid(alpha=0.3)
         if key == "loss":
             ax.set_yscale("log")
         if baselines and key.startswith("val_psnr"):
-            for label, value in baselines.items():
-                ax.axhline(value, ls="--", color="grey")
-                ax.annotate(label, (ax.get_xlim()[0], value), fontsize=8, va="bottom")
-    fig.tight_layout()
+            for (label, value), style in zip(baselines.items(), ("--", ":", "-.", (0, (1, 3)))):
+                ax.axhline(value, ls=style, color="grey", label=f"{label}: {value:.2f}")
+            ax.legend(fontsize=9.5, loc="best")
     return fig
 
 
@@ -234,7 +238,8 @@ def error_map_figure(hr: np.ndarray, candidates: Mapping[str, np.ndarray], box: 
 
     ref = crop(hr)
     names = list(candidates)
-    fig, axes = plt.subplots(2, len(names) + 1, figsize=(3.0 * (len(names) + 1), 6.4), squeeze=False)
+    fig, axes = plt.subplots(2, len(names) + 1, figsize=(min(10.0, 2.5 * (len(names) + 1)), 5.6), squeeze=False,
+                             layout="constrained")  # each map under its own crop, the colour bar beside
     axes[0, 0].imshow(np.clip(ref, 0, 1), interpolation="nearest")
     axes[0, 0].set_title("original (HR)", fontsize=10)
     axes[1, 0].axis("off")
@@ -247,12 +252,12 @@ def error_map_figure(hr: np.ndarray, candidates: Mapping[str, np.ndarray], box: 
         axes[0, c].imshow(np.clip(img, 0, 1), interpolation="nearest")
         axes[0, c].set_title(name, fontsize=10)
         im = axes[1, c].imshow(err, cmap="magma", vmin=0, vmax=vmax, interpolation="nearest")
-        axes[1, c].set_title(f"|error|, mean {err.mean():.3f}", fontsize=9)
+        axes[1, c].set_title(f"{name}: |error|\nmean {err.mean():.3f}", fontsize=9.5)
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
     if im is not None:
-        fig.colorbar(im, ax=axes[1, 1:].tolist(), shrink=0.8, label="mean |SR - HR| over RGB")
+        fig.colorbar(im, ax=axes[:, -1].tolist(), shrink=0.6, label="mean |SR - HR| over RGB")
     return fig
 
 

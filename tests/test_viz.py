@@ -144,8 +144,20 @@ def test_error_map_figure_shows_the_original_crop():
     axes = fig.axes
     assert axes[0].get_title() == "original (HR)"
     np.testing.assert_array_equal(axes[0].images[0].get_array(), hr[4:20, 4:20] / 255.0)
-    same_err = next(ax for ax in axes if ax.get_title().startswith("|error|, mean 0.000"))
+    same_err = next(ax for ax in axes if ax.get_title() == "same: |error|\nmean 0.000")  # named, under its crop
     assert same_err.images[0].get_array().max() == 0
+    flat_err = next(ax for ax in axes if ax.get_title().startswith("flat: |error|"))
+    assert flat_err.get_position().x0 > same_err.get_position().x0
+
+
+def test_plot_history_two_panels_a_row_with_the_baselines_in_a_legend():
+    history = [{"step": s, "loss": 1.0 / (s + 1), "d_acc": 0.5, "val_psnr": 25 + s / 100} for s in range(0, 300, 50)]
+    fig = viz.plot_history(history, keys=("loss", "d_loss", "d_acc", "val_psnr"), baselines={"bicubic": 24.5})
+    shown = [ax for ax in fig.axes if ax.axison]
+    assert [ax.get_title() for ax in shown] == ["loss", "d_acc", "val_psnr"]  # d_loss is not in the history
+    assert fig.get_size_inches()[0] <= 10 and len({round(ax.get_position().x0, 3) for ax in shown}) == 2
+    legend = [t.get_text() for t in shown[-1].get_legend().get_texts()]
+    assert "bicubic: 24.50" in legend
 
 
 def _titles(fig: Figure) -> list[str]:
