@@ -110,9 +110,8 @@ def _canvas(width: float, height: float, scale: float = 0.72):
 
 
 def _box(ax, x: float, y: float, text: str, kind: str, w: float = 0.5, h: float = 2.6,
-         vertical: bool = False, fontsize: float = 8.5, dashed: bool = False):
-    """A rounded box centred at (x, y) with its label horizontal (``vertical=True`` turns it by 90 degrees;
-    no diagram does since issue 30: a reader should not have to tilt their head)."""
+         fontsize: float = 8.5, dashed: bool = False):
+    """A rounded box centred at (x, y) with its label horizontal, so that no reader tilts their head."""
     from matplotlib.patches import Circle, FancyBboxPatch
 
     if kind == "sum":
@@ -123,8 +122,7 @@ def _box(ax, x: float, y: float, text: str, kind: str, w: float = 0.5, h: float 
     patch = FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.08",
                            fc=COLOURS[kind], ec="black", lw=1.0, ls="--" if dashed else "-")
     ax.add_patch(patch)
-    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, rotation=90 if vertical else 0,
-            multialignment="center")
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, multialignment="center")
     return patch
 
 
@@ -347,7 +345,7 @@ def discriminator_figure(model: Discriminator | None = None):
 
     block_bottom = 2 * (box_h + gap_y) + box_h / 2 + pad  # below the first layer's centre, for a full block
     row_y = [height - top_margin - r * row_step for r in range(n_rows)]  # centre of each row's first layers
-    image = _box(ax, 0.5, row_y[0], "HR or SR\nimage", "data", w=0.8, h=0.8, vertical=False, fontsize=9)
+    image = _box(ax, 0.5, row_y[0], "HR or SR\nimage", "data", w=0.8, h=0.8, fontsize=9)
     ax.text(0.5, row_y[0] - block_bottom - 0.08, "3x96x96", ha="center", va="top", fontsize=9)
     side, x_prev = 96, 0.9
     for k, (items, m) in enumerate(zip(d["convs"], convs)):
@@ -370,7 +368,7 @@ def discriminator_figure(model: Discriminator | None = None):
     column(head, x_head, y_last, head_w, head_h, dashed=(0, len(head) - 1))
     _arrow(ax, (x_prev, y_last), (x_head - pad, y_last))
     y_end = y_last - (len(head) - 1) * (head_h + gap_y) - head_h / 2 - pad
-    out = _box(ax, x_head + head_w / 2, y_end - 0.5, "P(real)", "data", w=head_w, h=0.4, vertical=False, fontsize=9)
+    out = _box(ax, x_head + head_w / 2, y_end - 0.5, "P(real)", "data", w=head_w, h=0.4, fontsize=9)
     _arrow(ax, (x_head + head_w / 2, y_end), out)
     _title(fig, "Discriminator, Figure 4", y=1 - 0.08 / height)
     fig.text(0.5, 1 - 0.4 / height, "Each framed column is one block, its layers top to bottom; under it, the "
@@ -529,7 +527,7 @@ def _system(with_d_loss: bool, title: str):
     adv = _box(ax, 11.9, 2.1, "adversarial loss (eq. 6)\n$l^{SR}_{Gen} = -\\log D(G(I^{LR}))$", "loss",
                w=4.2, h=1.3, fontsize=9)
     total = _box(ax, 15.4, 4.0, f"perceptual loss\n(eq. 3)\n$l^{{SR}} = l^{{SR}}_X$\n$+ {w}\\, l^{{SR}}_{{Gen}}$",
-                 "loss", w=2.2, h=2.0, fontsize=9, vertical=False)
+                 "loss", w=2.2, h=2.0, fontsize=9)
     for a, b in [(lr, gen), (gen, sr), (hr, vgg), (sr, vgg), (sr, disc), (vgg, content), (disc, adv),
                  (content, total)]:
         _arrow(ax, a, b)
