@@ -43,7 +43,8 @@ def pick_boxes(hr: np.ndarray, n: int = 2, size: int = 48, flattest: bool = Fals
     size = min(size, h, w)
     score = uniform_filter(laplace(y) ** 2, size)  # local detail energy, window centred
     if flattest:
-        clipped = ((hr[..., :3] == 0) | (hr[..., :3] == 255)).any(axis=-1) if hr.ndim == 3 else (hr == 0) | (hr == 255)
+        channels = hr[..., :3] if hr.ndim == 3 else hr[..., None]  # (H, W, C)
+        clipped = ((channels == 0) | (channels == 255)).any(axis=-1)  # (H, W)
         score = np.where(uniform_filter(clipped.astype(np.float64), size) > 1e-9, -np.inf, -score)
     half = size // 2
     score[:half, :] = score[h - size + half + 1 :, :] = -np.inf  # keep windows inside the image
