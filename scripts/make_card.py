@@ -63,32 +63,43 @@ Set14's gray `bridge.png` measured on its gray levels, as those papers did). Nev
 SRRESNET_GOAL = {"Set5": 31.0, "Set14": 27.9, "BSD100": 27.1}  # issue 27: "paper" flavour PSNR, dB
 
 
-def _phase5(card: dict[str, Any]) -> dict[str, str]:
-    """The lines a card with a phase 5 (the 490 training photographs + Kodak24 on the CPU in bf16) adds; empty
-    strings for a card of phases 1-4 only."""
-    if "phase5" not in card["steps"]:
+def _photo_phases(card: dict[str, Any]) -> dict[str, str]:
+    """The lines that phases 5 and later (the 490 training photographs + Kodak24 on the CPU in bf16) add to the card;
+    empty strings for a card of phases 1-4 only."""
+    later = sorted((k for k in card["steps"] if int(k.removeprefix("phase")) >= 5), key=lambda k: int(k[5:]))
+    if not later:
         return {"data": "", "line": "", "time": "", "deviation": "", "before": "", "goal": "", "limits": ""}
     m, before = card["metrics"], card["metrics_after_phase4"]
-    steps5 = card["steps"]["phase5"]
     goal = {d: m[f"SRResNet|{d}|paper"]["psnr"] >= v for d, v in SRRESNET_GOAL.items()}
+    names = f"phase {later[0][5:]}" if len(later) == 1 else "phases " + ", ".join(k[5:] for k in later[:-1]) + f" and {later[-1][5:]}"
+    lines, times, gains = [], [], []
+    done = sum(v for k, v in card["steps"].items() if k not in later)  # steps before phase 5
+    for k in later:
+        n = k[5:]
+        curve = "; ".join(f"{p['step'] - done:,}: {p['Set5_psnr']:.2f} / {p['Set14_psnr']:.2f} / {p['held-out_psnr']:.2f}"
+                          for p in card[f"curve_{k}"] if isinstance(p["step"], int))
+        lines.append(f"\n- Phase {n}: {card['recipe'][k]}; command:\n  `{card['commands'][k]}`.\n  Its curve (\"paper\" "
+                     f"flavour, the BN running statistics of the moment; `curve_{k}` in the JSON), Set5 / Set14 / "
+                     f"held-out dB by step of the phase: {curve}.")
+        times.append(f"\n- Phase {n} on {card['hardware'][f'phase {n}']}, about "
+                     f"{card['time_minutes'][f'phase {n} (CPU)']:.0f} minutes ({card['steps'][k]:,} steps).")
+        after = m if k == later[-1] else card[f"metrics_after_{k}"]
+        prev = before if k == later[0] else card[f"metrics_after_phase{int(n) - 1}"]
+        gains.append(f"phase {n} " + ", ".join(
+            f"{after[f'SRResNet|{d}|paper']['psnr'] - prev[f'SRResNet|{d}|paper']['psnr']:+.2f}" for d in SETS))
+        done += card["steps"][k]
     return {
-        "data": f"\n- Phase 5 data: {card['data_phase5']}.",
-        "line": f"\n- Phase 5: {card['recipe']['phase5']}; command:\n  `{card['commands']['phase5']}`.\n  Its curve "
-                "(\"paper\" flavour, the BN running statistics of the moment; `curve_phase5` in the JSON), Set5 / Set14 / "
-                "held-out dB by step: " + "; ".join(
-                    f"{p['step'] - sum(v for k, v in card['steps'].items() if k != 'phase5'):,}: {p['Set5_psnr']:.2f} / "
-                    f"{p['Set14_psnr']:.2f} / {p['held-out_psnr']:.2f}"
-                    for p in card["curve_phase5"] if isinstance(p["step"], int)) + ".",
-        "time": f"\n- Phase 5 on {card['hardware']['phase 5']}, about {card['time_minutes']['phase 5 (CPU)']:.0f} minutes "
-                f"({steps5:,} steps).",
-        "deviation": " Phase 5 ran under bf16 autocast on the CPU (`cpu_bf16`: about 2.7x faster steps here, "
-                     "0.04-0.08 dB behind float32 step for step, `benchmarks/cpu_bf16_training.txt`).",
+        "data": f"\n- Data of {names}: {card['data_phase5']}.",
+        "line": "".join(lines),
+        "time": "".join(times),
+        "deviation": f" {names[0].upper() + names[1:]} ran under bf16 autocast on the CPU (`cpu_bf16`: about 2.7x faster "
+                     "steps here, 0.04-0.08 dB behind float32 step for step, `benchmarks/cpu_bf16_training.txt`).",
         "before": "\nBefore phase 5 (the weights shipped until then, trained on 26 photographs): " + ", ".join(
-            f"{d} {before[f'SRResNet|{d}|paper']['psnr']:.2f} dB" for d in SETS) + " (\"paper\" flavour); phase 5 added " +
-            ", ".join(f"{m[f'SRResNet|{d}|paper']['psnr'] - before[f'SRResNet|{d}|paper']['psnr']:+.2f}" for d in SETS) + " dB.",
+            f"{d} {before[f'SRResNet|{d}|paper']['psnr']:.2f} dB" for d in SETS) + " (\"paper\" flavour); gains in dB "
+            "(Set5, Set14, BSD100): " + "; ".join(gains) + ".",
         "goal": "\nIssue 27's goal for this SRResNet (\"paper\" flavour): " + ", ".join(
             f"{d} >= {v:.1f} dB ({'met' if goal[d] else 'not met'})" for d, v in SRRESNET_GOAL.items()) + ".",
-        "limits": " Phases 1-4 saw 26 photographs, phase 5 about 500:",
+        "limits": f" Phases 1-4 saw 26 photographs, {names} about 500:",
     }
 
 
@@ -102,7 +113,7 @@ def render_srresnet_x4(card: dict[str, Any]) -> str:
     met = gain["Set5"] >= 1.5 and min(gain["Set14"], gain["BSD100"]) >= 0.8
     g3 = card["metrics_after_phase3"]["SRResNet|Set5|paper"]["psnr"] - m["bicubic|Set5|paper"]["psnr"]
     niqe = _niqe_line(m, [("bicubic", "bicubic"), ("this SRResNet", "SRResNet")])
-    p5 = _phase5(card)
+    p5 = _photo_phases(card)
     return f"""# Model card: `srresnet_x4`
 
 SRResNet x4, exactly the generator of the paper's Figure 4 (16 residual blocks, 64 channels, two x2

@@ -11,12 +11,16 @@ scikit-image photographs chelsea and rocket. Never the evaluation sets (Set5/Set
     # phase 3: 96x96 crops again, from phase 2
     python scripts/train_shipped.py --kodak DIR --out runs/phase3 --init runs/phase2/generator.safetensors \
         --steps 3600 --crop 96 --lr 2e-4 --warmup 100 --seed 2
-    # phase 4: 96x96 crops on a GPU (bf16 autocast, channels_last), from phase 3: srgan_lib/weights/srresnet_x4.*
+    # phase 4: 96x96 crops on a GPU (bf16 autocast, channels_last), from phase 3
     python scripts/train_shipped.py --device cuda --workers 6 --kodak DIR --out runs/phase4 \
         --init runs/phase3/generator.safetensors --steps 6000 --crop 96 --lr 1e-4 --warmup 200 --seed 4 --keep-every 0
     # phase 5: the 490 training photographs of ../shared/datasets and Kodak24, from phase 4, bf16 on a CPU with AMX
     python scripts/train_shipped.py --data T91 BSD200 BSDS500-test Kodak24 --out runs/phase5 \
         --init runs/phase4/generator.safetensors --steps 4000 --crop 96 --lr 1e-4 --warmup 200 --seed 5 \
+        --keep-every 0 --val-every 1000 --curve-root DATASETS --threads 1 --set cpu_bf16=true
+    # phase 6: the same photographs, 12,000 more steps from phase 5 (srgan_lib/weights/srresnet_x4.*)
+    python scripts/train_shipped.py --data T91 BSD200 BSDS500-test Kodak24 --out runs/phase6 \
+        --init runs/phase5/generator.safetensors --steps 12000 --crop 96 --lr 1e-4 --warmup 200 --seed 6 \
         --keep-every 0 --val-every 1000 --curve-root DATASETS --threads 1 --set cpu_bf16=true
     # SRGAN-MSE (Table 1: l_X = pixel MSE, plus an adversarial l_Gen): the srgan/cpu preset (its card gives each
     # choice and its measured effect), from the SRResNet of phase 4, with the measured curve recorded
