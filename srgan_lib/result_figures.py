@@ -146,7 +146,7 @@ def results_figure(rows: Sequence[Mapping], originals_niqe: Mapping[str, float |
     handles = []
     if drew_paper:
         handles.append(Line2D([], [], ls="none", marker="D", ms=7, color="black",
-                              label="the paper's number for the method (Table 1 or 2)"))
+                              label="the paper's number (Table 1 or 2); no diamond: the paper gives none"))
     if drew_reference:
         handles.append(Line2D([], [], color="black", lw=1.5, label="NIQE of the HR originals themselves"))
     if handles:

@@ -220,13 +220,14 @@ def plot_history(history: Sequence[Mapping[str, float]], keys: Sequence[str] = (
 
 
 def error_map_figure(hr: np.ndarray, candidates: Mapping[str, np.ndarray], box: Box | None = None,
-                     vmax: float = 0.25):
+                     vmax: float = 0.25, difference: tuple[str, str] | None = None):
     """Absolute error |SR - HR| (mean over RGB, in [0, 1]) of each candidate, on a shared colour scale.
 
     The first column is the original (HR) crop, the reference every map is measured against; then one
     column per candidate: its crop above, its error map below. Where a GAN invents texture that is not in
     the original, its error map lights up even though the result looks sharp: the fidelity cost of
-    photo-realism.
+    photo-realism. ``difference=(a, b)`` adds a last column: |a - HR| - |b - HR| on a diverging scale (red:
+    ``a`` further from the original than ``b`` there, blue: nearer), above it the share of pixels of each sign.
     """
     import matplotlib.pyplot as plt
 
@@ -239,7 +240,10 @@ def error_map_figure(hr: np.ndarray, candidates: Mapping[str, np.ndarray], box: 
 
     ref = crop(hr)
     names = list(candidates)
-    fig, axes = plt.subplots(2, len(names) + 1, figsize=(min(10.0, 2.5 * (len(names) + 1)), 5.6), squeeze=False,
+    if difference is not None and not set(difference) <= set(names):
+        raise ValueError(f"error_map_figure: difference={difference!r} names a method not among {names}")
+    cols = len(names) + 1 + (difference is not None)
+    fig, axes = plt.subplots(2, cols, figsize=(min(10.0, 2.5 * cols), 5.6), squeeze=False,
                              layout="constrained")  # each map under its own crop, the colour bar beside
     axes[0, 0].imshow(np.clip(ref, 0, 1), interpolation="nearest")
     axes[0, 0].set_title("original (HR)", fontsize=10)
@@ -258,7 +262,19 @@ def error_map_figure(hr: np.ndarray, candidates: Mapping[str, np.ndarray], box: 
         ax.set_xticks([])
         ax.set_yticks([])
     if im is not None:
-        fig.colorbar(im, ax=axes[:, -1].tolist(), shrink=0.6, label="mean |SR - HR| over RGB")
+        last = -2 if difference is not None else -1
+        fig.colorbar(im, ax=axes[:, last].tolist(), shrink=0.6, label="mean |SR - HR| over RGB")
+    if difference is not None:
+        a, b = difference
+        diff = (np.abs(crop(candidates[a]) - ref) - np.abs(crop(candidates[b]) - ref)).mean(axis=2)
+        worse, better = float((diff > 0.01).mean()), float((diff < -0.01).mean())
+        axes[0, -1].axis("off")
+        axes[0, -1].text(0.5, 0.5, f"{a}\nminus {b}:\nfurther from HR on\n{worse:.0%} of pixels,\n"
+                         f"nearer on {better:.0%}\n(beyond 0.01)", ha="center", va="center", fontsize=9,
+                         transform=axes[0, -1].transAxes)
+        dim = axes[1, -1].imshow(diff, cmap="RdBu_r", vmin=-vmax / 2, vmax=vmax / 2, interpolation="nearest")
+        axes[1, -1].set_title(f"|{a} err| -\n|{b} err|", fontsize=9.5)
+        fig.colorbar(dim, ax=axes[1, -1], shrink=0.8, label="red: further, blue: nearer")
     return fig
 
 
@@ -304,7 +320,7 @@ def perception_distortion_figure(points: Sequence[Mapping], perceptual_label: st
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if note:
-        ax.set_title(note, fontsize=9, color="#b00020")
+        ax.set_title(note, fontsize=9)
     fig.tight_layout()  # before the labels: they are placed in the final pixel coordinates
     paths = [[(p["psnr"], p["perceptual"]) for p in pts] for pts in groups.values() if len(pts) > 1]
     place_labels(ax, [(p["label"], p["psnr"], p["perceptual"]) for p in points], paths=paths, avoid=obstacles)

@@ -150,6 +150,24 @@ def test_error_map_figure_shows_the_original_crop():
     assert flat_err.get_position().x0 > same_err.get_position().x0
 
 
+def test_error_map_figure_difference_column_is_the_signed_change_of_the_error():
+    """The difference map is |a - HR| - |b - HR| (mean over RGB), computed here by hand, and its caption's shares
+    count the pixels where a is further from / nearer to the original."""
+    rng = np.random.default_rng(1)
+    hr = rng.integers(60, 200, (24, 24, 3), dtype=np.uint8)
+    b = hr.copy()
+    a = hr.copy()
+    a[:, :12] = np.clip(a[:, :12].astype(int) + 40, 0, 255).astype(np.uint8)  # a is worse on the left half only
+    fig = viz.error_map_figure(hr, {"a": a, "b": b}, difference=("a", "b"))
+    diff_ax = next(ax for ax in fig.axes if ax.get_title().startswith("|a err|"))
+    expected = (np.abs(a / 255.0 - hr / 255.0) - np.abs(b / 255.0 - hr / 255.0)).mean(axis=2)
+    np.testing.assert_allclose(diff_ax.images[0].get_array(), expected)
+    caption = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    assert "further from HR on\n50% of pixels" in caption and "nearer on 0%" in caption
+    with pytest.raises(ValueError, match="names a method"):
+        viz.error_map_figure(hr, {"a": a}, difference=("a", "c"))
+
+
 def test_plot_history_two_panels_a_row_with_the_baselines_in_a_legend():
     history = [{"step": s, "loss": 1.0 / (s + 1), "d_acc": 0.5, "val_psnr": 25 + s / 100} for s in range(0, 300, 50)]
     fig = viz.plot_history(history, keys=("loss", "d_loss", "d_acc", "val_psnr"), baselines={"bicubic": 24.5})
