@@ -590,6 +590,11 @@ def training_step_figure():
     for a, b in [(lr2, gen2), (gen2, sr), (sr, disc2), (sr, content), (hr2, content), (disc2, total),
                  (content, total)]:
         _arrow(ax, a, b)
+    # D gets one batch, cat([I^HR, G(I^LR)]); the HR half only shapes its batch-norm statistics
+    ax.plot([5.9, 6.3, 6.3], [0.7, 0.7, 3.35], color="0.45", ls=":", lw=1.3)
+    _arrow(ax, (6.3, 3.35), (6.9, 3.35), colour="0.45", ls=":")
+    ax.text(9.7, 3.75, "D's batch also holds $I^{HR}$:\nonly for its batch-norm statistics", fontsize=8,
+            color="0.3", ha="center", va="center")
     ax.plot([11.2, 11.2, 3.0], [3.2, 4.25, 4.25], color=GRAD, ls="--", lw=1.2)  # above D, back to G
     _arrow(ax, (3.0, 4.25), gen2, colour=GRAD, ls="--")
     ax.text(4.3, 3.75, "gradient, back through D\nand $G(I^{LR})$ into G", color=GRAD, fontsize=8, ha="center",
