@@ -133,7 +133,8 @@ def _label_width(text: str, fontsize: float) -> float:
 
 
 def _arrow(ax, a, b, colour: str = "black", style: str = "-|>", ls: str = "-", rad: float = 0.0,
-           text: str | None = None, text_offset: tuple[float, float] = (0, 0.25), lw: float = 1.2):
+           text: str | None = None, text_offset: tuple[float, float] = (0, 0.25), lw: float = 1.2,
+           fontsize: float = 8):
     """An arrow from patch (or point) ``a`` to patch (or point) ``b``, clipped at the boxes."""
     from matplotlib.patches import FancyArrowPatch, Patch
 
@@ -149,7 +150,7 @@ def _arrow(ax, a, b, colour: str = "black", style: str = "-|>", ls: str = "-", r
     ax.add_patch(arrow)
     if text:
         ax.text((pa[0] + pb[0]) / 2 + text_offset[0], (pa[1] + pb[1]) / 2 + text_offset[1], text,
-                ha="center", va="bottom", fontsize=8, color=colour)
+                ha="center", va="bottom", fontsize=fontsize, color=colour)
     return arrow
 
 
@@ -531,15 +532,15 @@ def _system(with_d_loss: bool, title: str):
     for a, b in [(lr, gen), (gen, sr), (hr, vgg), (sr, vgg), (sr, disc), (vgg, content), (disc, adv),
                  (content, total)]:
         _arrow(ax, a, b)
-    _arrow(ax, adv, total, text=f"$\\times {w}$", text_offset=(-0.2, 0.0))
+    _arrow(ax, adv, total, text=f"$\\times {w}$", text_offset=(-0.2, 0.0), fontsize=10)
     ax.plot([15.4, 15.4, 3.2], [3.0, 0.35, 0.35], color=GRAD, ls="--", lw=1.2)  # back to G, under everything
     _arrow(ax, (3.2, 0.35), gen, colour=GRAD, ls="--")
-    ax.text(9.3, 0.45, "gradient of $l^{SR}$: updates G only", color=GRAD, fontsize=8.5, ha="center",
+    ax.text(9.3, 0.45, "gradient of $l^{SR}$: updates G only", color=GRAD, fontsize=10, ha="center",
             va="bottom")
     if with_d_loss:
         real = _box(ax, 5.6, 1.6, "HR image\n$I^{HR}$", "data", w=1.5, h=1.0, fontsize=9)
         _arrow(ax, real, disc)
-        ax.text(8.4, 3.0, "real or generated?\n(D's own loss: eq. 2)", ha="center", va="bottom", fontsize=8)
+        ax.text(8.4, 3.0, "real or generated?\n(D's own loss: eq. 2)", ha="center", va="bottom", fontsize=9.5)
     return fig
 
 
