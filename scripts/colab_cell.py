@@ -26,8 +26,9 @@ except ImportError:  # Python 3.10
 ROOT = Path(__file__).resolve().parents[1]
 
 TEMPLATE = '''\
-# On Colab: install this tutorial's package at the release this notebook was committed with (Colab's own torch is
-# kept) and show the GPU. Locally: nothing. (Written by scripts/colab_cell.py from pyproject.toml.)
+# On Colab: install this tutorial's package at the release this notebook was committed with
+# (Colab's own torch is kept) and show the GPU. Locally: nothing.
+# (Written by scripts/colab_cell.py from pyproject.toml.)
 import sys
 if "google.colab" in sys.modules:
     import importlib
@@ -36,10 +37,12 @@ if "google.colab" in sys.modules:
     %pip install -q "srgan-tutorial @ git+{repo}@{ref}"
     importlib.invalidate_caches()
     if importlib.util.find_spec("srgan_lib") is None:
-        raise SystemExit("Installing srgan-tutorial from git+{repo}@{ref} failed (pip's message is "
-                         "above): check that the runtime is online and that the release {ref} exists, then run this "
-                         "cell again. Nothing below can run without it.")
-    !nvidia-smi -L || echo "No GPU: Runtime > Change runtime type > GPU (this notebook also runs on a CPU)"'''
+        raise SystemExit("Installing srgan-tutorial from "
+                         "git+{repo}@{ref} "
+                         "failed (pip's message is above): check that the runtime is online and "
+                         "that the release {ref} exists, then run this cell again. "
+                         "Nothing below can run without it.")
+    !nvidia-smi -L || echo "No GPU: Runtime > Change runtime type > GPU (a CPU works too)"'''
 
 
 def install_source() -> tuple[str, str]:
