@@ -31,6 +31,32 @@ def _check_window(box: Box, h: int, w: int, what: str) -> None:
                          f"{h} x {w} image")
 
 
+PAGE_WIDTH = 9.0  # inches: GitHub's notebook column at 100 dpi; a wider figure is shrunk, its labels with it
+MIN_POINTS = 10.0  # the smallest text of a figure drawn at PAGE_WIDTH
+
+
+def fit_width(fig: Figure, height: float, width: float = PAGE_WIDTH, min_points: float = MIN_POINTS) -> Figure:
+    """``fig`` resized to ``width`` x ``height`` inches with every text at least ``min_points``, and the labels
+    drawn on a dark cell of an image written in white, so that a figure reads at GitHub's width, where a wider
+    one is shrunk. Returns ``fig``."""
+    from matplotlib.text import Text
+
+    fig.set_size_inches(width, height)
+    for text in fig.findobj(Text):
+        text.set_fontsize(max(text.get_fontsize(), min_points))
+    for ax in fig.axes:
+        cells = ax.images[0].get_array() if ax.images else None  # (rows, cols, RGBA): the fill of each cell
+        if cells is None or cells.ndim != 3:
+            continue
+        for text in ax.texts:
+            x, y = text.get_position()  # data coordinates: the column and row of the cell the label sits on
+            row, col = round(y), round(x)
+            if 0 <= row < cells.shape[0] and 0 <= col < cells.shape[1]:
+                luma = float(np.asarray(cells[row, col, :3], dtype=np.float64) @ [0.299, 0.587, 0.114])
+                text.set_color("white" if luma < 0.42 else "black")
+    return fig
+
+
 def upsampling_cost_figure(layers: Mapping[str, tuple[int, int]], networks: Mapping[str, int],
                            layers_title: str = "one upsampling layer",
                            networks_title: str = "the whole network") -> Figure:
@@ -109,7 +135,7 @@ def subkernel_interleave_figure(sub_kernels: np.ndarray, kernel: np.ndarray, tit
         ax.imshow(np.broadcast_to(colours[s], (k, k, 4)))
         for (a, b), value in np.ndenumerate(sub[s]):
             ax.text(b, a, f"{value:g}", ha="center", va="center")
-        ax.set_title(f"sub-kernel {s} = (i={s // r}, j={s % r})", fontsize=9)
+        ax.set_title(f"sub-kernel {s}\n(i={s // r}, j={s % r})", fontsize=9)  # two lines: a narrow panel
     axes[n].imshow(colours[source])
     for (u, v), value in np.ndenumerate(big):
         axes[n].text(v, u, f"{value:g}", ha="center", va="center")
@@ -119,7 +145,7 @@ def subkernel_interleave_figure(sub_kernels: np.ndarray, kernel: np.ndarray, tit
         ax.set_yticks([])
     if title:
         fig.suptitle(title)
-    return fig
+    return fit_width(fig, height=3.8)
 
 
 def checkerboard_figure(panels: Mapping[str, np.ndarray], zoom: Box, zoom_title: str = "zoom") -> Figure:
@@ -161,7 +187,7 @@ def checkerboard_figure(panels: Mapping[str, np.ndarray], zoom: Box, zoom_title:
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    return fig
+    return fit_width(fig, height=6)
 
 
 def training_progress_figure(steps: Sequence[int], psnr: Sequence[float], baselines: Mapping[str, float],
@@ -223,7 +249,7 @@ def training_progress_figure(steps: Sequence[int], psnr: Sequence[float], baseli
         ax_img.set_axis_off()
     if images_title:
         right_fig.suptitle(images_title)
-    return fig
+    return fit_width(fig, height=5.2)
 
 
 def prelu_slopes_figure(slopes: Sequence[float], init: float = 0.25, title: str = "learned slope a of each PReLU",

@@ -55,8 +55,8 @@ def test_subkernel_interleave_figure_colours_each_weight_by_its_sub_kernel():
     fig = figures.subkernel_interleave_figure(sub, big, title="four make one")
     axes = fig.axes
     assert len(axes) == 5 and fig._suptitle.get_text() == "four make one"
-    assert _titles(fig)[:4] == ["sub-kernel 0 = (i=0, j=0)", "sub-kernel 1 = (i=0, j=1)",
-                                "sub-kernel 2 = (i=1, j=0)", "sub-kernel 3 = (i=1, j=1)"]
+    assert _titles(fig)[:4] == ["sub-kernel 0\n(i=0, j=0)", "sub-kernel 1\n(i=0, j=1)",
+                                "sub-kernel 2\n(i=1, j=0)", "sub-kernel 3\n(i=1, j=1)"]
     assert axes[4].get_title() == "the transposed conv's 6x6 kernel"
     colours = [axes[s].images[0].get_array()[0, 0] for s in range(4)]  # each sub-kernel has one colour
     assert len({tuple(c) for c in colours}) == 4
@@ -143,3 +143,39 @@ def test_prelu_slopes_figure_draws_the_function_and_every_slope():
         figures.prelu_slopes_figure([])
     with pytest.raises(ValueError, match="finite"):
         figures.prelu_slopes_figure([0.1, float("nan")])
+
+
+def test_fit_width_sizes_the_figure_raises_small_text_and_whitens_labels_on_dark_cells():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(13, 4))
+    ax.imshow(np.array([[[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]]))  # (1, 2, 3): a black cell, then a white one
+    dark, light = ax.text(0, 0, "a", fontsize=6), ax.text(1, 0, "b", fontsize=14)
+    ax.set_title("small", fontsize=7)
+    assert figures.fit_width(fig, height=3) is fig
+    assert tuple(fig.get_size_inches()) == (figures.PAGE_WIDTH, 3)
+    assert dark.get_fontsize() == figures.MIN_POINTS and light.get_fontsize() == 14  # raised, never lowered
+    assert ax.title.get_fontsize() == figures.MIN_POINTS
+    assert dark.get_color() == "white" and light.get_color() == "black"
+    plt.close(fig)
+
+
+def test_notebook_01_figures_are_drawn_at_the_page_width_with_legible_text():
+    """The library draws them for GitHub's width, so the notebook needs no resizing of its own."""
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    weight = np.arange(1.0, 37).reshape(4, 3, 3)
+    kernel = np.zeros((6, 6))
+    for s in range(4):
+        kernel[s // 2::2, s % 2::2] = weight[s]
+    img = np.random.default_rng(0).random((32, 32, 3))
+    drawn = [figures.subkernel_interleave_figure(weight, kernel),
+             figures.checkerboard_figure({"a": img, "b": img}, zoom=(0, 0, 8)),
+             figures.training_progress_figure([0, 1, 2], [20.0, 25.0, 26.0], {"bicubic": 24.0},
+                                              {"a": img, "b": img}, box=(0, 0, 16))]
+    for fig in drawn:
+        assert fig.get_size_inches()[0] == figures.PAGE_WIDTH
+        sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text()]
+        assert min(sizes) >= figures.MIN_POINTS
+        plt.close(fig)
