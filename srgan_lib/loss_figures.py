@@ -1,7 +1,8 @@
-"""Figures of notebooks 03 and 04: the perceptual loss of section 2.2. VGG feature maps and the pixel-vs-feature
-distance ranking (section 2.2.1, equations 4 and 5); the 1D minimax game, the two generator losses, their race,
-and the discriminator's patch ranking (section 2.2.2, equations 2 and 6, Figure 4's discriminator); and
-:class:`ToyGANRecord`, the snapshots and statistics of the toy GAN that two of those figures draw.
+"""Figures of notebooks 03 and 04: the perceptual loss of section 2.2. VGG19's blocks, its feature maps and the
+pixel-vs-feature distance ranking (section 2.2.1, equations 4 and 5); the gradient balance of equation 3
+(section 3.2); the 1D minimax game, the two generator losses, their race, and the discriminator's patch ranking
+(section 2.2.2, equations 2 and 6, Figure 4's discriminator); and :class:`ToyGANRecord`, the snapshots and
+statistics of the toy GAN that two of those figures draw.
 
 Each function draws one figure from numbers the notebook computed (the computation is the lesson and stays in
 the notebook), checks its input, and returns the Figure without showing it.
@@ -159,6 +160,132 @@ def distance_ranking_figure(patches: Mapping[str, np.ndarray], scores: Mapping[s
     ax.legend(fontsize=9.5)
     if note:
         ax.set_title(note, fontsize=10, color=_WARNING_RED if warn else "black")
+    return fig
+
+
+def vgg_blocks_figure(table: Sequence, marks: Mapping[str, tuple[int, int]], crop: int = 96,
+                      title: str = "VGG19's feature stack: five blocks of 3x3 convolutions, each closed by a 2x2 "
+                                   "max-pool", width: float = 9.0) -> Figure:
+    """VGG19's five blocks as a diagram, with the feature maps phi_{i,j} of section 2.2.1 marked on it.
+
+    Notebook 03, section 1.
+
+    ``table``: the rows of :func:`srgan_lib.vgg.vgg_layer_table` (anything with ``name``, ``kind``,
+    ``out_channels``, ``downscale`` and ``phi``). Every convolution is drawn as a box (ReLU included), filled
+    by its channel count, every max-pool as a narrow grey box marked ``/2``; box heights shrink with the
+    resolution. Above each block: its number, channels and resolution (``1/4`` = a quarter of the input side).
+    ``marks``: phi name (``"VGG22"``) -> (receptive field, stride) in input pixels, as the notebook computed
+    them; each marked ReLU's box is outlined and annotated below with its stride, its receptive field and the
+    size of its map for a ``crop`` x ``crop`` input. ``width`` inches (9 = GitHub's 900 px): shown unscaled.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, Rectangle
+
+    rows = list(table)
+    convs = [r for r in rows if str(r.kind).startswith("conv")]
+    if not convs:
+        raise ValueError("vgg_blocks_figure: the table has no convolutions")
+    phis = {r.phi: r for r in rows if r.phi}
+    unknown = [m for m in marks if m not in phis]
+    if unknown:
+        raise ValueError(f"vgg_blocks_figure: {unknown} are not phi_(i,j) of the table; valid: {list(phis)}")
+    fills = {64: "#dbe9f6", 128: "#b3d1ec", 256: "#7fb2de", 512: "#4a8fcb"}
+    conv_w, pool_w, gap = 0.8, 0.45, 0.18
+    fig, ax = plt.subplots(figsize=(width, 3.9), layout="constrained")
+    x = 0.0
+    ax.text(x, 0, f"input\n{crop}x{crop}\nx 3", ha="left", va="center", fontsize=9)
+    x += 1.3
+    boxes: dict[str, tuple[float, float]] = {}  # relu name -> (centre x, half height) of its conv's box
+    block_start, block_convs = x, []
+    for r in rows:
+        half = 1.25 * r.downscale ** -0.2  # (1, 1/2, ... 1/16) -> the box shrinks as the map does
+        kind = str(r.kind)
+        if kind.startswith("conv"):
+            ax.add_patch(Rectangle((x, -half), conv_w, 2 * half, facecolor=fills.get(r.out_channels, "#4a8fcb"),
+                                   edgecolor="0.3", lw=0.8))
+            block_convs.append(r)
+            last_conv = (x + conv_w / 2, half)
+            x += conv_w + gap
+        elif kind == "ReLU":
+            boxes[r.phi] = last_conv
+        elif kind.startswith("maxpool"):
+            half_in = 1.25 * (r.downscale // 2) ** -0.2
+            ax.add_patch(Rectangle((x, -half_in * 0.8), pool_w, 1.6 * half_in, facecolor="0.85",
+                                   edgecolor="0.5", lw=0.8))
+            ax.text(x + pool_w / 2, 0, "/2", ha="center", va="center", fontsize=9)
+            first = block_convs[0]
+            block = first.name[4:].split("_")[0]
+            ax.text((block_start + x) / 2, 1.45, f"block {block}\n{first.out_channels} ch, "
+                    f"1/{first.downscale}", ha="center", va="bottom", fontsize=9)
+            x += pool_w + 0.55
+            block_start, block_convs = x, []
+    right = x - 0.4  # the last pool's right edge
+    for phi, (rf, stride) in marks.items():
+        cx, half = boxes[phi]
+        ax.add_patch(Rectangle((cx - conv_w / 2 - 0.07, -half - 0.07), conv_w + 0.14, 2 * half + 0.14,
+                               fill=False, edgecolor=_WARNING_RED, lw=2.2))
+        i, j = phi[3], phi[4]
+        side = crop // stride
+        ax.add_patch(FancyArrowPatch((cx, -1.9), (cx, -half - 0.1), arrowstyle="-|>", mutation_scale=10,
+                                     color=_WARNING_RED, lw=1.2))
+        near_edge = cx > right - 2.6  # the text would run off the right: end it at the edge instead
+        ax.text(right if near_edge else cx, -1.95, f"$\\phi_{{{i},{j}}}$ ({phi}): stride {stride} px,\n"
+                f"receptive field {rf} px; {crop}x{crop} -> {phis[phi].out_channels}x{side}x{side}",
+                ha="right" if near_edge else "center", va="top", fontsize=9, color=_WARNING_RED)
+    handles = [Rectangle((0, 0), 1, 1, facecolor=c, edgecolor="0.3") for c in fills.values()]
+    handles.append(Rectangle((0, 0), 1, 1, facecolor="0.85", edgecolor="0.5"))
+    fig.legend(handles, [f"conv 3x3 + ReLU, {c} ch" for c in fills] + ["max-pool 2x2 (/2)"],
+               loc="outside lower center", ncol=3, fontsize=9, frameon=False, handlelength=1.2)
+    ax.set_xlim(-0.1, right)
+    ax.set_ylim(-2.9, 2.3)
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=11)
+    return fig
+
+
+def gradient_shares_figure(shares: Mapping[str, Mapping[str, float]],
+                           title: str = "How hard each term of equation 3 pulls on the SR image",
+                           note: str | None = None, warn: bool = False) -> Figure:
+    """The balance of the perceptual loss (equation 3, section 3.2) as a log-scale bar chart.
+
+    Notebook 03, section 3.
+
+    ``shares``: content loss name (``"VGG54 x 1/12.75"``) -> :func:`srgan_lib.losses.gradient_shares`'s dict,
+    of which ``"content"`` and ``"adversarial"`` are drawn: two bars per content loss, the size of the gradient
+    of the content term and of the 1e-3-weighted adversarial term on the SR image, each bar labelled with its
+    value and each group with the ratio adversarial / content. ``note`` (which VGG weights) is a second title
+    line, red when ``warn``. 9 inches wide (GitHub's 900 px).
+    """
+    import matplotlib.pyplot as plt
+
+    if not shares:
+        raise ValueError("gradient_shares_figure: no gradient shares given")
+    for name, s in shares.items():
+        if not (s.get("content", 0) > 0 and s.get("adversarial", 0) > 0):
+            raise ValueError(f"gradient_shares_figure: {name!r} needs positive 'content' and 'adversarial' "
+                             f"gradient sizes (a log axis), got {dict(s)}")
+    fig, ax = plt.subplots(figsize=(9.0, 4.0), layout="constrained")
+    names = list(shares)
+    pos = np.arange(len(names), dtype=np.float64)
+    terms = (("content", "|gradient| of the content term", "C0"),
+             ("adversarial", "|gradient| of 1e-3 x adversarial term", "C3"))
+    for k, (key, label, colour) in enumerate(terms):
+        vals = [float(shares[n][key]) for n in names]
+        bars = ax.bar(pos + (k - 0.5) * 0.36, vals, 0.36, color=colour, label=label)
+        for b, v in zip(bars, vals):
+            ax.text(b.get_x() + b.get_width() / 2, v * 1.25, f"{v:.2g}", ha="center", va="bottom", fontsize=9)
+    ax.set_yscale("log")
+    top = max(float(s[k]) for s in shares.values() for k in ("content", "adversarial"))
+    bottom = min(float(s[k]) for s in shares.values() for k in ("content", "adversarial"))
+    ax.set_ylim(bottom / 10, top * 300)
+    for p, n in zip(pos, names):
+        ratio = float(shares[n]["adversarial"]) / float(shares[n]["content"])
+        ax.text(p, top * 12, f"adversarial / content\n= {ratio:.3g}", ha="center", va="bottom", fontsize=9.5)
+    ax.set_xticks(pos, names, fontsize=10)
+    ax.set_ylabel("gradient size on the SR image (log scale)", fontsize=10)
+    ax.tick_params(axis="y", labelsize=9)
+    fig.legend(loc="outside lower center", fontsize=9.5, ncol=2, frameon=False)
+    ax.set_title(title + (f"\n{note}" if note else ""), fontsize=11, color=_WARNING_RED if warn else "black")
     return fig
 
 

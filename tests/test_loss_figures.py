@@ -207,3 +207,47 @@ def test_toy_gan_record_takes_the_snapshots_asked_for_and_the_gradient_of_each_l
     np.testing.assert_allclose(out["grid"], grid[:, 0].numpy())
     with pytest.raises(ValueError, match="kind must be one of"):
         loss_figures.ToyGANRecord("wasserstein", z, grid)
+
+
+def test_vgg_blocks_figure_draws_every_layer_and_marks_the_chosen_phi():
+    from srgan_lib.vgg import vgg_layer_table
+
+    table = vgg_layer_table()
+    fig = loss_figures.vgg_blocks_figure(table, {"VGG22": (14, 2), "VGG54": (252, 16)}, crop=96)
+    ax = fig.axes[0]
+    n_conv = sum(r.kind.startswith("conv") for r in table)
+    n_pool = sum(r.kind.startswith("maxpool") for r in table)
+    outlined = [p for p in ax.patches if not p.get_fill()]
+    assert (n_conv, n_pool) == (16, 5)  # oracle: VGG19 = 16 convolutions and 5 pools (Simonyan & Zisserman)
+    assert len(ax.patches) - len(outlined) - 2 == n_conv + n_pool  # the 2 others: the marks' arrows
+    assert len(outlined) == 2
+    texts = [t.get_text() for t in ax.texts]
+    assert [t for t in texts if t.startswith("block")] == [
+        "block 1\n64 ch, 1/1", "block 2\n128 ch, 1/2", "block 3\n256 ch, 1/4", "block 4\n512 ch, 1/8",
+        "block 5\n512 ch, 1/16"]
+    assert any("VGG22" in t and "stride 2 px" in t and "receptive field 14 px" in t and "128x48x48" in t
+               for t in texts)
+    assert any("VGG54" in t and "stride 16 px" in t and "252 px" in t and "512x6x6" in t for t in texts)
+    assert all(t.get_rotation() == 0 for t in ax.texts)  # horizontal labels
+    assert fig.get_figwidth() == 9.0
+    with pytest.raises(ValueError, match="not phi"):
+        loss_figures.vgg_blocks_figure(table, {"VGG99": (1, 1)})
+
+
+def test_gradient_shares_figure_draws_both_terms_on_a_log_axis():
+    shares = {"VGG54 x 1/12.75": {"content": 1e-7, "adversarial": 2e-4},
+              "pixel MSE": {"content": 3e-4, "adversarial": 2e-4}}
+    fig = loss_figures.gradient_shares_figure(shares, note="RANDOM weights", warn=True)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    heights = [b.get_height() for b in ax.patches]
+    assert heights == [1e-7, 3e-4, 2e-4, 2e-4]  # the content bars, then the adversarial bars, as given
+    texts = [t.get_text() for t in ax.texts]
+    assert "adversarial / content\n= 2e+03" in texts and "adversarial / content\n= 0.667" in texts
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(shares)
+    assert ax.get_title().endswith("\nRANDOM weights")
+    assert matplotlib.colors.same_color(ax.title.get_color(), "#b00020")
+    lo, hi = ax.get_ylim()
+    assert lo < 1e-7 and hi > 2e-4 * 12  # every bar and every ratio label inside the axes
+    with pytest.raises(ValueError, match="positive"):
+        loss_figures.gradient_shares_figure({"x": {"content": 0.0, "adversarial": 1.0}})
