@@ -514,3 +514,92 @@ def image_row_figure(images: Mapping[str, np.ndarray], title: str | None = None,
     if title:
         fig.suptitle(title)
     return fig
+
+
+def patch_pairs_figure(patches: Mapping[str, np.ndarray], scores: Mapping[str, Sequence[float]],
+                       captions: Sequence[str] | None = None, title: str | None = None,
+                       score_name: str = "D", score_format: str = ".3f", width: float = 1.45) -> Figure:
+    """The same crops in every version side by side, one row per version, each patch titled with its score.
+
+    Notebook 04, section 4: held-out crops as the real HR patch and as each upscaler's version, under the
+    discriminator's probability "real" (Figure 4's D, section 2.2.2). A ranking mixes crops of different content;
+    here each column is one crop, so a difference down a column can only come from how the patch was made.
+
+    ``patches``: version name -> ``(K, H, W, 3)`` patches (uint8, or floats in [0, 1]), the same ``K`` crops in
+    the same order for every version; ``scores``: version name -> ``K`` numbers, shown as
+    ``f"{score_name} = {score:{score_format}}"`` (a probability ``D = 0.123``, or a logit with ``"+.1f"``: the
+    sigmoid rounds a confident D to 0.000 or 1.000, and the logit keeps the difference);
+    ``captions``: ``K`` column headings (above the first row), optional.
+    """
+    import matplotlib.pyplot as plt
+
+    if not patches:
+        raise ValueError("patch_pairs_figure: no patches")
+    if set(scores) != set(patches):
+        raise ValueError(f"patch_pairs_figure: scores for {sorted(scores)} but patches for {sorted(patches)}")
+    arrays = {name: np.asarray(p) for name, p in patches.items()}
+    k = len(next(iter(arrays.values())))
+    for name, p in arrays.items():
+        if p.ndim != 4 or p.shape[-1] != 3:
+            raise ValueError(f"patch_pairs_figure: {name!r} patches must be (K, H, W, 3), got {p.shape}")
+        if len(p) != k or len(scores[name]) != k:
+            raise ValueError(f"patch_pairs_figure: {name!r} has {len(p)} patches and {len(scores[name])} "
+                             f"scores; every version needs {k} of each")
+    if captions is not None and len(captions) != k:
+        raise ValueError(f"patch_pairs_figure: {len(captions)} captions for {k} crops")
+    rows = len(arrays)
+    fig, axes = plt.subplots(rows, k, figsize=(width * k + 0.8, (width + 0.45) * rows + 0.5),
+                             squeeze=False, layout="constrained")
+    for r, (name, p) in enumerate(arrays.items()):
+        for c in range(k):
+            ax = axes[r, c]
+            ax.imshow(as_display(p[c]), interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            head = f"{captions[c]}\n" if captions is not None and r == 0 else ""
+            ax.set_title(f"{head}{score_name} = {float(scores[name][c]):{score_format}}", fontsize=9)
+        axes[r, 0].set_ylabel(name, fontsize=10)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def gradient_balance_figure(shares: Mapping[str, Mapping[str, float]], weight_label: str = "10⁻³",
+                            content_label: str = "content (pixel MSE)",
+                            title: str | None = None) -> Figure:
+    """How hard each term of equation 3 pulls on the SR image, for one or more batches: two bars per batch.
+
+    Notebook 04, section 5 (notebook 05, section 2 draws one batch the same way). ``shares``: batch name ->
+    :func:`srgan_lib.losses.gradient_shares`'s dict (``content``, ``adversarial``: L2 norms of each term's
+    gradient with respect to the SR pixels, the adversarial one already weighted). Each pair of bars is labelled
+    with its values and the batch's ratio adversarial / content.
+    """
+    import matplotlib.pyplot as plt
+
+    if not shares:
+        raise ValueError("gradient_balance_figure: no batches")
+    for name, s in shares.items():
+        missing = {"content", "adversarial"} - set(s)
+        if missing:
+            raise ValueError(f"gradient_balance_figure: {name!r} lacks {sorted(missing)}")
+    names = list(shares)
+    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.95 * len(names)), layout="constrained")
+    y = np.arange(len(names), dtype=float)
+    height = 0.36
+    content = [float(shares[n]["content"]) for n in names]
+    adversarial = [float(shares[n]["adversarial"]) for n in names]
+    bars_c = ax.barh(y - height / 2, content, height, color="tab:blue", label=content_label)
+    bars_a = ax.barh(y + height / 2, adversarial, height, color="tab:red",
+                     label=f"adversarial ({weight_label} × l_Gen)")
+    ax.bar_label(bars_c, fmt="%.2e", padding=3, fontsize=9)
+    ax.bar_label(bars_a, fmt="%.2e", padding=3, fontsize=9)
+    ratios = [a / c if c > 0 else np.inf for a, c in zip(adversarial, content)]
+    ax.set_yticks(y, [f"{n}\nadversarial / content = {r:.2f}" for n, r in zip(names, ratios)], fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.3 * max(content + adversarial))
+    ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
+    ax.set_xlabel("norm of the term's gradient with respect to the SR pixels (whole batch)")
+    fig.legend(loc="outside lower center", ncols=2, fontsize=9, frameon=False)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig

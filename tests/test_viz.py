@@ -246,3 +246,49 @@ def test_image_row_figure_shows_each_image_at_its_own_size():
         viz.image_row_figure({})
     with pytest.raises(ValueError, match=r"\(H, W\) or \(H, W, C\)"):
         viz.image_row_figure({"flat": np.zeros(5)})
+
+
+def test_patch_pairs_figure_puts_each_crop_in_one_column_under_its_scores():
+    rng = np.random.default_rng(0)
+    real = rng.integers(0, 256, (4, 8, 8, 3), dtype=np.uint8)
+    fake = rng.random((4, 8, 8, 3))
+    scores = {"real": [0.9, 0.12345, 1.0, 0.0], "SRResNet": [0.5, 0.25, 0.001, 0.75]}
+    fig = viz.patch_pairs_figure({"real": real, "SRResNet": fake}, scores,
+                                 captions=[f"crop {i}" for i in range(4)], title="pairs")
+    assert isinstance(fig, Figure)
+    axes = np.array(fig.axes).reshape(2, 4)
+    for r, (name, patches) in enumerate((("real", real), ("SRResNet", fake))):
+        assert axes[r, 0].get_ylabel() == name
+        for c in range(4):
+            shown = axes[r, c].get_images()[0].get_array()
+            np.testing.assert_array_equal(shown, viz.as_display(patches[c]))  # the crop of its column
+            assert axes[r, c].get_title().endswith(f"D = {scores[name][c]:.3f}")
+    assert axes[0, 1].get_title() == "crop 1\nD = 0.123" and axes[1, 1].get_title() == "D = 0.250"
+    assert fig.get_size_inches()[0] <= 10  # fits GitHub's width at dpi 100
+    logits = viz.patch_pairs_figure({"real": real}, {"real": [11.26, -0.04, 3.0, -7.5]}, score_name="logit",
+                                    score_format="+.1f")
+    assert [ax.get_title() for ax in logits.axes] == ["logit = +11.3", "logit = -0.0", "logit = +3.0",
+                                                      "logit = -7.5"]
+    with pytest.raises(ValueError, match="every version needs 4"):
+        viz.patch_pairs_figure({"real": real, "SRResNet": fake[:3]}, scores)
+    with pytest.raises(ValueError, match="scores for"):
+        viz.patch_pairs_figure({"real": real}, scores)
+    with pytest.raises(ValueError, match="captions"):
+        viz.patch_pairs_figure({"real": real, "SRResNet": fake}, scores, captions=["a"])
+
+
+def test_gradient_balance_figure_draws_the_two_norms_and_their_ratio():
+    shares = {"bicubic": {"content": 2.0e-4, "adversarial": 3.0e-4, "ratio": 1.5},
+              "SRResNet": {"content": 4.0e-4, "adversarial": 1.0e-4, "ratio": 0.25}}
+    fig = viz.gradient_balance_figure(shares, title="balance")
+    ax = fig.axes[0]
+    widths = sorted(round(p.get_width(), 12) for p in ax.patches)
+    assert widths == sorted([2.0e-4, 3.0e-4, 4.0e-4, 1.0e-4])
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["bicubic\nadversarial / content = 1.50", "SRResNet\nadversarial / content = 0.25"]
+    texts = {t.get_text() for t in ax.texts}
+    assert {"2.00e-04", "3.00e-04", "4.00e-04", "1.00e-04"} <= texts  # each bar carries its value
+    assert ax.get_xlim()[1] > 4.0e-4  # no bar is cut off
+    assert fig.get_size_inches()[0] <= 10
+    with pytest.raises(ValueError, match="lacks"):
+        viz.gradient_balance_figure({"x": {"content": 1.0}})
