@@ -102,7 +102,8 @@ def describe_device(device: torch.device) -> str:
         props = torch.cuda.get_device_properties(device)
         return f"cuda: {props.name} ({props.total_memory / 2**30:.1f} GiB)"
     if device.type == "cpu":
-        return f"cpu: {torch.get_num_threads()} threads"
+        n = torch.get_num_threads()
+        return f"cpu: {n} thread{'' if n == 1 else 's'}"
     return device.type
 
 

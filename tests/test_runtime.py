@@ -60,7 +60,14 @@ def test_pick_device_cuda_without_cuda_is_a_clear_error():
 
 
 def test_describe_device_cpu():
-    assert describe_device(torch.device("cpu")) == f"cpu: {torch.get_num_threads()} threads"
+    n = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        assert describe_device(torch.device("cpu")) == "cpu: 1 thread"
+        torch.set_num_threads(2)
+        assert describe_device(torch.device("cpu")) == "cpu: 2 threads"
+    finally:
+        torch.set_num_threads(n)
 
 
 def test_in_colab(monkeypatch):
