@@ -80,6 +80,28 @@ def generator_layers(model: SRResNet) -> dict[str, list]:
             "tail": _items([model.tail])}
 
 
+def _size(factor: int, side: str) -> str:
+    return side if factor == 1 else f"{factor}{side}"
+
+
+def generator_shapes(model: SRResNet) -> dict[str, object]:
+    """The shape of one image's tensor between the parts of Figure 4's generator, read from ``model``'s layers, as
+    ``channels×height×width`` with ``h × w`` the LR input's size: ``input`` (into the head), ``features`` (out of
+    the head, through the residual blocks and the long skip), ``upsample`` (one entry per upsampling block: its
+    output, each pixel shuffle multiplying the side by its factor) and ``output`` (out of the tail). For the
+    paper's x4 network: ``3×h×w``, ``64×h×w``, ``[64×2h×2w, 64×4h×4w]``, ``3×4h×4w``."""
+    head_conv = next(m for m in model.head if isinstance(m, nn.Conv2d))
+    factor, upsample = 1, []
+    for block in model.upsample:
+        r = block.shuffle.upscale_factor
+        factor *= r
+        side = _size(factor, "h") + "×" + _size(factor, "w")
+        upsample.append(f"{block.conv.out_channels // (r * r)}×{side}")
+    side = _size(factor, "h") + "×" + _size(factor, "w")
+    return {"input": f"{head_conv.in_channels}×h×w", "features": f"{head_conv.out_channels}×h×w",
+            "upsample": upsample, "output": f"{model.tail.out_channels}×{side}"}
+
+
 def discriminator_layers(model: Discriminator) -> dict[str, list]:
     """Figure 4's discriminator as read from ``model``: ``convs`` (one list per conv: conv [, BN], act),
     ``pool`` and ``classifier``; the sigmoid sits in the loss (:mod:`srgan_lib.losses`)."""
@@ -233,12 +255,17 @@ def generator_figure(model: SRResNet | None = None):
     Drawn 9 inches wide (GitHub's 900 px, shown unscaled) with every label horizontal, in two rows: first the
     part at LR resolution (head, the B residual blocks drawn as one framed block with its skip, the conv
     after them and the long skip), then the x2 upsampling blocks and the output conv. Each framed column is
-    one part of the network, its layers top to bottom, named under it as in notebook 02's table.
+    one part of the network, its layers top to bottom, named under it as in notebook 02's table. Under the
+    arrows, the shape of one image's tensor there (:func:`generator_shapes`: ``3×h×w`` in, ``64×h×w`` through
+    the first row, ``64×2h×2w`` and ``64×4h×4w`` after the upsampling blocks, ``3×4h×4w`` out).
     """
     model = model or SRResNet()
     g = generator_layers(model)
+    shapes = generator_shapes(model)
     col_w, box_h, gap_y, pad, gap_x, fs = 1.2, 0.34, 0.06, 0.07, 0.5, 9
     data_w, sum_d = 0.9, 0.32
+    # the arrows that carry a shape are wide enough for it at 9 pt (64×2h×2w is 0.73 inches)
+    gap_in, gap_feat, gap_up = 0.65, 0.75, 0.9
     up_w = max(col_w, max((_label_width(lab, fs) + 0.14 for up in g["upsample"] for _, lab in up), default=0))
 
     def depth(n: int) -> float:
@@ -247,14 +274,16 @@ def generator_figure(model: SRResNet | None = None):
 
     # x of every element: row 1 at LR resolution, row 2 the upsampling
     x_lr = 0.1
-    x_head = x_lr + data_w + gap_x + pad  # left edge of a column's boxes (its frame is ``pad`` wider)
-    x_body = x_head + col_w + 2 * pad + gap_x
+    x_head = x_lr + data_w + gap_in + pad  # left edge of a column's boxes (its frame is ``pad`` wider)
+    x_body = x_head + col_w + 2 * pad + gap_feat
     x_sum1 = x_body + col_w + pad + gap_x * 0.8 + sum_d / 2  # centre
     x_post = x_sum1 + sum_d / 2 + gap_x * 0.8 + pad
     x_sum2 = x_post + col_w + pad + gap_x * 0.8 + sum_d / 2
-    x_ups = [x_head + k * (up_w + 2 * pad + gap_x) for k in range(len(g["upsample"]))]
-    x_tail = x_head + len(g["upsample"]) * (up_w + 2 * pad + gap_x)
-    x_sr = x_tail + col_w + pad + gap_x
+    x_back = x_lr + 0.1  # the line down to row 2, which starts at the left edge
+    x_up0 = x_back + 0.3 + pad
+    x_ups = [x_up0 + k * (up_w + 2 * pad + gap_up) for k in range(len(g["upsample"]))]
+    x_tail = x_up0 + len(g["upsample"]) * (up_w + 2 * pad + gap_up)
+    x_sr = x_tail + col_w + pad + gap_up
     width = max(9.0, x_sr + data_w + 0.1, x_sum2 + sum_d / 2 + 0.45)
     # y: the title and a note, the two skips, row 1 (the body is the deepest column), its bracket, row 2
     n_up = max([len(up) for up in g["upsample"]] + [len(g["tail"]), 1])
@@ -267,13 +296,17 @@ def generator_figure(model: SRResNet | None = None):
     y_mid = y_bracket - 0.62  # where the line to row 2 runs
     y1 = y_mid - 0.3 - box_h / 2 - pad  # centre of row 2's first boxes
 
+    def shape(x_from: float, x_to: float, y: float, text: str) -> None:
+        """A tensor's shape under the arrow from ``x_from`` to ``x_to`` at height ``y``."""
+        ax.text((x_from + x_to) / 2, y - 0.07, text, ha="center", va="top", fontsize=fs, color="0.25")
+
     lr = _box(ax, x_lr + data_w / 2, y0, "LR image\n$I^{LR}$", "data", w=data_w, h=0.8, fontsize=fs)
     head = _column(ax, g["head"], x_head, y0, col_w, box_h, gap_y, pad, fontsize=fs)
     body = _column(ax, g["block"], x_body, y0, col_w, box_h, gap_y, pad, fontsize=fs)
     sum1 = _box(ax, x_sum1, y0, "+", "sum", w=sum_d)
     post = _column(ax, g["post"], x_post, y0, col_w, box_h, gap_y, pad, fontsize=fs)
     sum2 = _box(ax, x_sum2, y0, "+", "sum", w=sum_d)
-    x_branch = x_head + col_w + pad + gap_x / 2  # the head's output: into the body and along both skips
+    x_branch = x_head + col_w + pad + gap_feat / 2  # the head's output: into the body and along both skips
     _arrow(ax, lr, (x_head - pad, y0))
     ax.plot([x_head + col_w + pad, x_branch], [y0, y0], color="black", lw=1.2)
     _arrow(ax, (x_branch, y0), (x_body - pad, y0))
@@ -281,6 +314,8 @@ def generator_figure(model: SRResNet | None = None):
     _arrow(ax, sum1, (x_post - pad, y0))
     _arrow(ax, (x_post + col_w + pad, y0), sum2)
     ax.plot([x_branch], [y0], "o", color="black", ms=4)
+    shape(x_lr + data_w, x_head - pad, y0, shapes["input"])
+    shape(x_head + col_w + pad, x_body - pad, y0, shapes["features"])
     top = y0 + box_h / 2 + pad
     for x_to, y_line, label in [(x_sum1, top + 0.25, "skip"),
                                 (x_sum2, top + 0.62, "long skip (output of the head)")]:
@@ -294,27 +329,33 @@ def generator_figure(model: SRResNet | None = None):
              fontsize=fs)
 
     # to row 2: right, down between the rows, left, into the first upsampling block
-    x_turn, x_back = x_sum2 + sum_d / 2 + 0.25, x_head - pad - 0.3
+    x_turn = x_sum2 + sum_d / 2 + 0.25
     ax.plot([x_sum2 + sum_d / 2, x_turn, x_turn, x_back, x_back], [y0, y0, y_mid, y_mid, y1], color="black",
             lw=1.2)
+    ax.text(x_turn - 0.07, (y0 + y_mid) / 2, shapes["features"], ha="right", va="center", fontsize=fs,
+            color="0.25")
     x_prev = x_back
     for k, (up, x0) in enumerate(zip(g["upsample"], x_ups)):
         frame = _column(ax, up, x0, y1, up_w, box_h, gap_y, pad, fontsize=fs)
         _arrow(ax, (x_prev, y1), (x0 - pad, y1))
+        if k:
+            shape(x_prev, x0 - pad, y1, shapes["upsample"][k - 1])
         ax.text(x0 + up_w / 2, frame.get_y() - 0.08, f"upsampling block {k + 1}", ha="center", va="top",
                 fontsize=fs)
         x_prev = x0 + up_w + pad
     tail = _column(ax, g["tail"], x_tail, y1, col_w, box_h, gap_y, pad, fontsize=fs)
     _arrow(ax, (x_prev, y1), (x_tail - pad, y1))
+    shape(x_prev, x_tail - pad, y1, shapes["upsample"][-1])
     ax.text(x_tail + col_w / 2, tail.get_y() - 0.08, "tail", ha="center", va="top", fontsize=fs)
     sr = _box(ax, x_sr + data_w / 2, y1, "SR image\n$G(I^{LR})$", "data", w=data_w, h=0.8, fontsize=fs)
     _arrow(ax, (x_tail + col_w + pad, y1), sr)
+    shape(x_tail + col_w + pad, x_sr, y1, shapes["output"])
     ax.text(x_sr + data_w / 2, y1 - 0.48, f"x{2 ** len(g['upsample'])} in all", ha="center", va="top",
             fontsize=fs)
     _title(fig, "Generator (SRResNet), Figure 4", y=1 - 0.08 / height)
     fig.text(0.5, 1 - 0.4 / height, "Each framed column is one part of the network, its layers top to bottom. "
-             "The first row works at the LR image's\nsize (h x w); each upsampling block doubles it.",
-             ha="center", va="top", fontsize=9.5)
+             "Under the arrows: one image's\ntensor, channels × height × width. The first row works at the LR "
+             "image's size (h × w); each upsampling block doubles it.", ha="center", va="top", fontsize=9.5)
     return fig
 
 

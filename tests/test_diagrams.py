@@ -213,3 +213,32 @@ def test_shuffle_map_labels_follow_torch_and_rgb_panels_look_their_colour(C, r):
             assert ax.get_title() == "RGB"[c]
             rgb = ax.images[0].get_array()[..., :3].reshape(-1, 3)  # the colours of the panel's cells
             assert (rgb.argmax(axis=1) == c).all(), f"panel {'RGB'[c]} is not {'RGB'[c]}"
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"scale": 2, "channels": 32}, {"scale": 8, "n_blocks": 2, "channels": 16}])
+def test_generator_figure_draws_the_tensor_shapes_the_model_computes(kwargs):
+    """The arrows of the generator diagram carry one image's tensor shape (channels × height × width, h × w the LR
+    size). Oracle: the shapes a forward pass of the model gives on an h × w = 5 × 7 input, hooked after the head,
+    after each upsampling block and at the output."""
+    model = SRResNet(**kwargs).eval()
+    seen = []
+    hooks = [m.register_forward_hook(lambda m, i, o: seen.append(tuple(o.shape[1:])))
+             for m in [model.head, *model.upsample, model.tail]]
+    with torch.no_grad():
+        model(torch.rand(1, 3, 5, 7))  # (1, 3, 5, 7) -> (1, 3, 5 r, 7 r)
+    for h in hooks:
+        h.remove()
+
+    def as_numbers(shape: str) -> tuple[int, ...]:  # "64×2h×2w" -> (64, 10, 14)
+        c, hh, ww = shape.split("×")
+        return int(c), int(hh[:-1] or 1) * 5, int(ww[:-1] or 1) * 7
+
+    shapes = diagrams.generator_shapes(model)
+    assert as_numbers(shapes["input"]) == (3, 5, 7)
+    assert [as_numbers(s) for s in [shapes["features"], *shapes["upsample"], shapes["output"]]] == seen
+    texts = _texts(diagrams.generator_figure(model))
+    for s in [shapes["input"], shapes["features"], *shapes["upsample"], shapes["output"]]:
+        assert s in texts, f"{s} is not drawn"
+    if not kwargs:  # the paper's x4 network, as notebook 02 labels it
+        assert shapes == {"input": "3×h×w", "features": "64×h×w", "upsample": ["64×2h×2w", "64×4h×4w"],
+                          "output": "3×4h×4w"}
