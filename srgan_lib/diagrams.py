@@ -19,6 +19,7 @@ from .layers import ResidualBlock, SubPixelUpsample, pixel_shuffle
 from .losses import ADVERSARIAL_WEIGHT
 from .models import Discriminator, SRResNet
 from .vgg import DEFAULT_PHI
+from .viz import fit_width
 
 Item = tuple[str, str]  # (kind, label): one box of a flow diagram
 
@@ -513,7 +514,7 @@ def shuffle_map_figure(C: int, r: int, H: int, W: int, title: str | None = None)
 
     fig = plt.figure(figsize=(13, 5.2), layout="constrained")
     top, bottom = fig.subfigures(2, 1, height_ratios=[1, 2.2])
-    top.suptitle(f"input: {k} channels of {H} x {W} (H x W x r²C)", fontsize=11)
+    top.suptitle(f"input: {k} channels of {H} x {W}, shape (C·r², H, W)", fontsize=11)
     for ch, ax in enumerate(np.atleast_1d(top.subplots(1, k))):
         ax.imshow(np.broadcast_to(colours[ch], (H, W, 4)))
         for h in range(H):
@@ -522,7 +523,7 @@ def shuffle_map_figure(C: int, r: int, H: int, W: int, title: str | None = None)
         ax.set_title(f"ch {ch}", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-    bottom.suptitle(f"output after pixel_shuffle(r={r}): {C} channel(s) of {r * H} x {r * W} (rH x rW x C)",
+    bottom.suptitle(f"output after pixel_shuffle(r={r}): {C} channel(s) of {r * H} x {r * W}, shape (C, rH, rW)",
                     fontsize=11)
     for c, ax in enumerate(np.atleast_1d(bottom.subplots(1, C))):
         ax.imshow(colours[out_channel[c].numpy()])
@@ -538,7 +539,7 @@ def shuffle_map_figure(C: int, r: int, H: int, W: int, title: str | None = None)
         ax.set_yticks([])
     if title:
         fig.suptitle(title, fontsize=12, weight="bold")
-    return fig
+    return fit_width(fig, height=6)  # GitHub's width, labels of 10 pt or more, white on dark fills
 
 
 def _weight_tex(w: float | None = None) -> str:

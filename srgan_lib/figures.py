@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
-from .viz import Box, as_display
+from .viz import Box, as_display, fit_width
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -29,32 +29,6 @@ def _check_window(box: Box, h: int, w: int, what: str) -> None:
     if size < 1 or top < 0 or left < 0 or top + size > h or left + size > w:
         raise ValueError(f"{what}: the window (top={top}, left={left}, size={size}) is not inside the "
                          f"{h} x {w} image")
-
-
-PAGE_WIDTH = 9.0  # inches: GitHub's notebook column at 100 dpi; a wider figure is shrunk, its labels with it
-MIN_POINTS = 10.0  # the smallest text of a figure drawn at PAGE_WIDTH
-
-
-def fit_width(fig: Figure, height: float, width: float = PAGE_WIDTH, min_points: float = MIN_POINTS) -> Figure:
-    """``fig`` resized to ``width`` x ``height`` inches with every text at least ``min_points``, and the labels
-    drawn on a dark cell of an image written in white, so that a figure reads at GitHub's width, where a wider
-    one is shrunk. Returns ``fig``."""
-    from matplotlib.text import Text
-
-    fig.set_size_inches(width, height)
-    for text in fig.findobj(Text):
-        text.set_fontsize(max(text.get_fontsize(), min_points))
-    for ax in fig.axes:
-        cells = ax.images[0].get_array() if ax.images else None  # (rows, cols, RGBA): the fill of each cell
-        if cells is None or cells.ndim != 3:
-            continue
-        for text in ax.texts:
-            x, y = text.get_position()  # data coordinates: the column and row of the cell the label sits on
-            row, col = round(y), round(x)
-            if 0 <= row < cells.shape[0] and 0 <= col < cells.shape[1]:
-                luma = float(np.asarray(cells[row, col, :3], dtype=np.float64) @ [0.299, 0.587, 0.114])
-                text.set_color("white" if luma < 0.42 else "black")
-    return fig
 
 
 def upsampling_cost_figure(layers: Mapping[str, tuple[int, int]], networks: Mapping[str, int],

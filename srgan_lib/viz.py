@@ -219,6 +219,32 @@ def plot_history(history: Sequence[Mapping[str, float]], keys: Sequence[str] = (
     return fig
 
 
+PAGE_WIDTH = 9.0  # inches: GitHub's notebook column at 100 dpi; a wider figure is shrunk, its labels with it
+MIN_POINTS = 10.0  # the smallest text of a figure drawn at PAGE_WIDTH
+
+
+def fit_width(fig: Figure, height: float, width: float = PAGE_WIDTH, min_points: float = MIN_POINTS) -> Figure:
+    """``fig`` resized to ``width`` x ``height`` inches with every text at least ``min_points``, and the labels
+    drawn on a dark cell of an image written in white, so that a figure reads at GitHub's width, where a wider
+    one is shrunk. Returns ``fig``."""
+    from matplotlib.text import Text
+
+    fig.set_size_inches(width, height)
+    for text in fig.findobj(Text):
+        text.set_fontsize(max(text.get_fontsize(), min_points))
+    for ax in fig.axes:
+        cells = ax.images[0].get_array() if ax.images else None  # (rows, cols, RGBA): the fill of each cell
+        if cells is None or cells.ndim != 3:
+            continue
+        for text in ax.texts:
+            x, y = text.get_position()  # data coordinates: the column and row of the cell the label sits on
+            row, col = round(y), round(x)
+            if 0 <= row < cells.shape[0] and 0 <= col < cells.shape[1]:
+                luma = float(np.asarray(cells[row, col, :3], dtype=np.float64) @ [0.299, 0.587, 0.114])
+                text.set_color("white" if luma < 0.42 else "black")
+    return fig
+
+
 def error_map_figure(hr: np.ndarray, candidates: Mapping[str, np.ndarray], box: Box | None = None,
                      vmax: float = 0.25, difference: tuple[str, str] | None = None):
     """Absolute error |SR - HR| (mean over RGB, in [0, 1]) of each candidate, on a shared colour scale.

@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from srgan_lib import figures  # noqa: E402
+from srgan_lib import figures, viz  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("close_figures")
 
@@ -152,10 +152,10 @@ def test_fit_width_sizes_the_figure_raises_small_text_and_whitens_labels_on_dark
     ax.imshow(np.array([[[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]]))  # (1, 2, 3): a black cell, then a white one
     dark, light = ax.text(0, 0, "a", fontsize=6), ax.text(1, 0, "b", fontsize=14)
     ax.set_title("small", fontsize=7)
-    assert figures.fit_width(fig, height=3) is fig
-    assert tuple(fig.get_size_inches()) == (figures.PAGE_WIDTH, 3)
-    assert dark.get_fontsize() == figures.MIN_POINTS and light.get_fontsize() == 14  # raised, never lowered
-    assert ax.title.get_fontsize() == figures.MIN_POINTS
+    assert viz.fit_width(fig, height=3) is fig
+    assert tuple(fig.get_size_inches()) == (viz.PAGE_WIDTH, 3)
+    assert dark.get_fontsize() == viz.MIN_POINTS and light.get_fontsize() == 14  # raised, never lowered
+    assert ax.title.get_fontsize() == viz.MIN_POINTS
     assert dark.get_color() == "white" and light.get_color() == "black"
     plt.close(fig)
 
@@ -175,7 +175,7 @@ def test_notebook_01_figures_are_drawn_at_the_page_width_with_legible_text():
              figures.training_progress_figure([0, 1, 2], [20.0, 25.0, 26.0], {"bicubic": 24.0},
                                               {"a": img, "b": img}, box=(0, 0, 16))]
     for fig in drawn:
-        assert fig.get_size_inches()[0] == figures.PAGE_WIDTH
+        assert fig.get_size_inches()[0] == viz.PAGE_WIDTH
         sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text()]
-        assert min(sizes) >= figures.MIN_POINTS
+        assert min(sizes) >= viz.MIN_POINTS
         plt.close(fig)
