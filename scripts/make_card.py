@@ -293,9 +293,10 @@ PSNR "paper" flavour in dB; held-out = astronaut and coffee (bicubic PSNR {base[
 {curve}
 
 ## How the recipe was chosen: probe runs
-Before this run, short runs from the same SRResNet on the same data (batch 8 of 64 x 64 crops, seed 7) measured
-how Set14 NIQE and Set5 PSNR move with steps; the last column is the Set14 NIQE gained per dB of Set5 PSNR given
-up since step 0 (the goals ask for at least {GOAL_NIQE_GAIN / GOAL_SET5_LOSS:.2f}). {card['probes_note']}
+Runs of the same command with other settings, on the same data (batch 8 of 64 x 64 crops, seed 7), each named with
+the SRResNet it started from, measured how Set14 NIQE and Set5 PSNR move with steps; the last column is the Set14
+NIQE gained per dB of Set5 PSNR given up since the run's step 0 (the goals ask for at least
+{GOAL_NIQE_GAIN / GOAL_SET5_LOSS:.2f}). {card['probes_note']}
 
 | probe | step | Set5 PSNR | Set14 NIQE | grid Set5 / Set14 | NIQE per dB |
 |---|---|---|---|---|---|

@@ -23,12 +23,13 @@ scikit-image photographs chelsea and rocket. Never the evaluation sets (Set5/Set
         --init runs/phase5/generator.safetensors --steps 12000 --crop 96 --lr 1e-4 --warmup 200 --seed 6 \
         --keep-every 0 --val-every 1000 --curve-root DATASETS --threads 1 --set cpu_bf16=true
     # SRGAN-MSE (Table 1: l_X = pixel MSE, plus an adversarial l_Gen): the srgan/cpu preset (its card gives each
-    # choice and its measured effect), from the SRResNet of phase 4, with the measured curve recorded
-    python scripts/train_shipped.py --mode srgan --kodak DIR --out runs/srgan_mse --init runs/phase4/generator.safetensors \
-        --steps 2000 --batch 8 --lr 5e-6 --seed 3 --keep-every 0 --val-every 200 --curve-root DATASETS \
-        --set ema_decay=0.995 freeze_bn=true lr_d=1e-5 adversarial_weight=4e-3 d_shift=3 freeze_upsampling=true
+    # choice and its measured effect), from the shipped SRResNet (phase 6), with the measured curve recorded
+    python scripts/train_shipped.py --mode srgan --data T91 BSD200 BSDS500-test Kodak24 --out runs/srgan_mse \
+        --init srgan_lib/weights/srresnet_x4.safetensors --steps 2000 --batch 8 --lr 1e-5 --seed 7 --keep-every 0 \
+        --val-every 200 --curve-root DATASETS --threads 1 --set cpu_bf16=true ema_decay=0.995 freeze_bn=true \
+        lr_d=1e-4 adversarial_weight=5e-3 d_shift=3 freeze_upsampling=true
 
-Phases 1-3 and the SRGAN-MSE run used this project's 2-core CPU; phase 4 (6,000 steps, about 2 minutes) a
+Phases 1-3, 5, 6 and the SRGAN-MSE run used this project's 2-core CPU; phase 4 (6,000 steps, about 2 minutes) a
 lent H200 GPU, where results are not bit-exact across machines. The SRGAN-MSE weights are the run's final
 moving average of G (no snapshot picked); OUT/curve.json records Set5/Set14/held-out PSNR, grid and detail ratio
 every 200 steps (--curve-root: the folder holding Set5 and Set14).
