@@ -4,6 +4,7 @@ it, and a resume with another identity is refused with the reason."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -11,7 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srgan_lib import cli, provenance
+from safetensors.torch import save_file
+
+from srgan_lib import cli, provenance, weights
 from srgan_lib.checkpoint import load_checkpoint, read_weights
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -119,8 +122,13 @@ def test_train_exports_provenance_info_prints_it_evaluate_shows_it(capsys, tmp_p
         code, out, err = run(capsys, "info", target)
         assert code == 0, err
         assert "training data: folder:photos" in out and "preset: quick" in out and "steps trained: 2" in out
-    code, out, _ = run(capsys, "info", "srresnet_x4")  # shipped before provenance existed
-    assert "content loss: unknown" in out and "NOTE" not in out
+    code, out, _ = run(capsys, "info", "srresnet_x4")  # the shipped file carries its last phase's provenance
+    assert "content loss: mse" in out and "training data: T91" in out and "NOTE" not in out
+    tensors, meta = read_weights(weights.WEIGHTS_DIR / "srresnet_x4.safetensors")  # a file written before provenance existed
+    old_file = tmp_path / "old.safetensors"
+    save_file(tensors, old_file, metadata={k: json.dumps(meta[k]) for k in ("model", "scale", "n_blocks", "channels")})
+    code, out, _ = run(capsys, "info", old_file)
+    assert code == 0 and "content loss: unknown" in out and "NOTE" not in out
     code, out, err = run(capsys, "evaluate", "--weights", out_dir / "generator.safetensors", "--sets", folder,
                          "--flavour", "standard", "--format", "csv")
     assert code == 0, err
