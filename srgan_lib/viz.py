@@ -287,9 +287,11 @@ def error_map_figure(hr: np.ndarray, candidates: Mapping[str, np.ndarray], box: 
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    if im is not None:
-        last = -2 if difference is not None else -1
-        fig.colorbar(im, ax=axes[:, last].tolist(), shrink=0.6, label="mean |SR - HR| over RGB")
+    if im is not None and difference is None:
+        fig.colorbar(im, ax=axes[:, -1].tolist(), shrink=0.6, label="mean |SR - HR| over RGB")
+    elif im is not None:  # under the maps, so that the difference column keeps its room
+        fig.colorbar(im, ax=axes[1, 1:-1].tolist(), orientation="horizontal", shrink=0.8,
+                     label="mean |SR - HR| over RGB")
     if difference is not None:
         a, b = difference
         diff = (np.abs(crop(candidates[a]) - ref) - np.abs(crop(candidates[b]) - ref)).mean(axis=2)
@@ -299,8 +301,8 @@ def error_map_figure(hr: np.ndarray, candidates: Mapping[str, np.ndarray], box: 
                          f"nearer on {better:.0%}\n(beyond 0.01)", ha="center", va="center", fontsize=9,
                          transform=axes[0, -1].transAxes)
         dim = axes[1, -1].imshow(diff, cmap="RdBu_r", vmin=-vmax / 2, vmax=vmax / 2, interpolation="nearest")
-        axes[1, -1].set_title(f"|{a} err| -\n|{b} err|", fontsize=9.5)
-        fig.colorbar(dim, ax=axes[1, -1], shrink=0.8, label="red: further, blue: nearer")
+        axes[1, -1].set_title("change of |error|", fontsize=9.5)
+        fig.colorbar(dim, ax=axes[1, -1], orientation="horizontal", label="red: further, blue: nearer")
     return fig
 
 

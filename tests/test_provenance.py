@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import save_file
 
 from srgan_lib import provenance
 from srgan_lib.checkpoint import load_checkpoint, read_weights, save_checkpoint
@@ -119,16 +121,24 @@ def test_random_vgg_run_says_so_in_its_file_and_when_loaded(tmp_path, data, rand
 
 
 def test_shipped_weights_and_old_checkpoints_read_as_unknown(tmp_path, data):
-    for name in ("srresnet_x4", "srgan_mse_x4"):
+    for name in ("srresnet_x4", "srgan_mse_x4"):  # both trained by scripts/train_shipped.py with provenance
         with warnings.catch_warnings():
             warnings.simplefilter("error", provenance.ProvenanceWarning)  # no caveat invented for them
             load_generator(name)
         facts = provenance.read(read_generator_metadata(name))
-        if name == "srresnet_x4":  # written before provenance existed: unknown, not guessed
-            assert facts["content"] == provenance.UNKNOWN and facts["vgg_features_sha256"] == provenance.UNKNOWN
-        else:  # trained by scripts/train_shipped.py with provenance: what its card says
-            assert facts["content"] == "mse" and facts["data_toy"] is False
-            assert facts["data_images"] == 513 and facts["init_generator"] == "srresnet_x4.safetensors"
+        assert facts["content"] == "mse" and facts["data_toy"] is False  # what their cards say
+        assert facts["data_images"] == 513
+    # the phase-6 SRResNet started from the shipped file; the GAN from the phase-6 run's output, the same bytes
+    assert provenance.read(read_generator_metadata("srresnet_x4"))["init_generator"] == "srresnet_x4.safetensors"
+    # weights written before provenance existed (only the model config): unknown, not guessed
+    tensors, meta = read_weights(WEIGHTS_DIR / "srresnet_x4.safetensors")
+    old_file = tmp_path / "old.safetensors"
+    save_file(tensors, old_file, metadata={k: json.dumps(meta[k]) for k in ("model", "scale", "n_blocks", "channels")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", provenance.ProvenanceWarning)
+        load_generator(old_file)
+    facts = provenance.read(read_generator_metadata(old_file))
+    assert facts["content"] == provenance.UNKNOWN and facts["vgg_features_sha256"] == provenance.UNKNOWN
     # an older last.pt: no provenance entry, no moving average
     t = Trainer(tiny(steps=1), data, tmp_path, device="cpu", progress=False)
     t.fit()

@@ -159,7 +159,7 @@ def test_error_map_figure_difference_column_is_the_signed_change_of_the_error():
     a = hr.copy()
     a[:, :12] = np.clip(a[:, :12].astype(int) + 40, 0, 255).astype(np.uint8)  # a is worse on the left half only
     fig = viz.error_map_figure(hr, {"a": a, "b": b}, difference=("a", "b"))
-    diff_ax = next(ax for ax in fig.axes if ax.get_title().startswith("|a err|"))
+    diff_ax = next(ax for ax in fig.axes if ax.get_title() == "change of |error|")
     expected = (np.abs(a / 255.0 - hr / 255.0) - np.abs(b / 255.0 - hr / 255.0)).mean(axis=2)
     np.testing.assert_allclose(diff_ax.images[0].get_array(), expected)
     caption = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
