@@ -245,6 +245,40 @@ def fit_width(fig: Figure, height: float, width: float = PAGE_WIDTH, min_points:
     return fig
 
 
+def difference_grid_figure(top: Mapping[str, np.ndarray], bottom: Mapping[str, np.ndarray], box: Box | None = None,
+                           period: int = 4, title: str | None = None) -> Figure:
+    """Difference images in a 2 x 2 grid (notebook 00, section 2): whole-crop maps in the top row, with ``box``
+    (top, left, size) drawn on each in cyan, and close-ups in the bottom row with grid lines every ``period``
+    pixels, so that a pattern of the pixel shuffle's 4 x 4 blocks (Figure 4) can be checked cell by cell. Each
+    mapping is title -> (H, W, 3) image in [0, 1], already amplified by the caller; a missing bottom image leaves
+    its panel empty."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    if not top or len(top) > 2 or len(bottom) > 2:
+        raise ValueError(f"difference_grid_figure: one or two top images and at most two bottom ones, got "
+                         f"{len(top)} and {len(bottom)}")
+    fig, axes = plt.subplots(2, 2, figsize=(9, 9.4), layout="constrained")
+    for ax, (name, img) in zip(axes[0], top.items()):
+        ax.imshow(np.clip(img, 0, 1), interpolation="nearest")
+        ax.set_title(name, fontsize=10)
+        if box is not None:
+            b_top, b_left, size = box
+            ax.add_patch(Rectangle((b_left - 0.5, b_top - 0.5), size, size, fill=False, edgecolor="cyan", lw=2))
+    for ax, (name, img) in zip(axes[1], bottom.items()):
+        ax.imshow(np.clip(img, 0, 1), interpolation="nearest")
+        ax.set_title(name, fontsize=10)
+        ax.set_xticks(np.arange(-0.5, img.shape[1], period), labels=[])
+        ax.set_yticks(np.arange(-0.5, img.shape[0], period), labels=[])
+        ax.grid(color="black", linewidth=0.4, alpha=0.4)
+        ax.tick_params(length=0)
+    for ax in axes[0].tolist() + axes[1, len(bottom):].tolist():
+        ax.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
 def error_map_figure(hr: np.ndarray, candidates: Mapping[str, np.ndarray], box: Box | None = None,
                      vmax: float = 0.25, difference: tuple[str, str] | None = None):
     """Absolute error |SR - HR| (mean over RGB, in [0, 1]) of each candidate, on a shared colour scale.

@@ -292,3 +292,16 @@ def test_gradient_balance_figure_draws_the_two_norms_and_their_ratio():
     assert fig.get_size_inches()[0] <= 10
     with pytest.raises(ValueError, match="lacks"):
         viz.gradient_balance_figure({"x": {"content": 1.0}})
+
+
+def test_difference_grid_figure_draws_the_box_on_the_maps_and_the_grid_on_the_close_ups():
+    rng = np.random.default_rng(2)
+    a, b, c = (rng.random((16, 16, 3)) for _ in range(3))
+    fig = viz.difference_grid_figure({"A": a, "B": b}, {"C": c[:8, :8]}, box=(4, 8, 8), title="t")
+    top_left, top_right, bottom_left, bottom_right = fig.axes
+    np.testing.assert_array_equal(top_left.images[0].get_array(), a)
+    assert [p.get_xy() for p in top_right.patches] == [(7.5, 3.5)] and top_right.patches[0].get_width() == 8
+    assert list(bottom_left.get_xticks()) == [-0.5, 3.5, 7.5]  # a grid line every 4 pixels
+    assert not bottom_right.axison and len(bottom_right.images) == 0  # no second close-up: empty
+    with pytest.raises(ValueError, match="one or two top images"):
+        viz.difference_grid_figure({}, {})
