@@ -345,7 +345,8 @@ def error_map_figure(hr: np.ndarray, candidates: Mapping[str, np.ndarray], box: 
 # ------------------------------------------------------------------------------------------------
 
 def perception_distortion_figure(points: Sequence[Mapping], perceptual_label: str = "high-frequency energy ratio",
-                                 target: float | None = 1.0, note: str | None = None, log: bool = True):
+                                 target: float | None = 1.0, note: str | None = None, log: bool = True,
+                                 colours: Mapping[str, str] | None = None):
     """PSNR (distortion, x) against a perceptual measure (y) for labelled points.
 
     ``points``: dicts with ``label``, ``psnr``, ``perceptual`` and optionally ``group`` (points of one
@@ -353,7 +354,8 @@ def perception_distortion_figure(points: Sequence[Mapping], perceptual_label: st
     original image on the perceptual axis (a dashed line). ``log``: a logarithmic perceptual axis, so that
     methods at a few hundredths and the original at 1 are all readable. The labels are placed by
     :func:`place_labels` (no label on another, on a point or outside the axes; a thin leader line where a
-    label had to move away from its point), and the legend sits outside the axes.
+    label had to move away from its point), and the legend sits outside the axes. ``colours``: group (or
+    label) -> colour, for a method to keep one colour in every figure (:func:`result_figures.method_colours`).
     """
     import matplotlib.pyplot as plt
 
@@ -361,9 +363,9 @@ def perception_distortion_figure(points: Sequence[Mapping], perceptual_label: st
     groups: dict[str, list[Mapping]] = {}
     for p in points:
         groups.setdefault(p.get("group") or p["label"], []).append(p)
-    for g, pts in groups.items():
+    for g, pts in groups.items():  # ``colours``: group -> colour, so that a method keeps its colour across figures
         ax.plot([p["psnr"] for p in pts], [p["perceptual"] for p in pts], marker="o",
-                ls="-" if len(pts) > 1 else "none", label=g)
+                ls="-" if len(pts) > 1 else "none", label=g, **({"color": colours[g]} if g in (colours or {}) else {}))
     if target is not None:
         ax.axhline(target, ls="--", color="grey")
     if log:

@@ -305,3 +305,14 @@ def test_difference_grid_figure_draws_the_box_on_the_maps_and_the_grid_on_the_cl
     assert not bottom_right.axison and len(bottom_right.images) == 0  # no second close-up: empty
     with pytest.raises(ValueError, match="one or two top images"):
         viz.difference_grid_figure({}, {})
+
+
+def test_perception_distortion_figure_keeps_the_colour_given_to_a_method():
+    from matplotlib.colors import to_hex
+
+    pts = [{"label": "bicubic", "psnr": 25.0, "perceptual": 7.6}, {"label": "GAN", "psnr": 26.0, "perceptual": 5.0},
+           {"label": "50", "psnr": 26.5, "perceptual": 6.0, "group": "run"},
+           {"label": "100", "psnr": 26.4, "perceptual": 5.9, "group": "run"}]
+    fig = viz.perception_distortion_figure(pts, target=None, log=False, colours={"GAN": "#d62728", "run": "#2ca02c"})
+    lines = {line.get_label(): to_hex(line.get_color()) for line in fig.axes[0].lines}
+    assert lines["GAN"] == "#d62728" and lines["run"] == "#2ca02c" and lines["bicubic"] not in ("#d62728", "#2ca02c")
