@@ -523,7 +523,8 @@ def shuffle_map_figure(C: int, r: int, H: int, W: int, title: str | None = None)
         ax.set_title(f"ch {ch}", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-    bottom.suptitle(f"output after pixel_shuffle(r={r}): {C} channel(s) of {r * H} x {r * W}, shape (C, rH, rW)",
+    bottom.suptitle(f"output after pixel_shuffle(r={r}): {C} channel{'s' if C > 1 else ''} of {r * H} x {r * W}, "
+                    "shape (C, rH, rW)",
                     fontsize=11)
     for c, ax in enumerate(np.atleast_1d(bottom.subplots(1, C))):
         ax.imshow(colours[out_channel[c].numpy()])
