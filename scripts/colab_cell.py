@@ -1,15 +1,15 @@
-"""Write cell 0 (the Colab install cell) of every notebook from pyproject.toml: one install source (issue 25).
+"""Write cell 1 (the Colab install cell, under the title) of every notebook from pyproject.toml: one install source (issue 25).
 
 The repository (``[project.urls] Repository``) and the release (``v`` + ``[project] version``, a git tag) come from
 pyproject.toml, the one place that names them; README's Colab badges are checked against the same URL by
-``tests/test_packaging.py``, which also checks that every notebook's cell 0 is exactly :func:`colab_cell`'s text.
+``tests/test_packaging.py``, which also checks that every notebook's cell 1 (under the title) is exactly :func:`colab_cell`'s text.
 A notebook therefore installs the release it was committed with, not whatever ``main`` is when it is opened.
 
 At release time: bump ``version`` in pyproject.toml and ``srgan_lib/__init__.py``, run this script, commit, then
 ``git tag v<version>`` and push the tag (until it exists, the Colab install stops with the message below).
 
-    python scripts/colab_cell.py            # rewrite cell 0 of notebooks/NN_*.ipynb
-    python scripts/colab_cell.py --check    # exit 1 if any notebook's cell 0 differs
+    python scripts/colab_cell.py            # rewrite cell 1 of notebooks/NN_*.ipynb
+    python scripts/colab_cell.py --check    # exit 1 if any notebook's cell 1 differs
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def install_source() -> tuple[str, str]:
 
 
 def colab_cell() -> str:
-    """The source of every notebook's cell 0."""
+    """The source of every notebook's cell 1 (under the title)."""
     repo, ref = install_source()
     return TEMPLATE.format(repo=repo, ref=ref)
 
@@ -67,14 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     want, stale = colab_cell(), []
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        if nb.cells[0].source == want:
+        if nb.cells[1].source == want:
             continue
         stale.append(path.name)
         if not args.check:
-            nb.cells[0].source = want
+            nb.cells[1].source = want
             nbformat.write(nb, path)
     verb = "differ" if args.check else "rewritten"
-    print(f"cell 0 {verb}: {', '.join(stale) or 'none'}")
+    print(f"cell 1 {verb}: {', '.join(stale) or 'none'}")
     return 1 if args.check and stale else 0
 
 

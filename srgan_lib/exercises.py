@@ -20,9 +20,9 @@ A notebook's answer to exercise *n* is one markdown cell::
 GitHub, nbconvert and JupyterLab all fold ``<details>``, so the code and its output are one click away rather than
 in plain view (a code cell's source and output always render open on GitHub: JupyterLab's ``source_hidden`` is
 not honoured there). The code cell below it is only ``run_solution(n)``: :func:`run_solution` reads that markdown
-cell, runs its code in the notebook's namespace, and checks that it printed what the answer shows, so the answer
-is executed by every test run (nbval) and cannot go stale. It prints one line that says so, and nothing of the
-answer itself.
+cell, runs its code on the notebook's variables, and checks that it printed what the answer shows, so the answer
+is executed by every test run (nbval) and cannot go stale. It prints nothing of the answer (nothing at all unless
+the answer draws a figure).
 
 The notebook file is found next to the working directory (JupyterLab, pytest) or in the repository this package
 was installed from; on Colab, where a notebook opened from GitHub has no file on disk, it is read from the same
@@ -117,12 +117,14 @@ def outputs_match(printed: str, shown: str) -> bool:
 
 
 def run_solution(n: int, notebook: str, namespace: dict) -> None:
-    """Run the answer to exercise ``n`` of ``notebook`` in ``namespace`` (pass ``globals()``), and check that it
-    printed what the answer shows (:func:`outputs_match`). ``AssertionError`` shows both texts when they differ.
+    """Run the answer to exercise ``n`` of ``notebook`` on the notebook's variables (pass ``globals()``), and check
+    that it printed what the answer shows (:func:`outputs_match`). ``AssertionError`` shows both texts when they
+    differ.
 
-    Nothing of the answer appears below the cell: its printed text stays folded in the answer, and a figure it
-    draws is closed unseen (a figure shown there would give the answer away on GitHub); the one line printed
-    says what was checked, for the learner who reads the notebook without running it."""
+    The answer runs in a copy of ``namespace``: it reads the notebook's variables, and the names it defines do not
+    replace them. Nothing of the answer appears below the cell: a matching printout stays folded in the answer
+    (the cell prints nothing), and a figure it draws is closed unseen (shown there, it would give the answer away on
+    GitHub), with one line that says how to see it."""
     import matplotlib.pyplot as plt
 
     code, shown = solution_cell(_notebook_text(notebook), n)
@@ -130,7 +132,7 @@ def run_solution(n: int, notebook: str, namespace: dict) -> None:
     buffer = io.StringIO()
     try:
         with contextlib.redirect_stdout(buffer):
-            exec(compile(code, f"<{notebook}: Solution {n}>", "exec"), namespace)  # noqa: S102 (the notebook's own code)
+            exec(compile(code, f"<{notebook}: Solution {n}>", "exec"), dict(namespace))  # noqa: S102 (its own code)
     finally:
         drawn = [k for k in plt.get_fignums() if k not in before]
         for k in drawn:
@@ -138,8 +140,6 @@ def run_solution(n: int, notebook: str, namespace: dict) -> None:
     printed = buffer.getvalue()
     if not outputs_match(printed, shown):
         raise AssertionError(f"Solution {n} of {notebook} printed\n{printed}\nbut its answer shows\n{shown}")
-    lines = len(printed.strip().splitlines())
-    what = f"printed the {lines} line{'s' * (lines != 1)} that the answer shows" if lines else "ran without error"
-    figures = (f"; it also drew {len(drawn)} figure{'s' * (len(drawn) != 1)}, kept hidden here: paste the code "
-               "into a new cell to see it") if drawn else ""
-    print(f"Solution {n} (folded above) was checked against this run: its code {what}{figures}.")
+    if drawn:
+        print(f"Solution {n} also draws {'a figure' if len(drawn) == 1 else f'{len(drawn)} figures'}, not shown "
+              "here so as not to give the answer away: paste its code into a new cell to see it.")

@@ -84,8 +84,9 @@ def rehearse(path: Path, params: str = "", until: str = EXPORT_CELL, after: str 
     nb = nbformat.read(path, as_version=4)
     last = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and until in c.source)
     cells = nb.cells[: last + 1]
-    cells.insert(2, nbformat.v4.new_code_cell(params))
-    cells.insert(1, nbformat.v4.new_code_cell(OFFLINE))
+    params_at = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
+    cells.insert(params_at + 1, nbformat.v4.new_code_cell(params))
+    cells.insert(params_at, nbformat.v4.new_code_cell(OFFLINE))
     if after:
         cells.append(nbformat.v4.new_code_cell(after))
     nb.cells = cells

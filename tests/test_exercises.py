@@ -62,15 +62,14 @@ def test_outputs_match_allows_two_units_of_the_last_shown_digit_and_nothing_else
     assert not outputs_match("gap 12.5dB", "gap 12.4%")
 
 
-def test_run_solution_runs_the_answer_in_the_given_namespace_and_checks_what_it_printed(tmp_path, monkeypatch,
-                                                                                        capsys):
+def test_run_solution_runs_the_answer_on_the_notebooks_variables_and_checks_what_it_printed(tmp_path, monkeypatch,
+                                                                                             capsys):
     (tmp_path / "99_demo.ipynb").write_text(_notebook([("markdown", ANSWER)]))
     monkeypatch.chdir(tmp_path)
     namespace = {"x": 2}
-    run_solution(2, "99_demo.ipynb", namespace)
-    assert namespace["total"] == 4  # ran where the notebook's variables live
-    assert capsys.readouterr().out == ("Solution 2 (folded above) was checked against this run: its code printed "
-                                       "the 1 line that the answer shows.\n")  # and nothing of the answer
+    run_solution(2, "99_demo.ipynb", namespace)  # reads x = 2: it would fail on any other value (below)
+    assert namespace == {"x": 2}  # the answer's own names do not land in the notebook
+    assert capsys.readouterr().out == ""  # nothing of the answer below the cell
     with pytest.raises(AssertionError, match="total: 5 ratio 1.67"):
         run_solution(2, "99_demo.ipynb", {"x": 3})  # a stale answer fails the notebook's run
 
@@ -101,7 +100,7 @@ def test_a_figure_the_answer_draws_is_closed_unseen_and_said_so(tmp_path, monkey
     run_solution(1, "97_fig.ipynb", {})
     assert plt.get_fignums() == [kept.number]  # the answer's figure would have rendered open below the cell
     out = capsys.readouterr().out
-    assert "drew 1 line" not in out and "drew 1 figure, kept hidden here" in out
+    assert "drew 1 line" not in out and "Solution 1 also draws a figure, not shown here" in out
     plt.close(kept)
 
 

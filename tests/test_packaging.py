@@ -27,7 +27,7 @@ import srgan_lib
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 BRANCH = "main"  # what the Colab badges open; the notebooks then install the release they name (RELEASE)
-RELEASE = f"v{srgan_lib.__version__}"  # the git tag a notebook installs (scripts/colab_cell.py writes cell 0)
+RELEASE = f"v{srgan_lib.__version__}"  # the git tag a notebook installs (scripts/colab_cell.py writes cell 1)
 
 
 def _colab_cell_module():
@@ -153,23 +153,26 @@ def test_notebook_skeleton(path, repo_url):
     assert nb.metadata.kernelspec.name == "python3", f"{path.name}: kernel {nb.metadata.kernelspec.name}"
     assert nb.metadata.language_info.name == "python"
     cells = nb.cells
-    assert cells[0].cell_type == "code" and cells[1].cell_type == "code", f"{path.name}: cells 0 and 1 are code"
+    # Cell 0: the title, so that a reader meets the lesson before any code (GitHub shows the cells in order).
+    assert cells[0].cell_type == "markdown", f"{path.name}: cell 0 must be the title"
+    assert re.match(rf"# {path.name[:2]} · \S", _source(cells[0])), f"{path.name}: cell 0 must open '# NN · title'"
+    assert cells[1].cell_type == "code" and cells[2].cell_type == "code", f"{path.name}: cells 1 and 2 are code"
 
-    # Cell 0: the Colab cell, which installs this repository's package and prints nothing locally.
-    colab = _source(cells[0])
-    assert '"google.colab" in sys.modules' in colab, f"{path.name}: cell 0 is not the Colab cell"
+    # Cell 1: the Colab cell, which installs this repository's package and prints nothing locally.
+    colab = _source(cells[1])
+    assert '"google.colab" in sys.modules' in colab, f"{path.name}: cell 1 is not the Colab cell"
     installs = list(INSTALL.finditer(colab))
-    assert len(installs) == 1, f"{path.name}: cell 0 needs one %pip install of srgan-tutorial from git"
+    assert len(installs) == 1, f"{path.name}: cell 1 needs one %pip install of srgan-tutorial from git"
     assert installs[0]["repo"] == repo_url, f"{path.name}: installs from {installs[0]['repo']}, not {repo_url}"
     assert installs[0]["branch"] == RELEASE, f"{path.name}: installs @{installs[0]['branch']}, not the release {RELEASE}"
-    assert colab == _colab_cell_module().colab_cell(), f"{path.name}: cell 0 differs; run python scripts/colab_cell.py"
-    assert "nvidia-smi" in colab or "cuda" in colab, f"{path.name}: cell 0 does not report the GPU"
-    assert cells[0].outputs == [], f"{path.name}: cell 0 must print nothing locally"
+    assert colab == _colab_cell_module().colab_cell(), f"{path.name}: cell 1 differs; run python scripts/colab_cell.py"
+    assert "nvidia-smi" in colab or "cuda" in colab, f"{path.name}: cell 1 does not report the GPU"
+    assert cells[1].outputs == [], f"{path.name}: cell 1 must print nothing locally"
 
-    # Cell 1, and only cell 1, is tagged `parameters`: the quick switch and the device.
+    # Cell 2, and only cell 2, is tagged `parameters`: the quick switch and the device.
     tagged = [i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
-    assert tagged == [1], f"{path.name}: cells tagged 'parameters': {tagged} (want exactly [1])"
-    params = _source(cells[1])
+    assert tagged == [2], f"{path.name}: cells tagged 'parameters': {tagged} (want exactly [2])"
+    params = _source(cells[2])
     assert "QUICK = quick_mode()" in params and "DEVICE = pick_device(" in params
 
 
@@ -187,17 +190,19 @@ def test_notebook_is_committed_executed_in_order(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_cells_avoid_nbval_traps(path):
-    """A trailing ';' does not suppress a value under nbval; markers must be the first line."""
+    """A trailing ';' does not suppress a value under nbval. nbval's choices are cell tags, invisible on GitHub,
+    not comment lines a learner would read as part of the lesson; only the tags nbval knows are used."""
     nb = nbformat.read(path, as_version=4)
+    known = {"nbval-check-output", "nbval-ignore-output", "parameters"}
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
         lines = [ln for ln in _source(cell).splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
         assert not (lines and lines[-1].rstrip().endswith(";")), f"{path.name} cell {i}: trailing ';'"
-        source = _source(cell)
-        for marker in ("NBVAL_CHECK_OUTPUT", "NBVAL_IGNORE_OUTPUT"):
-            if marker in source:
-                assert source.startswith(f"# {marker}"), f"{path.name} cell {i}: {marker} must be line 1"
+        assert "NBVAL_" not in _source(cell), f"{path.name} cell {i}: an NBVAL_ comment; use a cell tag"
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        assert tags <= known, f"{path.name} cell {i}: unknown tags {sorted(tags - known)}"
+        assert not {"nbval-check-output", "nbval-ignore-output"} <= tags, f"{path.name} cell {i}: both nbval tags"
 
 
 def test_one_install_source_shared_by_script_badges_and_pyproject(repo_url, pyproject):
@@ -209,7 +214,7 @@ def test_one_install_source_shared_by_script_badges_and_pyproject(repo_url, pypr
 
 @pytest.mark.parametrize("installed", [True, False])
 def test_colab_cell_stops_with_a_clear_message_when_the_install_fails(monkeypatch, installed):
-    """The issue: a failed install surfaced one cell later as ModuleNotFoundError. Cell 0 runs here as IPython would
+    """The issue: a failed install surfaced one cell later as ModuleNotFoundError. Cell 1 runs here as IPython would
     run it on Colab (its magics turned into calls), with pip replaced by a recorder."""
     import importlib.util
     import types
