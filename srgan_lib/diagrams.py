@@ -96,11 +96,9 @@ def generator_shapes(model: SRResNet) -> dict[str, object]:
     for block in model.upsample:
         r = block.shuffle.upscale_factor
         factor *= r
-        side = _size(factor, "h") + "×" + _size(factor, "w")
-        upsample.append(f"{block.conv.out_channels // (r * r)}×{side}")
-    side = _size(factor, "h") + "×" + _size(factor, "w")
+        upsample.append(f"{block.conv.out_channels // (r * r)}×{_size(factor, 'h')}×{_size(factor, 'w')}")
     return {"input": f"{head_conv.in_channels}×h×w", "features": f"{head_conv.out_channels}×h×w",
-            "upsample": upsample, "output": f"{model.tail.out_channels}×{side}"}
+            "upsample": upsample, "output": f"{model.tail.out_channels}×{_size(factor, 'h')}×{_size(factor, 'w')}"}
 
 
 def discriminator_layers(model: Discriminator) -> dict[str, list]:
