@@ -1,8 +1,8 @@
 """Figures of notebooks 03 and 04: the perceptual loss of section 2.2. VGG19's blocks, its feature maps and the
-pixel-vs-feature distance ranking (section 2.2.1, equations 4 and 5); the gradient balance of equation 3
-(section 3.2); the 1D minimax game, the two generator losses, their race, and the discriminator's patch ranking
-(section 2.2.2, equations 2 and 6, Figure 4's discriminator); and :class:`ToyGANRecord`, the snapshots and
-statistics of the toy GAN that two of those figures draw.
+pixel-vs-feature distance ranking (section 2.2.1, equations 4 and 5); the 1D minimax game, the two generator
+losses, their race, and the discriminator's patch ranking (section 2.2.2, equations 2 and 6, Figure 4's
+discriminator); and :class:`ToyGANRecord`, the snapshots and statistics of the toy GAN that two of those figures
+draw. The gradient balance of equation 3 (notebooks 03-05) is :func:`srgan_lib.viz.gradient_balance_figure`.
 
 Each function draws one figure from numbers the notebook computed (the computation is the lesson and stays in
 the notebook), checks its input, and returns the Figure without showing it.
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 import numpy as np
 
 from .losses import ADVERSARIAL_KINDS, generator_adversarial_loss
-from .viz import as_display
+from .viz import _WARNING_RED, as_display
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 #: Legend labels and colours of the two generator losses (``srgan_lib.losses.ADVERSARIAL_KINDS``).
 ADVERSARIAL_STYLE = {"saturating": ("saturating: log(1 - D), equation 2", "C3"),
                      "non_saturating": ("non-saturating: -log D, equation 6 (SRGAN)", "C0")}
-_WARNING_RED = "#b00020"
 
 
 def _check_kinds(kinds, where: str) -> None:
@@ -55,13 +54,13 @@ def feature_maps_figure(image: np.ndarray, features: Mapping[str, np.ndarray], k
 
     Notebook 03, section 1.
 
-    One row per entry of ``features`` (name -> ``(C, h, w)`` array, e.g. ``{"VGG22": ..., "VGG54": ...}``):
-    the input ``image`` (uint8 or [0, 1] float, ``(H, W, 3)``), then the ``k`` channels with the largest mean
-    activation (:func:`top_channels`), each on its own colour scale and titled ``"channel 60"``; the row is
-    labelled on the left with its name and map size (``"VGG22\n128 maps of 96x96"``). The suptitle is
-    ``title`` and, on a line of its own, ``note`` (say which VGG weights were used), in red when ``warn``.
-    ``width`` (inches, default 9 = GitHub's 900 px at 100 dpi) is the figure's width: the fonts are sized
-    for it, so the figure is shown without being scaled down.
+    The input ``image`` (uint8 or [0, 1] float, ``(H, W, 3)``) once on the left, titled ``image_title``; on its
+    right one row per entry of ``features`` (name -> ``(C, h, w)`` array, e.g. ``{"VGG22": ..., "VGG54": ...}``):
+    the ``k`` channels with the largest mean activation (:func:`top_channels`), each on its own colour scale and
+    titled ``"channel 60"``, under a horizontal row heading with the layer's name and map size
+    (``"VGG22: 128 maps of 96x96"``). The suptitle is ``title`` and, on a line of its own, ``note`` (say which
+    VGG weights were used), in red when ``warn``. ``width`` (inches, default 9 = GitHub's 900 px at 100 dpi) is
+    the figure's width: the fonts are sized for it, so the figure is shown without being scaled down.
     """
     import matplotlib.pyplot as plt
 
@@ -71,18 +70,22 @@ def feature_maps_figure(image: np.ndarray, features: Mapping[str, np.ndarray], k
         raise ValueError("feature_maps_figure: no feature maps given")
     maps = {name: np.asarray(f) for name, f in features.items()}
     chosen = {name: top_channels(f, k) for name, f in maps.items()}  # raises on a bad shape or k
-    panel = width / (k + 1)  # inches per square panel
+    panel = width / (k + 1.2)  # inches per square panel
     heading = "\n".join(t for t in (title, note) if t)
-    height = (panel + 0.35) * len(maps) + 0.35 * (heading.count("\n") + 1)  # panels with titles, then the heading
-    fig, axes = plt.subplots(len(maps), k + 1, figsize=(width, height), squeeze=False, layout="constrained")
-    for row, (name, f) in zip(axes, maps.items()):
-        row[0].imshow(as_display(image))
-        row[0].set_title(image_title, fontsize=10)
-        row[1].set_ylabel(f"{name}\n{f.shape[0]} maps of {f.shape[1]}x{f.shape[2]}", fontsize=10)
-        for ax, ch in zip(row[1:], chosen[name]):
+    lines = heading.count("\n") + 1 if heading else 0
+    height = (panel + 0.65) * len(maps) + 0.3 * lines  # each row: heading, panel titles, panels
+    fig = plt.figure(figsize=(width, height), layout="constrained")
+    left, right = fig.subfigures(1, 2, width_ratios=[1.2, k])
+    ax_in = left.subplots()
+    ax_in.imshow(as_display(image))
+    ax_in.set_title(image_title, fontsize=10)
+    for sub, (name, f) in zip(right.subfigures(len(maps), 1, squeeze=False).flat, maps.items()):
+        sub.suptitle(f"{name}: {f.shape[0]} maps of {f.shape[1]}x{f.shape[2]}", fontsize=10,
+                     fontweight="bold", x=0.02, ha="left")
+        for ax, ch in zip(sub.subplots(1, k, squeeze=False)[0], chosen[name]):
             ax.imshow(f[ch], cmap="viridis", interpolation="nearest")
             ax.set_title(f"channel {ch}", fontsize=10)
-    for ax in axes.flat:
+    for ax in fig.get_axes():
         ax.set_xticks([])
         ax.set_yticks([])
     if heading:
@@ -240,52 +243,6 @@ def vgg_blocks_figure(table: Sequence, marks: Mapping[str, tuple[int, int]], cro
     ax.set_ylim(-2.9, 2.3)
     ax.set_axis_off()
     ax.set_title(title, fontsize=11)
-    return fig
-
-
-def gradient_shares_figure(shares: Mapping[str, Mapping[str, float]],
-                           title: str = "How hard each term of equation 3 pulls on the SR image",
-                           note: str | None = None, warn: bool = False) -> Figure:
-    """The balance of the perceptual loss (equation 3, section 3.2) as a log-scale bar chart.
-
-    Notebook 03, section 3.
-
-    ``shares``: content loss name (``"VGG54 x 1/12.75"``) -> :func:`srgan_lib.losses.gradient_shares`'s dict,
-    of which ``"content"`` and ``"adversarial"`` are drawn: two bars per content loss, the size of the gradient
-    of the content term and of the 1e-3-weighted adversarial term on the SR image, each bar labelled with its
-    value and each group with the ratio adversarial / content. ``note`` (which VGG weights) is a second title
-    line, red when ``warn``. 9 inches wide (GitHub's 900 px).
-    """
-    import matplotlib.pyplot as plt
-
-    if not shares:
-        raise ValueError("gradient_shares_figure: no gradient shares given")
-    for name, s in shares.items():
-        if not (s.get("content", 0) > 0 and s.get("adversarial", 0) > 0):
-            raise ValueError(f"gradient_shares_figure: {name!r} needs positive 'content' and 'adversarial' "
-                             f"gradient sizes (a log axis), got {dict(s)}")
-    fig, ax = plt.subplots(figsize=(9.0, 4.0), layout="constrained")
-    names = list(shares)
-    pos = np.arange(len(names), dtype=np.float64)
-    terms = (("content", "|gradient| of the content term", "C0"),
-             ("adversarial", "|gradient| of 1e-3 x adversarial term", "C3"))
-    for k, (key, label, colour) in enumerate(terms):
-        vals = [float(shares[n][key]) for n in names]
-        bars = ax.bar(pos + (k - 0.5) * 0.36, vals, 0.36, color=colour, label=label)
-        for b, v in zip(bars, vals):
-            ax.text(b.get_x() + b.get_width() / 2, v * 1.25, f"{v:.2g}", ha="center", va="bottom", fontsize=9)
-    ax.set_yscale("log")
-    top = max(float(s[k]) for s in shares.values() for k in ("content", "adversarial"))
-    bottom = min(float(s[k]) for s in shares.values() for k in ("content", "adversarial"))
-    ax.set_ylim(bottom / 10, top * 300)
-    for p, n in zip(pos, names):
-        ratio = float(shares[n]["adversarial"]) / float(shares[n]["content"])
-        ax.text(p, top * 12, f"adversarial / content\n= {ratio:.3g}", ha="center", va="bottom", fontsize=9.5)
-    ax.set_xticks(pos, names, fontsize=10)
-    ax.set_ylabel("gradient size on the SR image (log scale)", fontsize=10)
-    ax.tick_params(axis="y", labelsize=9)
-    fig.legend(loc="outside lower center", fontsize=9.5, ncol=2, frameon=False)
-    ax.set_title(title + (f"\n{note}" if note else ""), fontsize=11, color=_WARNING_RED if warn else "black")
     return fig
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 Box = tuple[int, int, int]  # (top, left, size) in HR pixels
+_WARNING_RED = "#b00020"  # titles and notes that say a figure is not the paper's (random VGG weights)
 
 
 def pick_boxes(hr: np.ndarray, n: int = 2, size: int = 48, flattest: bool = False) -> list[Box]:
@@ -580,6 +581,13 @@ def image_row_figure(images: Mapping[str, np.ndarray], title: str | None = None,
     return fig
 
 
+def _score_text(score: float, score_format: str) -> str:
+    """``score`` formatted, with no sign on a value that rounds to zero: ``-0.04`` as ``"+.1f"`` reads ``0.0``."""
+    text = format(score, score_format)
+    zero = format(0.0, score_format).lstrip("+-")
+    return zero if text.lstrip("+-") == zero else text
+
+
 def patch_pairs_figure(patches: Mapping[str, np.ndarray], scores: Mapping[str, Sequence[float]],
                        captions: Sequence[str] | None = None, title: str | None = None,
                        score_name: str = "D", score_format: str = ".3f", width: float = 1.45) -> Figure:
@@ -621,22 +629,33 @@ def patch_pairs_figure(patches: Mapping[str, np.ndarray], scores: Mapping[str, S
             ax.set_xticks([])
             ax.set_yticks([])
             head = f"{captions[c]}\n" if captions is not None and r == 0 else ""
-            ax.set_title(f"{head}{score_name} = {float(scores[name][c]):{score_format}}", fontsize=9)
+            ax.set_title(f"{head}{score_name} = {_score_text(float(scores[name][c]), score_format)}", fontsize=9)
         axes[r, 0].set_ylabel(name, fontsize=10)
     if title:
         fig.suptitle(title, fontsize=11)
     return fig
 
 
+def _ratio_text(ratio: float) -> str:
+    """A ratio adversarial / content as the bar labels write it: two decimals where they read well, else 3 digits."""
+    return f"{ratio:.2f}" if 0.1 <= ratio < 100 else f"{ratio:.3g}"
+
+
 def gradient_balance_figure(shares: Mapping[str, Mapping[str, float]], weight_label: str = "10⁻³",
                             content_label: str = "content (pixel MSE)",
-                            title: str | None = None) -> Figure:
+                            title: str | None = None, *, log: bool = False, note: str | None = None,
+                            warn: bool = False) -> Figure:
     """How hard each term of equation 3 pulls on the SR image, for one or more batches: two bars per batch.
 
-    Notebook 04, section 5 (notebook 05, section 2 draws one batch the same way). ``shares``: batch name ->
+    Notebook 03, section 3 (one batch under three content losses, ``log=True``), notebook 04, section 5 and
+    notebook 05, section 2. ``shares``: row name (a batch, or a content loss) ->
     :func:`srgan_lib.losses.gradient_shares`'s dict (``content``, ``adversarial``: L2 norms of each term's
-    gradient with respect to the SR pixels, the adversarial one already weighted). Each pair of bars is labelled
-    with its values and the batch's ratio adversarial / content.
+    gradient with respect to the SR pixels, the adversarial one already weighted by ``weight_label``). Each pair
+    of bars is labelled with its values and the row's ratio adversarial / content.
+
+    ``log``: a log axis, for norms that differ by orders of magnitude (every norm must then be positive).
+    ``note``: a line under ``title`` (say which VGG weights made the content norms), in red when ``warn``.
+    8 inches wide (GitHub's 900 px at 100 dpi).
     """
     import matplotlib.pyplot as plt
 
@@ -646,8 +665,12 @@ def gradient_balance_figure(shares: Mapping[str, Mapping[str, float]], weight_la
         missing = {"content", "adversarial"} - set(s)
         if missing:
             raise ValueError(f"gradient_balance_figure: {name!r} lacks {sorted(missing)}")
+        if log and not (float(s["content"]) > 0 and float(s["adversarial"]) > 0):
+            raise ValueError(f"gradient_balance_figure: {name!r} needs positive 'content' and 'adversarial' "
+                             f"norms on a log axis, got {dict(s)}")
     names = list(shares)
-    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.95 * len(names)), layout="constrained")
+    heading_lines = sum(1 for t in (title, note) if t)
+    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.95 * len(names) + 0.25 * heading_lines), layout="constrained")
     y = np.arange(len(names), dtype=float)
     height = 0.36
     content = [float(shares[n]["content"]) for n in names]
@@ -658,12 +681,23 @@ def gradient_balance_figure(shares: Mapping[str, Mapping[str, float]], weight_la
     ax.bar_label(bars_c, fmt="%.2e", padding=3, fontsize=9)
     ax.bar_label(bars_a, fmt="%.2e", padding=3, fontsize=9)
     ratios = [a / c if c > 0 else np.inf for a, c in zip(adversarial, content)]
-    ax.set_yticks(y, [f"{n}\nadversarial / content = {r:.2f}" for n, r in zip(names, ratios)], fontsize=9)
+    ax.set_yticks(y, [f"{n}\nadversarial / content = {_ratio_text(r)}" for n, r in zip(names, ratios)],
+                  fontsize=9)
     ax.invert_yaxis()
-    ax.set_xlim(0, 1.3 * max(content + adversarial))
-    ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
-    ax.set_xlabel("norm of the term's gradient with respect to the SR pixels (whole batch)")
+    xlabel = "norm of the term's gradient with respect to the SR pixels (whole batch)"
+    if log:
+        ax.set_xscale("log")
+        values = content + adversarial
+        ax.set_xlim(min(values) / 3, max(values) * 40)  # room for the value labels right of the bars
+        xlabel += ", log scale"
+    else:
+        ax.set_xlim(0, 1.3 * max(content + adversarial))
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
+    ax.set_xlabel(xlabel)
     fig.legend(loc="outside lower center", ncols=2, fontsize=9, frameon=False)
-    if title:
-        ax.set_title(title, fontsize=10)
+    if title and note:
+        fig.suptitle(title, fontsize=10)
+    if title or note:
+        ax.set_title(note if note else title, fontsize=10 if not note else 9,
+                     color=_WARNING_RED if note and warn else "black")
     return fig

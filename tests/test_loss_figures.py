@@ -31,27 +31,33 @@ def test_top_channels_are_the_largest_means_in_order():
         loss_figures.top_channels(f[0], 1)
 
 
-def test_feature_maps_figure_draws_the_top_channels_of_each_layer():
+def test_feature_maps_figure_draws_the_input_once_and_the_top_channels_of_each_layer():
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
     f22, f54 = rng.random((8, 16, 16)), rng.random((10, 2, 2))
     f22[5] += 10  # the strongest channel of VGG22
     fig = loss_figures.feature_maps_figure(image, {"VGG22": f22, "VGG54": f54}, k=3, image_title="input (test)",
-                                  title="phi maps", note="RANDOM weights", warn=True)
-    assert isinstance(fig, Figure) and len(fig.axes) == 2 * 4
-    rows = [fig.axes[0:4], fig.axes[4:8]]
-    for row, (name, f) in zip(rows, [("VGG22", f22), ("VGG54", f54)]):
-        assert row[0].get_title() == "input (test)"
-        np.testing.assert_array_equal(row[0].images[0].get_array(), image)
-        assert row[1].get_ylabel() == f"{name}\n{f.shape[0]} maps of {f.shape[1]}x{f.shape[2]}"
-        for ax, ch in zip(row[1:], loss_figures.top_channels(f, 3)):
+                                           title="phi maps", note="RANDOM weights", warn=True)
+    assert isinstance(fig, Figure)
+    axes = fig.get_axes()
+    assert len(axes) == 1 + 2 * 3  # the input once, then k channels per layer
+    assert axes[0].get_title() == "input (test)"
+    np.testing.assert_array_equal(axes[0].images[0].get_array(), image)
+    rows = [axes[1:4], axes[4:7]]
+    headings = [sub._suptitle for sub in fig.subfigs[1].subfigs]
+    for row, heading, (name, f) in zip(rows, headings, [("VGG22", f22), ("VGG54", f54)]):
+        assert heading.get_text() == f"{name}: {f.shape[0]} maps of {f.shape[1]}x{f.shape[2]}"
+        assert heading.get_rotation() == 0  # a horizontal row heading, no rotated y label
+        assert all(ax.get_ylabel() == "" for ax in row)
+        for ax, ch in zip(row, loss_figures.top_channels(f, 3)):
             assert ax.get_title() == f"channel {ch}"
             np.testing.assert_array_equal(ax.images[0].get_array(), f[ch])  # each channel as it is, own scale
-    assert rows[0][1].get_title() == "channel 5"
+    assert rows[0][0].get_title() == "channel 5"
     assert fig._suptitle.get_text() == "phi maps\nRANDOM weights"  # the weights' label on a line of its own
     assert fig.get_figwidth() == 9.0  # GitHub's 900 px: shown at its own size, fonts as drawn
     assert matplotlib.colors.same_color(fig._suptitle.get_color(), "#b00020")  # the warning is red
     fine = loss_figures.feature_maps_figure(image, {"VGG22": f22}, k=2, note="pretrained")
+    assert len(fine.get_axes()) == 1 + 2
     assert matplotlib.colors.same_color(fine._suptitle.get_color(), "black")
     with pytest.raises(ValueError, match="k must be in"):
         loss_figures.feature_maps_figure(image, {"VGG54": f54}, k=11)
@@ -232,22 +238,3 @@ def test_vgg_blocks_figure_draws_every_layer_and_marks_the_chosen_phi():
     assert fig.get_figwidth() == 9.0
     with pytest.raises(ValueError, match="not phi"):
         loss_figures.vgg_blocks_figure(table, {"VGG99": (1, 1)})
-
-
-def test_gradient_shares_figure_draws_both_terms_on_a_log_axis():
-    shares = {"VGG54 x 1/12.75": {"content": 1e-7, "adversarial": 2e-4},
-              "pixel MSE": {"content": 3e-4, "adversarial": 2e-4}}
-    fig = loss_figures.gradient_shares_figure(shares, note="RANDOM weights", warn=True)
-    ax = fig.axes[0]
-    assert ax.get_yscale() == "log"
-    heights = [b.get_height() for b in ax.patches]
-    assert heights == [1e-7, 3e-4, 2e-4, 2e-4]  # the content bars, then the adversarial bars, as given
-    texts = [t.get_text() for t in ax.texts]
-    assert "adversarial / content\n= 2e+03" in texts and "adversarial / content\n= 0.667" in texts
-    assert [t.get_text() for t in ax.get_xticklabels()] == list(shares)
-    assert ax.get_title().endswith("\nRANDOM weights")
-    assert matplotlib.colors.same_color(ax.title.get_color(), "#b00020")
-    lo, hi = ax.get_ylim()
-    assert lo < 1e-7 and hi > 2e-4 * 12  # every bar and every ratio label inside the axes
-    with pytest.raises(ValueError, match="positive"):
-        loss_figures.gradient_shares_figure({"x": {"content": 0.0, "adversarial": 1.0}})

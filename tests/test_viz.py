@@ -267,8 +267,8 @@ def test_patch_pairs_figure_puts_each_crop_in_one_column_under_its_scores():
     assert fig.get_size_inches()[0] <= 10  # fits GitHub's width at dpi 100
     logits = viz.patch_pairs_figure({"real": real}, {"real": [11.26, -0.04, 3.0, -7.5]}, score_name="logit",
                                     score_format="+.1f")
-    assert [ax.get_title() for ax in logits.axes] == ["logit = +11.3", "logit = -0.0", "logit = +3.0",
-                                                      "logit = -7.5"]
+    assert [ax.get_title() for ax in logits.axes] == ["logit = +11.3", "logit = 0.0", "logit = +3.0",
+                                                      "logit = -7.5"]  # no sign on a value that rounds to 0
     with pytest.raises(ValueError, match="every version needs 4"):
         viz.patch_pairs_figure({"real": real, "SRResNet": fake[:3]}, scores)
     with pytest.raises(ValueError, match="scores for"):
@@ -292,6 +292,33 @@ def test_gradient_balance_figure_draws_the_two_norms_and_their_ratio():
     assert fig.get_size_inches()[0] <= 10
     with pytest.raises(ValueError, match="lacks"):
         viz.gradient_balance_figure({"x": {"content": 1.0}})
+
+
+def test_gradient_balance_figure_on_a_log_axis_with_a_red_note():
+    # notebook 03: one batch under content losses whose gradient norms differ by orders of magnitude
+    shares = {"VGG54 x 1/12.75": {"content": 1e-7, "adversarial": 2e-4},
+              "pixel MSE": {"content": 3e-4, "adversarial": 2e-4}}
+    fig = viz.gradient_balance_figure(shares, content_label="content", title="balance", log=True,
+                                      note="VGG54 bars: RANDOM weights", warn=True)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    assert sorted(p.get_width() for p in ax.patches) == sorted([1e-7, 3e-4, 2e-4, 2e-4])
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["VGG54 x 1/12.75\nadversarial / content = 2e+03", "pixel MSE\nadversarial / content = 0.67"]
+    texts = {t.get_text() for t in ax.texts}
+    assert {"1.00e-07", "3.00e-04", "2.00e-04"} <= texts  # each bar carries its value
+    lo, hi = ax.get_xlim()
+    assert lo < 1e-7 and hi > 3e-4 * 10  # every bar and its value label inside the axes
+    assert fig._suptitle.get_text() == "balance"
+    assert ax.get_title() == "VGG54 bars: RANDOM weights"  # the note on a line of its own, in red
+    assert matplotlib.colors.same_color(ax.title.get_color(), "#b00020")
+    assert "log scale" in ax.get_xlabel()
+    assert fig.get_size_inches()[0] <= 10
+    plain = viz.gradient_balance_figure(shares, note="pretrained")
+    assert plain.axes[0].get_xscale() == "linear"
+    assert matplotlib.colors.same_color(plain.axes[0].title.get_color(), "black")
+    with pytest.raises(ValueError, match="positive"):
+        viz.gradient_balance_figure({"x": {"content": 0.0, "adversarial": 1.0}}, log=True)
 
 
 def test_difference_grid_figure_draws_the_box_on_the_maps_and_the_grid_on_the_close_ups():
