@@ -249,7 +249,7 @@ def fit_width(fig: Figure, height: float, width: float = PAGE_WIDTH, min_points:
 def difference_grid_figure(top: Mapping[str, np.ndarray], bottom: Mapping[str, np.ndarray], box: Box | None = None,
                            period: int = 4, title: str | None = None) -> Figure:
     """Difference images in a 2 x 2 grid (notebook 00, section 2): whole-crop maps in the top row, with ``box``
-    (top, left, size) drawn on each in cyan, and close-ups in the bottom row with grid lines every ``period``
+    (top, left, size) drawn on each in yellow, and close-ups in the bottom row with grid lines every ``period``
     pixels, so that a pattern of the pixel shuffle's 4 x 4 blocks (Figure 4) can be checked cell by cell. Each
     mapping is title -> (H, W, 3) image in [0, 1], already amplified by the caller; a missing bottom image leaves
     its panel empty."""
@@ -265,7 +265,7 @@ def difference_grid_figure(top: Mapping[str, np.ndarray], bottom: Mapping[str, n
         ax.set_title(name, fontsize=10)
         if box is not None:
             b_top, b_left, size = box
-            ax.add_patch(Rectangle((b_left - 0.5, b_top - 0.5), size, size, fill=False, edgecolor="cyan", lw=2))
+            ax.add_patch(Rectangle((b_left - 0.5, b_top - 0.5), size, size, fill=False, edgecolor="yellow", lw=2))
     for ax, (name, img) in zip(axes[1], bottom.items()):
         ax.imshow(np.clip(img, 0, 1), interpolation="nearest")
         ax.set_title(name, fontsize=10)
