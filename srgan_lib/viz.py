@@ -555,17 +555,21 @@ def baseline_gap_figure(rows: Sequence[Mapping], datasets: Sequence[str], method
     return fig
 
 
-def image_row_figure(images: Mapping[str, np.ndarray], title: str | None = None, width: float = 2.6) -> Figure:
+def image_row_figure(images: Mapping[str, np.ndarray], title: str | None = None, width: float = 2.6,
+                     grid: int | None = None) -> Figure:
     """Images in one row, each with its title, nearest-neighbour pixels, in their own sizes (a small LR image
     fills its panel like the large ones); uint8, [0, 1] floats (clipped) or (H, W) grey in [0, 1].
 
     Notebook 02, section 7: the paper's Figure 3 argument (section 1), several sharp candidates with one LR
-    image and their pixel-wise mean.
+    image and their pixel-wise mean. ``grid``: faint lines every ``grid`` pixels, so that a pattern of the pixel
+    shuffle's blocks (4 x 4 at x4, Figure 4) can be checked block by block (notebook 01, section 4).
     """
     import matplotlib.pyplot as plt
 
     if not images:
         raise ValueError("image_row_figure: no images")
+    if grid is not None and grid < 1:
+        raise ValueError(f"image_row_figure: grid must be a positive number of pixels, got {grid}")
     for name, img in images.items():
         if img.ndim not in (2, 3):
             raise ValueError(f"image_row_figure: {name!r} must be (H, W) or (H, W, C), got shape {img.shape}")
@@ -575,7 +579,15 @@ def image_row_figure(images: Mapping[str, np.ndarray], title: str | None = None,
         grey = {"cmap": "gray", "vmin": 0, "vmax": 255 if img.dtype == np.uint8 else 1} if img.ndim == 2 else {}
         ax.imshow(as_display(img), interpolation="nearest", **grey)
         ax.set_title(name, fontsize=9)
-        ax.axis("off")
+        if grid:
+            ax.set_xticks(np.arange(-0.5, img.shape[1], grid), labels=[])
+            ax.set_yticks(np.arange(-0.5, img.shape[0], grid), labels=[])
+            ax.grid(color="white", linewidth=0.4, alpha=0.35)
+            ax.tick_params(length=0)
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+        else:
+            ax.axis("off")
     if title:
         fig.suptitle(title)
     return fig

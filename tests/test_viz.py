@@ -248,6 +248,19 @@ def test_image_row_figure_shows_each_image_at_its_own_size():
         viz.image_row_figure({"flat": np.zeros(5)})
 
 
+def test_image_row_figure_grid_lines_fall_on_block_boundaries():
+    img = np.zeros((12, 8, 3), dtype=np.uint8)
+    fig = viz.image_row_figure({"a": img, "b": img}, grid=4)
+    for ax in fig.axes:  # pixel k covers [k - 0.5, k + 0.5]: a line every 4 pixels sits between blocks
+        np.testing.assert_array_equal(ax.get_xticks(), [-0.5, 3.5, 7.5])
+        np.testing.assert_array_equal(ax.get_yticks(), [-0.5, 3.5, 7.5, 11.5])
+        assert all(line.get_visible() for line in ax.get_xgridlines())
+    plain = viz.image_row_figure({"a": img})
+    assert not plain.axes[0].axison  # no grid asked: no axes drawn
+    with pytest.raises(ValueError, match="grid must be a positive"):
+        viz.image_row_figure({"a": img}, grid=0)
+
+
 def test_patch_pairs_figure_puts_each_crop_in_one_column_under_its_scores():
     rng = np.random.default_rng(0)
     real = rng.integers(0, 256, (4, 8, 8, 3), dtype=np.uint8)
