@@ -27,6 +27,10 @@ class ToyDataWarning(UserWarning):
     """Training falls back to the two bundled photographs: results will be toy-sized."""
 
 
+class NoTrainingData(RuntimeError):
+    """A run that needs real training data found none (:func:`require_training_images`); the message says why."""
+
+
 @dataclass(frozen=True)
 class TrainingImages:
     """The HR training images a run uses, and where they came from (see :func:`training_images`).
@@ -125,3 +129,47 @@ def training_images(
             "or allow the DIV2K download (download=True).")
     warnings.warn(note, ToyDataWarning, stacklevel=2)
     return TrainingImages(paths, "toy: " + note, True, None)
+
+
+def require_training_images(
+    folder: str | Path | None = None,
+    *,
+    refuse_toy: bool = False,
+    run: str = "this run",
+    download: bool | None = None,
+    root: str | Path | None = None,
+    progress: bool = True,
+) -> TrainingImages:
+    """:func:`training_images` for a run that must not silently train on toy data.
+
+    The same choice of images, with two refusals that say what to do, in one line each:
+
+    - a requested DIV2K download (``download=True``) that fails raises :class:`NoTrainingData` (a finished
+      download is kept, so running again resumes);
+    - with ``refuse_toy`` (a run meant to train a real model: the ``colab`` and ``paper`` presets, a GPU run),
+      the fallback to the two bundled photographs raises :class:`NoTrainingData` instead of training a toy.
+
+    The :class:`ToyDataWarning` is not issued: ``summary`` says the same and the caller prints it.
+
+    Args:
+        folder, download, root, progress: as for :func:`training_images`.
+        refuse_toy: raise instead of falling back to the bundled photographs.
+        run: how the refusal names the run, e.g. ``"the colab preset"`` or ``"the GPU run"``.
+
+    Raises:
+        NoTrainingData: the download failed, or ``refuse_toy`` and only the bundled photographs were found.
+        FileNotFoundError: ``folder`` (or ``$SRGAN_TRAIN_DATA``) is not a folder or holds no images.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ToyDataWarning)  # the summary says it; the caller prints that
+            images = training_images(folder, download=download, root=root, progress=progress)
+    except dl.DownloadError as err:
+        raise NoTrainingData(f"STOP: the DIV2K download failed ({str(err).splitlines()[0]}). Run again (a "
+                             "finished download is kept), or give TRAIN_DATA a folder of photographs.") from None
+    if images.toy and refuse_toy:
+        found = images.summary.split(": ", 1)[-1][:160]
+        raise NoTrainingData(f"STOP: {run} trains a real model, and no training data was found ({found}...). "
+                             "Check that the runtime is online (DIV2K is downloaded then) or give TRAIN_DATA "
+                             "a folder of photographs.")
+    return images

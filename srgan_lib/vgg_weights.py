@@ -42,6 +42,13 @@ class VGGWeightsUnavailable(RuntimeError):
     """The pretrained VGG19 weights are neither in the torch hub cache nor downloadable (or are corrupt)."""
 
 
+class VGGRequired(VGGWeightsUnavailable):
+    """A VGG content loss was asked for, the pretrained VGG19 is unavailable, and random weights were not allowed.
+
+    Raised by :func:`srgan_lib.vgg.content_vgg`; its message says what to do (first line complete on its own).
+    """
+
+
 class RandomVGGWarning(UserWarning):
     """Issued whenever a VGG19 with random (not pretrained) weights is built."""
 

@@ -150,9 +150,13 @@ def comparison_figure(
 
 
 def split_crops_figure(left: np.ndarray, right: np.ndarray, boxes: Sequence[Box], names: tuple[str, str],
-                       pad: int = 8, title: str | None = None, width: float = 4.4):
+                       pad: int = 8, title: str | None = None, width: float = 4.4,
+                       labels: Sequence[str] | None = None):
     """Each crop of ``boxes`` split down the middle: the pixels of ``left`` on the left half, those of ``right``
     on the right half, one panel per crop, nearest-neighbour pixels and a thin white line at the split.
+
+    ``labels``: one name per crop for the panel titles (e.g. ``"the headband"``), shown with the crop's
+    (top, left); by default the crops are numbered.
 
     Where two methods meet on one crop, a difference in texture is easier to see than between two panels of
     :func:`comparison_figure` (notebook 05, the paper's Figure 2). Each crop is widened by ``pad`` pixels of
@@ -166,6 +170,8 @@ def split_crops_figure(left: np.ndarray, right: np.ndarray, boxes: Sequence[Box]
         raise ValueError(f"split_crops_figure: images differ in size, {left.shape} vs {right.shape}")
     if not boxes:
         raise ValueError("split_crops_figure: no crops")
+    if labels is not None and len(labels) != len(boxes):
+        raise ValueError(f"split_crops_figure: {len(labels)} labels for {len(boxes)} crops")
     colours = ["#e41a1c", "#377eb8", "#4daf4a", "#ff7f00"]
     h, w = left.shape[:2]
     fig, axes = plt.subplots(1, len(boxes), figsize=(width * len(boxes), width + 0.5), squeeze=False,
@@ -178,7 +184,8 @@ def split_crops_figure(left: np.ndarray, right: np.ndarray, boxes: Sequence[Box]
         crop[:, cut:] = right[t0 : t0 + side_h, l0 + cut : l0 + side_w]  # right half from the other image
         ax.imshow(as_display(crop), interpolation="nearest")
         ax.axvline(cut - 0.5, color="white", lw=1.2)
-        ax.set_title(f"crop {k + 1} at ({top}, {lft})", fontsize=10)
+        name = labels[k] if labels is not None else f"crop {k + 1}"
+        ax.set_title(f"{name} at ({top}, {lft})", fontsize=10)
         ax.set_xlabel(f"{names[0]}  |  {names[1]}", fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])

@@ -106,3 +106,33 @@ def test_training_images_failed_download(tmp_path: Path, monkeypatch) -> None:
         assert train_data.training_images(root=tmp_path).toy  # automatic: falls back
     with pytest.raises(dl.DownloadError, match="could not download"):
         train_data.training_images(root=tmp_path, download=True)  # asked for: raises
+
+
+def test_require_training_images_refuses_toy_data_and_failed_downloads(make_image_folder, tmp_path: Path,
+                                                                       monkeypatch) -> None:
+    import warnings
+
+    from srgan_lib import download as dl
+
+    monkeypatch.delenv(train_data.TRAIN_ENV, raising=False)
+    monkeypatch.setattr(dl, "is_online", lambda *a, **k: pytest.fail("is_online called"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", train_data.ToyDataWarning)  # the summary says it; no warning on top
+        toy = train_data.require_training_images(download=False, root=tmp_path)  # a cpu run: the toy is fine
+    with pytest.warns(train_data.ToyDataWarning):
+        assert toy.toy and toy.paths == train_data.training_images(download=False, root=tmp_path).paths
+    with pytest.raises(train_data.NoTrainingData, match=r"^STOP: the colab preset .* no training data was found "
+                                                        r"\(no training folder given.*TRAIN_DATA a folder"):
+        train_data.require_training_images(download=False, root=tmp_path, refuse_toy=True, run="the colab preset")
+    make_image_folder(tmp_path / "mine")
+    real = train_data.require_training_images(tmp_path / "mine", refuse_toy=True)
+    assert not real.toy and len(real) == 3
+
+    def broken(name, root=None, **kw):
+        raise dl.DownloadError("could not download DIV2K_train_HR.zip\nmore")
+
+    monkeypatch.setattr(dl, "download", broken)
+    with pytest.raises(train_data.NoTrainingData, match=r"^STOP: the DIV2K download failed \(could not download "
+                                                        r"DIV2K_train_HR.zip\)\. Run again") as err:
+        train_data.require_training_images(root=tmp_path, download=True)
+    assert "more" not in str(err.value) and err.value.__cause__ is None

@@ -135,6 +135,13 @@ def test_split_crops_figure_puts_one_method_on_each_half_of_each_crop():
     assert [line.get_xdata()[0] for line in first.lines] == [11.5]  # the white line between the halves
     with pytest.raises(ValueError, match="differ in size"):
         viz.split_crops_figure(a, b[:10], [(0, 0, 8)], names=("A", "B"))
+    assert [ax.get_title() for ax in fig.axes] == ["crop 1 at (10, 20)", "crop 2 at (50, 70)"]
+    named = viz.split_crops_figure(a, b, [(10, 20, 16), (50, 70, 8)], names=("A", "B"), pad=4,
+                                   labels=["the headband", "the neck"])
+    assert [ax.get_title() for ax in named.axes] == ["the headband at (10, 20)", "the neck at (50, 70)"]
+    np.testing.assert_array_equal(named.axes[0].images[0].get_array(), crop)  # only the titles change
+    with pytest.raises(ValueError, match="1 labels for 2 crops"):
+        viz.split_crops_figure(a, b, [(10, 20, 16), (50, 70, 8)], names=("A", "B"), labels=["one"])
 
 
 def test_error_map_figure_shows_the_original_crop():
