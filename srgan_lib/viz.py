@@ -99,13 +99,15 @@ def comparison_figure(
     note: str | None = None,
     reference: str | None = None,
     width: float = 3.2,
+    warn: bool = False,
 ):
     """Full images in the first row, then one row of zoomed crops per box.
 
     ``images``: name -> uint8 image, all the same size (e.g. bicubic | SRResNet | SRGAN | original).
     ``boxes``: crops as (top, left, size); default :func:`pick_boxes` on ``reference`` (default the last
     image, the original). ``scores``: name -> caption such as ``"28.43 dB / 0.8211"``. ``note`` is printed
-    under the figure (use it to say, for example, that VGG was not pretrained).
+    under the figure, in dark grey italics (a caveat: "2,000 CPU steps, not the paper's model"), or in bold red
+    with ``warn`` (a warning: a VGG loss that was not pretrained).
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
@@ -142,7 +144,9 @@ def comparison_figure(
         fig.suptitle(title, fontsize=12)
     if note:
         # the caveat (what a column is not) must be read at GitHub's width, where the figure shrinks to about 70 %
-        fig.text(0.5, 0.005, note, ha="center", va="bottom", fontsize=14, fontweight="bold", color="#b00020", wrap=True)
+        # a caveat in dark grey italics; a warning (``warn``: random VGG weights, say) in bold red
+        look = ({"fontweight": "bold", "color": _WARNING_RED} if warn else {"style": "italic", "color": "#333333"})
+        fig.text(0.5, 0.005, note, ha="center", va="bottom", fontsize=13, wrap=True, **look)
     # tight_layout ignores the suptitle: keep a 0.35-inch band free for it, or it overlaps two-line column titles.
     top = 1 - 0.35 / fig.get_figheight() if title else 1
     fig.tight_layout(rect=(0, 0.45 / fig.get_figheight() if note else 0, 1, top))
@@ -362,7 +366,8 @@ def perception_distortion_figure(points: Sequence[Mapping], perceptual_label: st
     original image on the perceptual axis (a dashed line). ``log``: a logarithmic perceptual axis, so that
     methods at a few hundredths and the original at 1 are all readable. The labels are placed by
     :func:`place_labels` (no label on another, on a point or outside the axes; a thin leader line where a
-    label had to move away from its point), and the legend sits outside the axes. ``colours``: group (or
+    label had to move away from its point); a legend outside the axes names the joined groups only, since a
+    single point carries its own label. ``colours``: group (or
     label) -> colour, for a method to keep one colour in every figure (:func:`result_figures.method_colours`).
     """
     import matplotlib.pyplot as plt
@@ -371,9 +376,13 @@ def perception_distortion_figure(points: Sequence[Mapping], perceptual_label: st
     groups: dict[str, list[Mapping]] = {}
     for p in points:
         groups.setdefault(p.get("group") or p["label"], []).append(p)
+    series = []  # the joined runs: their points are labelled by step, so the legend names the run
     for g, pts in groups.items():  # ``colours``: group -> colour, so that a method keeps its colour across figures
-        ax.plot([p["psnr"] for p in pts], [p["perceptual"] for p in pts], marker="o",
-                ls="-" if len(pts) > 1 else "none", label=g, **({"color": colours[g]} if g in (colours or {}) else {}))
+        line, = ax.plot([p["psnr"] for p in pts], [p["perceptual"] for p in pts], marker="o",
+                        ls="-" if len(pts) > 1 else "none", label=g,
+                        **({"color": colours[g]} if g in (colours or {}) else {}))
+        if len(pts) > 1:
+            series.append(line)
     if target is not None:
         ax.axhline(target, ls="--", color="grey")
     if log:
@@ -386,11 +395,13 @@ def perception_distortion_figure(points: Sequence[Mapping], perceptual_label: st
     ax.margins(y=0.12)
     obstacles = []
     if target is not None:
-        obstacles.append(ax.annotate("original", (ax.get_xlim()[0], target), fontsize=8, va="bottom"))
+        obstacles.append(ax.annotate("original", (ax.get_xlim()[0], target), xytext=(4, 2), textcoords="offset points",
+                                     fontsize=8, va="bottom"))
     ax.set_xlabel("PSNR (dB), higher = less distortion")
     ax.set_ylabel(perceptual_label + (" (log scale)" if log else ""))
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    if series:  # a single point carries its own label: only the runs need a legend
+        ax.legend(handles=series, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if note:
         ax.set_title(note, fontsize=9)
     fig.tight_layout()  # before the labels: they are placed in the final pixel coordinates

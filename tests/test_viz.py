@@ -71,6 +71,10 @@ def test_perception_distortion_figure():
     fig = viz.perception_distortion_figure(pts, note="random VGG")
     assert isinstance(fig, Figure)
     assert len(fig.axes[0].lines) == 3  # bicubic, the run (one joined line), the target line
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["run"]  # bicubic is labelled on the plot: the legend names only the joined run
+    single = viz.perception_distortion_figure(pts[:1])
+    assert single.axes[0].get_legend() is None
 
 
 def test_perception_distortion_figure_log_axis_reaches_the_original():
@@ -363,3 +367,25 @@ def test_perception_distortion_figure_keeps_the_colour_given_to_a_method():
     fig = viz.perception_distortion_figure(pts, target=None, log=False, colours={"GAN": "#d62728", "run": "#2ca02c"})
     lines = {line.get_label(): to_hex(line.get_color()) for line in fig.axes[0].lines}
     assert lines["GAN"] == "#d62728" and lines["run"] == "#2ca02c" and lines["bicubic"] not in ("#d62728", "#2ca02c")
+
+
+def test_comparison_figure_crops_each_box_and_styles_its_note():
+    from matplotlib.colors import same_color
+
+    rng = np.random.default_rng(0)
+    images = {n: rng.integers(0, 256, (32, 48, 3), dtype=np.uint8) for n in ("bicubic", "SRResNet", "original")}
+    boxes = [(4, 8, 8), (16, 30, 12)]
+    fig = viz.comparison_figure(images, boxes=boxes, scores={"bicubic": "20.00 dB"}, title="t", note="a caveat")
+    axes = np.array(fig.axes).reshape(3, 3)  # one row of full images, one row per box
+    assert axes[0, 0].get_title() == "bicubic\n20.00 dB" and axes[0, 2].get_title() == "original"
+    for r, (top, left, size) in enumerate(boxes, start=1):
+        for c, name in enumerate(images):
+            np.testing.assert_array_equal(axes[r, c].images[0].get_array(),
+                                          images[name][top:top + size, left:left + size])
+    (caveat,) = [t for t in fig.texts if t.get_text() == "a caveat"]
+    assert caveat.get_style() == "italic" and not same_color(caveat.get_color(), "#b00020")
+    warned = viz.comparison_figure(images, boxes=boxes, note="random VGG19", warn=True)
+    (warning,) = [t for t in warned.texts if t.get_text() == "random VGG19"]
+    assert same_color(warning.get_color(), "#b00020") and warning.get_fontweight() == "bold"
+    with pytest.raises(ValueError, match="same size"):
+        viz.comparison_figure({"a": images["bicubic"], "b": images["bicubic"][:16]})
