@@ -406,6 +406,8 @@ def perception_distortion_figure(points: Sequence[Mapping], perceptual_label: st
         ax.set_title(note, fontsize=9)
     fig.tight_layout()  # before the labels: they are placed in the final pixel coordinates
     paths = [[(p["psnr"], p["perceptual"]) for p in pts] for pts in groups.values() if len(pts) > 1]
+    if target is not None:  # the originals' dashed line: a label on it is struck through
+        paths.append([(ax.get_xlim()[0], target), (ax.get_xlim()[1], target)])
     place_labels(ax, [(p["label"], p["psnr"], p["perceptual"]) for p in points], paths=paths, avoid=obstacles)
     return fig
 

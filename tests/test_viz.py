@@ -389,3 +389,18 @@ def test_comparison_figure_crops_each_box_and_styles_its_note():
     assert same_color(warning.get_color(), "#b00020") and warning.get_fontweight() == "bold"
     with pytest.raises(ValueError, match="same size"):
         viz.comparison_figure({"a": images["bicubic"], "b": images["bicubic"][:16]})
+
+
+def test_perception_distortion_label_keeps_off_the_originals_line():
+    """A point on the dashed line of the originals (notebook 05: the shipped GAN's Set14 NIQE equals the
+    originals'): its label is placed off the line rather than struck through by it."""
+    pts = [{"label": "bicubic", "psnr": 26.0, "perceptual": 7.6}, {"label": "SRResNet", "psnr": 27.8, "perceptual": 6.5},
+           {"label": "SRGAN-MSE (shipped)", "psnr": 27.2, "perceptual": 4.94}]
+    fig = viz.perception_distortion_figure(pts, target=4.94, log=False)
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    (label,) = [t for t in ax.texts if t.get_text() == "SRGAN-MSE (shipped)"]
+    label.update_positions(renderer)
+    box = type(label).get_window_extent(label, renderer)
+    line_y = ax.transData.transform((27.2, 4.94))[1]
+    assert not box.y0 - 1 <= line_y <= box.y1 + 1, (box, line_y)
