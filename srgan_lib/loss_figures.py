@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 import numpy as np
 
 from .losses import ADVERSARIAL_KINDS, generator_adversarial_loss
-from .viz import _WARNING_RED, as_display
+from .viz import WARNING_RED, as_display
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -89,7 +89,7 @@ def feature_maps_figure(image: np.ndarray, features: Mapping[str, np.ndarray], k
         ax.set_xticks([])
         ax.set_yticks([])
     if heading:
-        fig.suptitle(heading, fontsize=11, color=_WARNING_RED if warn else "black")
+        fig.suptitle(heading, fontsize=11, color=WARNING_RED if warn else "black")
     return fig
 
 
@@ -162,7 +162,7 @@ def distance_ranking_figure(patches: Mapping[str, np.ndarray], scores: Mapping[s
     ax.axhline(1.0, color="grey", lw=0.8)
     ax.legend(fontsize=9.5)
     if note:
-        ax.set_title(note, fontsize=10, color=_WARNING_RED if warn else "black")
+        ax.set_title(note, fontsize=10, color=WARNING_RED if warn else "black")
     return fig
 
 
@@ -226,15 +226,15 @@ def vgg_blocks_figure(table: Sequence, marks: Mapping[str, tuple[int, int]], cro
     for phi, (rf, stride) in marks.items():
         cx, half = boxes[phi]
         ax.add_patch(Rectangle((cx - conv_w / 2 - 0.07, -half - 0.07), conv_w + 0.14, 2 * half + 0.14,
-                               fill=False, edgecolor=_WARNING_RED, lw=2.2))
+                               fill=False, edgecolor=WARNING_RED, lw=2.2))
         i, j = phi[3], phi[4]
         side = crop // stride
         ax.add_patch(FancyArrowPatch((cx, -1.9), (cx, -half - 0.1), arrowstyle="-|>", mutation_scale=10,
-                                     color=_WARNING_RED, lw=1.2))
+                                     color=WARNING_RED, lw=1.2))
         near_edge = cx > right - 2.6  # the text would run off the right: end it at the edge instead
         ax.text(right if near_edge else cx, -1.95, f"$\\phi_{{{i},{j}}}$ ({phi}): stride {stride} px,\n"
                 f"receptive field {rf} px; {crop}x{crop} -> {phis[phi].out_channels}x{side}x{side}",
-                ha="right" if near_edge else "center", va="top", fontsize=9, color=_WARNING_RED)
+                ha="right" if near_edge else "center", va="top", fontsize=9, color=WARNING_RED)
     handles = [Rectangle((0, 0), 1, 1, facecolor=c, edgecolor="0.3") for c in fills.values()]
     handles.append(Rectangle((0, 0), 1, 1, facecolor="0.85", edgecolor="0.5"))
     fig.legend(handles, [f"conv 3x3 + ReLU, {c} ch" for c in fills] + ["max-pool 2x2 (/2)"],

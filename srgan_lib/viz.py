@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 Box = tuple[int, int, int]  # (top, left, size) in HR pixels
-_WARNING_RED = "#b00020"  # titles and notes that say a figure is not the paper's (random VGG weights)
+WARNING_RED = "#b00020"  # titles and notes that say a figure is not the paper's (random VGG weights)
 
 
 def pick_boxes(hr: np.ndarray, n: int = 2, size: int = 48, flattest: bool = False) -> list[Box]:
@@ -145,7 +145,7 @@ def comparison_figure(
     if note:
         # the caveat (what a column is not) must be read at GitHub's width, where the figure shrinks to about 70 %
         # a caveat in dark grey italics; a warning (``warn``: random VGG weights, say) in bold red
-        look = ({"fontweight": "bold", "color": _WARNING_RED} if warn else {"style": "italic", "color": "#333333"})
+        look = ({"fontweight": "bold", "color": WARNING_RED} if warn else {"style": "italic", "color": "#333333"})
         fig.text(0.5, 0.005, note, ha="center", va="bottom", fontsize=13, wrap=True, **look)
     # tight_layout ignores the suptitle: keep a 0.35-inch band free for it, or it overlaps two-line column titles.
     top = 1 - 0.35 / fig.get_figheight() if title else 1
@@ -731,5 +731,5 @@ def gradient_balance_figure(shares: Mapping[str, Mapping[str, float]], weight_la
         fig.suptitle(title, fontsize=10)
     if title or note:
         ax.set_title(note if note else title, fontsize=10 if not note else 9,
-                     color=_WARNING_RED if note and warn else "black")
+                     color=WARNING_RED if note and warn else "black")
     return fig
