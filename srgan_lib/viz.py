@@ -257,6 +257,15 @@ def fit_width(fig: Figure, height: float, width: float = PAGE_WIDTH, min_points:
     return fig
 
 
+def _block_grid(ax, shape: tuple[int, ...], period: int, colour: str, alpha: float) -> None:
+    """Thin lines between the ``period x period`` blocks of an image of ``shape`` drawn by ``imshow`` on ``ax``
+    (pixel k covers [k - 0.5, k + 0.5]), with no tick marks or labels: the pixel shuffle's blocks (Figure 4)."""
+    ax.set_xticks(np.arange(-0.5, shape[1], period), labels=[])
+    ax.set_yticks(np.arange(-0.5, shape[0], period), labels=[])
+    ax.grid(color=colour, linewidth=0.4, alpha=alpha)
+    ax.tick_params(length=0)
+
+
 def difference_grid_figure(top: Mapping[str, np.ndarray], bottom: Mapping[str, np.ndarray], box: Box | None = None,
                            period: int = 4, title: str | None = None) -> Figure:
     """Difference images in a 2 x 2 grid (notebook 00, section 2): whole-crop maps in the top row, with ``box``
@@ -280,10 +289,7 @@ def difference_grid_figure(top: Mapping[str, np.ndarray], bottom: Mapping[str, n
     for ax, (name, img) in zip(axes[1], bottom.items()):
         ax.imshow(np.clip(img, 0, 1), interpolation="nearest")
         ax.set_title(name, fontsize=10)
-        ax.set_xticks(np.arange(-0.5, img.shape[1], period), labels=[])
-        ax.set_yticks(np.arange(-0.5, img.shape[0], period), labels=[])
-        ax.grid(color="black", linewidth=0.4, alpha=0.4)
-        ax.tick_params(length=0)
+        _block_grid(ax, img.shape, period, colour="black", alpha=0.4)
     for ax in axes[0].tolist() + axes[1, len(bottom):].tolist():
         ax.axis("off")
     if title:
@@ -600,10 +606,7 @@ def image_row_figure(images: Mapping[str, np.ndarray], title: str | None = None,
         ax.imshow(as_display(img), interpolation="nearest", **grey)
         ax.set_title(name, fontsize=9)
         if grid:
-            ax.set_xticks(np.arange(-0.5, img.shape[1], grid), labels=[])
-            ax.set_yticks(np.arange(-0.5, img.shape[0], grid), labels=[])
-            ax.grid(color="white", linewidth=0.4, alpha=0.35)
-            ax.tick_params(length=0)
+            _block_grid(ax, img.shape, grid, colour="white", alpha=0.35)
             for spine in ax.spines.values():
                 spine.set_visible(False)
         else:
