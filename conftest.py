@@ -35,9 +35,9 @@ except ImportError:  # hypothesis is a dev dependency; without it only the tests
 
 @pytest.fixture(scope="session")
 def shared_datasets() -> Path:
-    """Path of ``../shared/datasets`` (:func:`srgan_lib.download.repository_datasets`, also searched by the
+    """Path of ``../shared/datasets`` (:func:`srgan_lib.plumbing.download.repository_datasets`, also searched by the
     library's dataset lookup); skips the test (with the reason) where it does not exist."""
-    from srgan_lib.download import repository_datasets
+    from srgan_lib.plumbing.download import repository_datasets
 
     shared = repository_datasets()
     if shared is None:

@@ -32,10 +32,10 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from srgan_lib.data import PatchDataset
 from srgan_lib.images import unit_to_model
-from srgan_lib.runtime import cpu_has_native_bf16
-from srgan_lib.samples import load_sample
+from srgan_lib.plumbing.runtime import cpu_has_native_bf16
+from srgan_lib.plumbing.samples import load_sample
 from srgan_lib.train import Trainer, preset
-from srgan_lib.vgg_weights import VGGWeightsUnavailable, load_vgg19_state_dict
+from srgan_lib.plumbing.vgg_weights import VGGWeightsUnavailable, load_vgg19_state_dict
 
 T4_SUSTAINED_TFLOPS = 20.0  # assumed: a T4's fp16 tensor cores sustain about a third of their 65 TFLOP/s on convolutions
 

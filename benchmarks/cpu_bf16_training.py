@@ -22,9 +22,9 @@ import numpy as np
 import torch
 
 from srgan_lib.data import PatchDataset, load_eval_set, to_val_pairs
-from srgan_lib.download import DatasetNotFound, find_dataset
-from srgan_lib.runtime import cpu_has_native_bf16
-from srgan_lib.samples import TRAINING_SAMPLES, load_sample
+from srgan_lib.plumbing.download import DatasetNotFound, find_dataset
+from srgan_lib.plumbing.runtime import cpu_has_native_bf16
+from srgan_lib.plumbing.samples import TRAINING_SAMPLES, load_sample
 from srgan_lib.train import Trainer, preset
 
 

@@ -26,14 +26,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from srgan_lib import weights
+from srgan_lib.plumbing import weights
 from srgan_lib.data import PatchDataset, load_eval_set
-from srgan_lib.evaluate import bicubic_upscaler, evaluate, model_upscaler
+from srgan_lib.plumbing.evaluate import bicubic_upscaler, evaluate, model_upscaler
 from srgan_lib.images import unit_to_model
 from srgan_lib.losses import discriminator_loss, generator_adversarial_loss
 from srgan_lib.models import Discriminator
-from srgan_lib.runtime import seed_everything
-from srgan_lib.samples import load_sample
+from srgan_lib.plumbing.runtime import seed_everything
+from srgan_lib.plumbing.samples import load_sample
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "datasets"

@@ -30,8 +30,8 @@ time. With workers only the wall clock is shown. Goal (issue 3): at least 5000 p
 
 With ``--folder DIR`` (issue 14) it measures instead what a GPU run on 2K images gets: pairs/s with
 ``max(--workers)`` DataLoader workers from a folder of DIV2K-sized images, decoding a PNG per patch
-(:class:`srgan_lib.image_cache.LazyImages`, what happens when the images do not fit in memory), from images
-decoded in memory, and from the prepared memory-mapped file (:func:`srgan_lib.image_cache.prepare_images`,
+(:class:`srgan_lib.plumbing.image_cache.LazyImages`, what happens when the images do not fit in memory), from images
+decoded in memory, and from the prepared memory-mapped file (:func:`srgan_lib.plumbing.image_cache.prepare_images`,
 the default for large sets); the preparation's time and peak resident memory (measured in a fresh
 process, for a quarter and for all of the images); and a T4's step rate estimated from the FLOPs of
 one training step (counted by ``torch.utils.flop_counter``), against which the loaders are read.
@@ -56,8 +56,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from srgan_lib.data import PatchDataset
 from srgan_lib.resize import downscale_patches
-from srgan_lib.runtime import quick_mode
-from srgan_lib.samples import SAMPLE_NAMES, load_sample
+from srgan_lib.plumbing.runtime import quick_mode
+from srgan_lib.plumbing.samples import SAMPLE_NAMES, load_sample
 
 
 def engine_loader(ds: Dataset, batch: int, workers: int, batches: int = 10**6) -> DataLoader:
@@ -213,9 +213,9 @@ def make_standin(folder: Path, count: int = 24, size: tuple[int, int] = (2040, 1
     bicubic from Kodak24 (found through the data roots) or, without it, from the bundled samples."""
     from PIL import Image
 
-    from srgan_lib.download import DatasetNotFound, find_dataset
-    from srgan_lib.files import find_images
-    from srgan_lib.samples import sample_path
+    from srgan_lib.plumbing.download import DatasetNotFound, find_dataset
+    from srgan_lib.plumbing.files import find_images
+    from srgan_lib.plumbing.samples import sample_path
 
     try:
         sources = find_images(find_dataset("Kodak24"))
@@ -318,14 +318,14 @@ def folder_benchmark(folder: Path, args: argparse.Namespace) -> None:
     patch, in memory, and from the prepared memory-mapped file; preparation time and peak memory."""
     import tempfile
 
-    from srgan_lib.files import find_images
-    from srgan_lib.image_cache import prepare_images
+    from srgan_lib.plumbing.files import find_images
+    from srgan_lib.plumbing.image_cache import prepare_images
 
     b, c, s, w = args.batch, args.crop, args.scale, max(args.workers)
     files = find_images(folder)
     sizes = [PatchDataset.from_files(files[:1], prepare=False, crop=c).sizes[0]] if files else []
     cache = Path(tempfile.mkdtemp(prefix="srgan-prepared-"))
-    setup = (f"from srgan_lib.files import find_images\nfrom srgan_lib.image_cache import prepare_images\n"
+    setup = (f"from srgan_lib.plumbing.files import find_images\nfrom srgan_lib.plumbing.image_cache import prepare_images\n"
              f"files = find_images({str(folder)!r})")
     few = len(files) // 4
     _, rss_few, _ = _peak_rss_of(setup, f"prepare_images(files[:{few}], {str(cache / 'few')!r}, progress=False)")

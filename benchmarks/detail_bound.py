@@ -37,9 +37,9 @@ import torch
 from scipy.ndimage import gaussian_filter
 
 from srgan_lib.data import load_eval_set
-from srgan_lib.evaluate import Upscaler, bicubic_upscaler, evaluate, model_upscaler
+from srgan_lib.plumbing.evaluate import Upscaler, bicubic_upscaler, evaluate, model_upscaler
 from srgan_lib.metrics import high_frequency_ratio
-from srgan_lib.weights import load_generator
+from srgan_lib.plumbing.weights import load_generator
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 import torch
 
-from srgan_lib.engine import Engine
+from srgan_lib.plumbing.engine import Engine
 from srgan_lib.train import TrainConfig, Trainer
 
 

@@ -38,9 +38,9 @@ import torchvision.transforms.functional as TF
 
 from srgan_lib import losses
 from srgan_lib.data import PatchDataset, load_eval_set
-from srgan_lib.evaluate import model_upscaler
+from srgan_lib.plumbing.evaluate import model_upscaler
 from srgan_lib.train import Trainer, preset
-from srgan_lib.weights import load_generator
+from srgan_lib.plumbing.weights import load_generator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from detail_bound import SHARED, luma, octave_shares, outputs, scores  # noqa: E402

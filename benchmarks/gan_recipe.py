@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from srgan_lib.data import PatchDataset, load_eval_set
-from srgan_lib.evaluate import bicubic_upscaler, evaluate, model_upscaler
+from srgan_lib.plumbing.evaluate import bicubic_upscaler, evaluate, model_upscaler
 from srgan_lib.metrics import high_frequency_ratio
 from srgan_lib.train import Trainer, preset
 

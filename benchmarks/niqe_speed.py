@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from srgan_lib.download import find_dataset
-from srgan_lib.files import find_images, read_rgb
+from srgan_lib.plumbing.download import find_dataset
+from srgan_lib.plumbing.files import find_images, read_rgb
 from srgan_lib.metrics import niqe
 
 

@@ -7,7 +7,7 @@ notebook's overrides: 300 steps, ``ema_decay=0.99``, ``warmup_steps=30``, ``val_
 ``training_images(None, download=False)``; validation on the same astronaut crop), with only
 ``adversarial_weight`` changed: 10⁻³ (the paper's, equation 3), 5 × 10⁻³ (the ``cpu`` preset's, the
 notebook's own run) and 10⁻². Each exported generator (G's moving average) is scored on Set14 as §4 and
-§8 score it (``srgan_lib.evaluate.evaluate``, "paper" flavour): PSNR, NIQE and the grid score, beside
+§8 score it (``srgan_lib.plumbing.evaluate.evaluate``, "paper" flavour): PSNR, NIQE and the grid score, beside
 bicubic and SRResNet.
 
 Set14 is looked for in the data roots (``load_eval_set("Set14", download=False)``: ``$SRGAN_DATA``,
@@ -26,15 +26,15 @@ import warnings
 
 import torch
 
-from srgan_lib import weights
+from srgan_lib.plumbing import weights
 from srgan_lib.data import load_eval_set, to_val_pairs
-from srgan_lib.download import DatasetNotFound
-from srgan_lib.evaluate import bicubic_upscaler, evaluate, model_upscaler
+from srgan_lib.plumbing.download import DatasetNotFound
+from srgan_lib.plumbing.evaluate import bicubic_upscaler, evaluate, model_upscaler
 from srgan_lib.resize import matlab_lr
-from srgan_lib.runs import start_run
-from srgan_lib.samples import load_sample
+from srgan_lib.plumbing.runs import start_run
+from srgan_lib.plumbing.samples import load_sample
 from srgan_lib.train import preset
-from srgan_lib.train_data import training_images
+from srgan_lib.plumbing.train_data import training_images
 
 
 def notebook_config(adversarial_weight: float, steps: int):

@@ -6,7 +6,7 @@ shared machine slows both sides alike; medians and minimums are printed:
 1. **conv peak**: one 3 x 3, 64 -> 64 convolution (the op that makes up most of SRResNet's trunk) on a
    channels_last ``(1, 64, 256, 256)`` input in inference mode, the fastest this machine runs the network's
    main op. Every other figure is reported as a fraction of it.
-2. **upscale**: ``srgan_lib.upscale.upscale_array`` (uint8 in, uint8 out, the automatic tile plan) against a
+2. **upscale**: ``srgan_lib.plumbing.upscale.upscale_array`` (uint8 in, uint8 out, the automatic tile plan) against a
    plain ``model(x)`` in inference mode on a channels_last tensor, the whole image in one pass (no uint8
    conversion, no tiles), x4 of a ``--size`` LR image.
 3. **training step**: the engine's ``Trainer._srresnet_step`` (the paper's batch 16 of 96 x 96 HR crops,
@@ -39,8 +39,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from srgan_lib.models import SRResNet
 from srgan_lib.train import TrainConfig, Trainer
-from srgan_lib.upscale import upscale_array
-from srgan_lib.weights import load_generator
+from srgan_lib.plumbing.upscale import upscale_array
+from srgan_lib.plumbing.weights import load_generator
 
 
 def flops(fn: Callable[[], object]) -> int:

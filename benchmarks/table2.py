@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from srgan_lib.data import load_eval_set  # noqa: E402
-from srgan_lib.files import read_rgb  # noqa: E402
-from srgan_lib.evaluate import bicubic_upscaler, format_table2, matches_paper, score_pair, table2  # noqa: E402
+from srgan_lib.plumbing.files import read_rgb  # noqa: E402
+from srgan_lib.plumbing.evaluate import bicubic_upscaler, format_table2, matches_paper, score_pair, table2  # noqa: E402
 from srgan_lib.metrics import FLAVOURS  # noqa: E402
 
 SCALE = 4

@@ -1,7 +1,7 @@
 """Upscaling speed by precision, in output megapixels per second, and what the precision costs (issue 18).
 
 For each precision ``srgan upscale --precision`` offers on the device (float32, and on CUDA bf16 and/or fp16 as the
-hardware has them; ``auto`` is named beside the one it picks, :func:`srgan_lib.runtime.inference_dtype`), the
+hardware has them; ``auto`` is named beside the one it picks, :func:`srgan_lib.plumbing.runtime.inference_dtype`), the
 shipped ``srresnet_x4`` upscales a ``--size`` x ``--size`` LR crop of a bundled photograph through
 ``upscale_array`` (uint8 in, uint8 out, the automatic tile plan), timed in interleaved rounds (median and minimum).
 Beside the speed: the largest and the mean difference of the saved image from float32's, in grey levels, and
@@ -22,10 +22,10 @@ import time
 import numpy as np
 import torch
 
-from srgan_lib.runtime import INFERENCE_DTYPES, describe_device, inference_dtype
-from srgan_lib.samples import load_sample
-from srgan_lib.upscale import upscale_array
-from srgan_lib.weights import load_generator
+from srgan_lib.plumbing.runtime import INFERENCE_DTYPES, describe_device, inference_dtype
+from srgan_lib.plumbing.samples import load_sample
+from srgan_lib.plumbing.upscale import upscale_array
+from srgan_lib.plumbing.weights import load_generator
 
 
 def main() -> None:

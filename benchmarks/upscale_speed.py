@@ -2,7 +2,7 @@
 
 Each case runs in its own subprocess, so its peak memory (max RSS: torch itself, the input, the uint8
 output and the activations) is its own. Cases: the automatic tile plan (``tile="auto"``, from
-:func:`srgan_lib.upscale.plan_tiles`) and, where it fits, one untiled forward pass (``tile=None``).
+:func:`srgan_lib.plumbing.upscale.plan_tiles`) and, where it fits, one untiled forward pass (``tile=None``).
 An untiled pass that would need more than ``--max-untiled-gb`` is reported as "not run: would need
 N GB" (the upsampling stage alone needs ~11.6 kB per LR pixel, measured with the paper's network).
 
@@ -38,9 +38,9 @@ def _case(size: int, mode: str, max_seconds: float) -> dict:
     import numpy as np
     import torch
 
-    from srgan_lib.samples import load_sample
+    from srgan_lib.plumbing.samples import load_sample
     from srgan_lib.models import SRResNet
-    from srgan_lib.upscale import plan_tiles, upscale_array
+    from srgan_lib.plumbing.upscale import plan_tiles, upscale_array
 
     torch.manual_seed(0)
     model = SRResNet().eval()  # speed and memory do not depend on the weights' values

@@ -5,7 +5,7 @@
 
 The pixels are exactly what ``skimage.data.<name>()`` returns (rocket is a JPEG in scikit-image; its
 decoded pixels are stored losslessly). Colour photographs are stored as RGB PNGs, the grayscale
-textures as 8-bit grayscale PNGs; :func:`srgan_lib.samples.load_sample` turns them into ``(H, W, 3)``
+textures as 8-bit grayscale PNGs; :func:`srgan_lib.plumbing.samples.load_sample` turns them into ``(H, W, 3)``
 uint8 either way. ``tests/test_samples.py`` checks that these files and scikit-image agree pixel for pixel.
 Licences and attribution: ``data/README.md``.
 """
@@ -19,8 +19,8 @@ import numpy as np
 import skimage
 import skimage.data
 
-from srgan_lib.files import save_image
-from srgan_lib.samples import SAMPLE_NAMES
+from srgan_lib.plumbing.files import save_image
+from srgan_lib.plumbing.samples import SAMPLE_NAMES
 
 HERE = Path(__file__).resolve().parent / "samples"
 

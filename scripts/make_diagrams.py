@@ -1,4 +1,4 @@
-"""Write the diagrams of :mod:`srgan_lib.diagrams` as the committed SVG files in ``docs/figures/``.
+"""Write the diagrams of :mod:`srgan_lib.figures.diagrams` as the committed SVG files in ``docs/figures/``.
 
     python scripts/make_diagrams.py            # (re)write docs/figures/NAME.svg for every diagram
     python scripts/make_diagrams.py --check    # exit 1 if a committed SVG differs from a fresh rendering
@@ -24,10 +24,10 @@ SVG_RC = {"svg.hashsalt": "srgan-tutorial", "svg.fonttype": "none"}
 
 
 def render_svg(name: str) -> bytes:
-    """The SVG bytes of one diagram of ``srgan_lib.diagrams.DIAGRAMS``."""
+    """The SVG bytes of one diagram of ``srgan_lib.figures.diagrams.DIAGRAMS``."""
     import matplotlib.pyplot as plt
 
-    from srgan_lib.diagrams import DIAGRAMS
+    from srgan_lib.figures.diagrams import DIAGRAMS
 
     with matplotlib.rc_context(SVG_RC):
         fig = DIAGRAMS[name]()
@@ -38,8 +38,8 @@ def render_svg(name: str) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from srgan_lib.diagrams import DIAGRAMS
-    from srgan_lib.files import atomic_write
+    from srgan_lib.figures.diagrams import DIAGRAMS
+    from srgan_lib.plumbing.files import atomic_write
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", choices=[[], *DIAGRAMS], help="diagrams to write (default: all)")

@@ -52,14 +52,14 @@ from typing import Callable
 import numpy as np
 import torch
 
-from srgan_lib.checkpoint import load_checkpoint
+from srgan_lib.plumbing.checkpoint import load_checkpoint
 from srgan_lib.data import EvalSet, PatchDataset, load_eval_set
-from srgan_lib.evaluate import bicubic_upscaler, evaluate, model_upscaler
-from srgan_lib.files import atomic_write, find_images, read_rgb
+from srgan_lib.plumbing.evaluate import bicubic_upscaler, evaluate, model_upscaler
+from srgan_lib.plumbing.files import atomic_write, find_images, read_rgb
 from srgan_lib.metrics import high_frequency_ratio
-from srgan_lib.provenance import digest_file_list
+from srgan_lib.plumbing.provenance import digest_file_list
 from srgan_lib.resize import matlab_lr, modcrop
-from srgan_lib.samples import HELD_OUT_SAMPLES, load_sample
+from srgan_lib.plumbing.samples import HELD_OUT_SAMPLES, load_sample
 from srgan_lib.train import Trainer, preset
 
 CURVE_SETS = ("Set5", "Set14")
@@ -85,7 +85,7 @@ def training_folders(folders: list[str]) -> tuple[list[np.ndarray], str, list[Pa
 
 
 def data_provenance(label: str, files: list[Path]) -> dict[str, object]:
-    """The run's training data as :mod:`srgan_lib.provenance` records it (``srgan info`` shows it): the folders
+    """The run's training data as :mod:`srgan_lib.plumbing.provenance` records it (``srgan info`` shows it): the folders
     and count as source, the image count, and the digest of the file list (names relative to the folders' common
     parent, and sizes)."""
     parent = Path(os.path.commonpath([f.parent.resolve() for f in files])).parent
@@ -187,7 +187,7 @@ def main() -> None:
                        ("init_generator", args.init)):  # unset: the preset's own (srgan: srresnet_x4)
         if value is not None:
             overrides[key] = value
-    from srgan_lib.cli import _parse_overrides
+    from srgan_lib.plumbing.cli import _parse_overrides
 
     overrides.update(_parse_overrides(args.set))
     config = preset(args.mode, "cpu", **overrides)

@@ -1,5 +1,5 @@
 """``python -m srgan_lib`` runs the ``srgan`` command."""
 
-from .cli import main
+from .plumbing.cli import main
 
 raise SystemExit(main())

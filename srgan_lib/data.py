@@ -7,17 +7,17 @@ Training patches (:class:`PatchDataset`, section 3.2)
     never rounded; a DataLoader batch is degraded at once (:func:`srgan_lib.resize.downscale_patches`). Item ``i``
     depends only on ``(seed, i)``, so it is the same whatever the worker count, batch composition or
     resume point. Where the decoded images are kept (memory, a memory-mapped file prepared once for
-    large sets such as DIV2K, or decoded on demand) is :mod:`srgan_lib.image_cache`'s business.
+    large sets such as DIV2K, or decoded on demand) is :mod:`srgan_lib.plumbing.image_cache`'s business.
 
 Which images a run trains on (a folder, DIV2K, or the bundled samples) is decided by
-:func:`srgan_lib.train_data.training_images` (plumbing).
+:func:`srgan_lib.plumbing.train_data.training_images` (plumbing).
 
 Evaluation pairs (:func:`load_eval_set`, section 3.1)
     Set5, Set14, BSD100 (and Urban100, DIV2K validation, Kodak24, or any folder) as
     ``(name, lr, hr)`` uint8 triples: HR cropped to a multiple of the scale (top-left, "modcrop"),
     LR made with the MATLAB-era bicubic (:func:`srgan_lib.resize.matlab_lr`), exactly as the paper's bicubic inputs
-    (from SelfExSR) were made. Datasets are found (or fetched) by :mod:`srgan_lib.download`; files are
-    read by :mod:`srgan_lib.files`.
+    (from SelfExSR) were made. Datasets are found (or fetched) by :mod:`srgan_lib.plumbing.download`; files are
+    read by :mod:`srgan_lib.plumbing.files`.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from . import download as dl
-from .files import GRAY_MODES, find_images, read_with_mode
-from .image_cache import LazyImages, MappedImages, image_store, load_images
+from .plumbing import download as dl
+from .plumbing.files import GRAY_MODES, find_images, read_with_mode
+from .plumbing.image_cache import LazyImages, MappedImages, image_store, load_images
 from .images import uint8_to_tensor
 from .resize import downscale_patches, matlab_lr, modcrop
 
@@ -75,7 +75,7 @@ class PatchDataset(Dataset):
 
     Args:
         images: ``(H, W, 3)`` uint8 arrays (``(H, W)`` gray and ``(H, W, 4)`` are accepted; alpha is
-            dropped), or a store of :mod:`srgan_lib.image_cache` (:meth:`from_files` picks one).
+            dropped), or a store of :mod:`srgan_lib.plumbing.image_cache` (:meth:`from_files` picks one).
         crop: HR patch side (96 in the paper), a multiple of ``scale``.
         scale: downscaling factor (4 in the paper).
         augment: random flips/rotations at all.
@@ -116,7 +116,7 @@ class PatchDataset(Dataset):
 
     @property
     def prepared(self) -> bool:
-        """True when crops come from a memory-mapped file (:func:`srgan_lib.image_cache.prepare_images`)."""
+        """True when crops come from a memory-mapped file (:func:`srgan_lib.plumbing.image_cache.prepare_images`)."""
         return isinstance(self.images, MappedImages)
 
     @classmethod
@@ -133,7 +133,7 @@ class PatchDataset(Dataset):
         **kwargs,
     ) -> "PatchDataset":
         """A dataset of the image files ``files``, stored the fastest way that fits
-        (:func:`srgan_lib.image_cache.load_images`: a memory-mapped file prepared once for large sets such
+        (:func:`srgan_lib.plumbing.image_cache.load_images`: a memory-mapped file prepared once for large sets such
         as DIV2K, else in memory, else decoded on demand; the keyword arguments before ``**kwargs`` are
         its). The storage never changes the patches: item ``i`` is the same crop whichever is used
         (tested). Other keyword arguments (``crop``, ``scale``, ``seed``, ...) go to :class:`PatchDataset`.
@@ -145,7 +145,7 @@ class PatchDataset(Dataset):
 
     @classmethod
     def from_folder(cls, folder: str | Path, **kwargs) -> "PatchDataset":
-        """All images below ``folder`` (recursively, see :func:`srgan_lib.files.find_images`), through :meth:`from_files`
+        """All images below ``folder`` (recursively, see :func:`srgan_lib.plumbing.files.find_images`), through :meth:`from_files`
         (which takes the same keyword arguments)."""
         return cls.from_files(find_images(folder), **kwargs)
 
@@ -229,7 +229,7 @@ class EvalSet(list):
     Attributes: ``name`` (e.g. ``"Set5"``), ``scale``, ``folder`` (where the HR files were read), ``gray``
     (names of the images read from single-channel files, such as Set14's ``bridge``: stored as R = G = B
     here, but the "standard" metric flavour measures them on their gray levels; see
-    :func:`srgan_lib.evaluate.score_pair`).
+    :func:`srgan_lib.plumbing.evaluate.score_pair`).
     """
 
     def __init__(self, items: Iterable[tuple[str, np.ndarray, np.ndarray]] = (), name: str = "",
@@ -265,7 +265,7 @@ def load_eval_set(
 ) -> EvalSet:
     """HR/LR evaluation pairs, made the way the paper's test inputs were made (section 3.1).
 
-    Each HR image is read with :func:`srgan_lib.files.read_rgb` (grayscale files such as Set14's ``bridge`` become
+    Each HR image is read with :func:`srgan_lib.plumbing.files.read_rgb` (grayscale files such as Set14's ``bridge`` become
     R = G = B), cropped top-left to a multiple of ``scale`` (``modcrop``), and its LR is the
     MATLAB-era bicubic ``imresize(hr, 1/scale)`` (:func:`srgan_lib.resize.matlab_lr`); at x4 this reproduces the
     SelfExSR LR images the paper used bit for bit.
@@ -276,11 +276,11 @@ def load_eval_set(
             ``B100`` works too), looked up in ``root``.
         scale: 2, 3, 4 or 8.
         root: folder holding the named datasets; default: the first complete copy in
-            :func:`srgan_lib.download.data_roots` (``$SRGAN_DATA``, ``~/.cache/srgan``,
-            ``../shared/datasets`` beside a repository checkout); see :func:`srgan_lib.download.find_dataset`.
-        download: fetch a named dataset that is missing (:func:`srgan_lib.download.download`, into
+            :func:`srgan_lib.plumbing.download.data_roots` (``$SRGAN_DATA``, ``~/.cache/srgan``,
+            ``../shared/datasets`` beside a repository checkout); see :func:`srgan_lib.plumbing.download.find_dataset`.
+        download: fetch a named dataset that is missing (:func:`srgan_lib.plumbing.download.download`, into
             ``root``, else ``$SRGAN_DATA``, else ``~/.cache/srgan``);
-            without it a missing dataset raises :class:`srgan_lib.download.DatasetNotFound`, whose
+            without it a missing dataset raises :class:`srgan_lib.plumbing.download.DatasetNotFound`, whose
             message says what to download, from where, and where to put it.
         limit: only the first ``limit`` images (sorted by file name).
 

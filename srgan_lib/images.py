@@ -3,7 +3,7 @@
 - LR input to the generator: [0, 1].
 - HR target and generator output: [-1, 1] (the pixel MSE is computed there).
 - Images for display and files: [0, 1] floats or uint8 (files are read and written by
-  :mod:`srgan_lib.files`).
+  :mod:`srgan_lib.plumbing.files`).
 """
 
 from __future__ import annotations

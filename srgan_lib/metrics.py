@@ -15,7 +15,7 @@ Super-resolution papers disagree by up to a dB on the *same* images because they
 ``flavour="paper"``  (what the SRGAN paper's Table 2 used: the daala tools at commit 8d03668)
     Crop, then daala's ``png2y4m`` BT.709 luma (4:2:0 chroma, KISS99 dither), ``dump_psnr -y`` and
     ``dump_ssim -y -r``: reproduces all twelve bicubic / nearest-neighbour x4 numbers of the paper's
-    Table 2 (``benchmarks/table2.py``). The port lives in :mod:`srgan_lib.daala` (plumbing; credits there).
+    Table 2 (``benchmarks/table2.py``). The port lives in :mod:`srgan_lib.plumbing.daala` (plumbing; credits there).
 
 The paper's SSIM runs about 0.01 to 0.05 higher than the standard flavour on the same images (larger,
 image-size dependent window; chroma-aware luma): never compare numbers across flavours.
@@ -29,7 +29,7 @@ PNG would: both protocols were defined on 8-bit image files. Batched input gives
 :func:`grid_artifact` (not in the paper) scores the periodic error at the pixel-shuffle period, a GAN
 artifact that PSNR and SSIM barely see; it is a plain RGB measure, the same in both flavours.
 :func:`high_frequency_ratio` (not in the paper either) is the fine-detail energy of SR relative to HR.
-:func:`niqe` is the no-reference NIQE (Mittal et al. 2013; :mod:`srgan_lib.niqe`) on the "standard" flavour's Y.
+:func:`niqe` is the no-reference NIQE (Mittal et al. 2013; :mod:`srgan_lib.plumbing.niqe`) on the "standard" flavour's Y.
 """
 
 from __future__ import annotations
@@ -40,10 +40,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .daala import paper_lumas, psnr_daala, ssim_daala
-from .files import GRAY_MODES, read_with_mode
+from .plumbing.daala import paper_lumas, psnr_daala, ssim_daala
+from .plumbing.files import GRAY_MODES, read_with_mode
 from .images import check_unit_range
-from .niqe import PATCH, niqe_luma
+from .plumbing.niqe import PATCH, niqe_luma
 
 #: The two measuring protocols (see the module docstring).
 FLAVOURS = ("standard", "paper")
@@ -333,7 +333,7 @@ def high_frequency_ratio(sr: np.ndarray, hr: np.ndarray, crop_border: int = 4) -
 
     A no-reference texture statistic (the reference is used only to normalise): 1.0 means as much
     high-frequency energy as the original, below 1 a blurrier image (MSE-trained SRResNet, bicubic),
-    near or above 1 a sharper one (SRGAN; the detail may be invented, see :func:`srgan_lib.viz.error_map_figure`).
+    near or above 1 a sharper one (SRGAN; the detail may be invented, see :func:`srgan_lib.figures.viz.error_map_figure`).
     It is *not* a perceptual-quality score such as MOS; it tracks the "sharpness" axis only. The Laplacian
     scales each frequency's amplitude by its square, so fine noise raises it cheaply: white grain of 2.5 grey
     levels on SRResNet's output more than doubles its Set14 ratio (benchmarks/detail_bound.txt). Read it
@@ -353,13 +353,13 @@ def high_frequency_ratio(sr: np.ndarray, hr: np.ndarray, crop_border: int = 4) -
 
 
 def niqe(img, *, crop_border: int = 0) -> torch.Tensor:
-    """NIQE of one image or a batch (no reference; lower = more natural): :func:`srgan_lib.niqe.niqe_luma` of its Y.
+    """NIQE of one image or a batch (no reference; lower = more natural): :func:`srgan_lib.plumbing.niqe.niqe_luma` of its Y.
 
     Y is the "standard" flavour's, MATLAB ``rgb2ycbcr`` on 8-bit RGB rounded to integers (:func:`rgb_to_y_bt601`;
     a gray image is used as it is), which is what the MATLAB reference values and the PIRM 2018 challenge used.
     ``crop_border`` pixels are removed from every side after the conversion: 0 (the default) scores the whole
-    image, as MATLAB's ``niqe``; PIRM 2018 removed 4 at x4 (the scale, as for PSNR), which :mod:`srgan_lib.evaluate`
-    does too. Set14's ``baboon`` uncropped: 5.7296 (MATLAB: 5.7296; agreement to about 1e-3, see :mod:`srgan_lib.niqe`).
+    image, as MATLAB's ``niqe``; PIRM 2018 removed 4 at x4 (the scale, as for PSNR), which :mod:`srgan_lib.plumbing.evaluate`
+    does too. Set14's ``baboon`` uncropped: 5.7296 (MATLAB: 5.7296; agreement to about 1e-3, see :mod:`srgan_lib.plumbing.niqe`).
 
     Args:
         img: as :func:`psnr` takes one image: ``(N, C, H, W)`` or ``(C, H, W)`` floats in [0, 1] or uint8, or a

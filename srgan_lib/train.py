@@ -9,7 +9,7 @@
   (Table 1's SRGAN-MSE / -VGG22 / -VGG54).
 
 What a long run needs besides (mixed precision, DDP, torch.compile, SIGINT, health checks, precise BN, G's
-moving average, exact resume) is :class:`~srgan_lib.engine.Engine`'s, called from the loop at named points.
+moving average, exact resume) is :class:`~srgan_lib.plumbing.engine.Engine`'s, called from the loop at named points.
 """
 
 from __future__ import annotations
@@ -27,16 +27,17 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
-from . import losses, provenance
-from .checkpoint import load_checkpoint, save_checkpoint, save_weights
-from .engine import Engine, TrainingDiverged, check_options
+from . import losses
+from .plumbing import provenance
+from .plumbing.checkpoint import load_checkpoint, save_checkpoint, save_weights
+from .plumbing.engine import Engine, TrainingDiverged, check_options
 from .images import model_to_unit, unit_to_model
 from .metrics import psnr, ssim
 from .models import Discriminator, SRResNet
 from .presets import PRESETS
-from .runtime import describe_device, seed_everything
+from .plumbing.runtime import describe_device, seed_everything
 from .vgg import VGGFeatures
-from .weights import checkpoint_generator_state, load_generator_weights
+from .plumbing.weights import checkpoint_generator_state, load_generator_weights
 
 ADAM_BETAS = (0.9, 0.999)  # section 3.2: Adam with beta1 = 0.9
 EXPORT_NAME = "generator.safetensors"  # the generator a run validated, exported beside its last.pt
@@ -149,7 +150,7 @@ class Trainer:
     ``vgg_extractor``: an already built :class:`~srgan_lib.vgg.VGGFeatures` for the VGG content loss
     (saves building VGG19 twice); its layer and weights must match ``config.content``/``vgg_weights``.
     ``facts``: what the config cannot know, for the run's provenance and identity, e.g. ``preset`` and the training
-    data's :func:`~srgan_lib.provenance.data_facts`. A resume refuses a checkpoint of another identity
+    data's :func:`~srgan_lib.plumbing.provenance.data_facts`. A resume refuses a checkpoint of another identity
     (:class:`RunMismatch`: content loss, VGG19, VGG factor, data, preset).
     """
 
@@ -226,7 +227,7 @@ class Trainer:
         return {**state, **self.engine.state_dict()}
 
     def provenance(self) -> dict[str, Any]:
-        """Where the generator comes from (:mod:`srgan_lib.provenance`): content loss, VGG19 identity and factor,
+        """Where the generator comes from (:mod:`srgan_lib.plumbing.provenance`): content loss, VGG19 identity and factor,
         data, init weights, steps, preset, precision, device, library version. Plain types only."""
         c, init = self.config, self.config.init_generator
         facts = {"content": c.content, "vgg_rescale_setting": str(c.vgg_rescale),
@@ -373,7 +374,7 @@ class Trainer:
         return {"loss": g_loss.detach(), "content": content.detach(), "adversarial": adversarial.detach(), **d_stats}
 
     def recalibrate_bn(self, batches: int = 100) -> None:
-        """Precise BN (:meth:`~srgan_lib.engine.Engine.recalibrate_bn`): the BN statistics of the generator that
+        """Precise BN (:meth:`~srgan_lib.plumbing.engine.Engine.recalibrate_bn`): the BN statistics of the generator that
         is exported recomputed with its final weights on ``batches`` fresh training batches; none with ``freeze_bn``."""
         self.engine.recalibrate_bn(self.eval_generator, self.train_set, batches)
 

@@ -5,7 +5,7 @@
   the paper's names, :func:`parse_phi` reads names such as ``"VGG54"``, and :class:`VGGFeatures` is
   VGG19 truncated just after phi_{i,j}, frozen. SRGAN uses phi_{5,4} (:data:`DEFAULT_PHI`).
 - Its weights are torchvision's ImageNet VGG19 (``VGG19_Weights.IMAGENET1K_V1``), fetched and cached by
-  :mod:`srgan_lib.vgg_weights` (plumbing), or random weights for quick runs, labelled as such.
+  :mod:`srgan_lib.plumbing.vgg_weights` (plumbing), or random weights for quick runs, labelled as such.
 - The rescale (issue 15): section 3.2 multiplies the feature maps by 1/12.75 (``losses.VGG_RESCALE``)
   so that the VGG loss is "comparable to the MSE loss"; that factor was tuned for the Caffe VGG19.
   :func:`measure_vgg_rescale` / :func:`vgg_rescale_for` apply the paper's criterion to the VGG19
@@ -27,7 +27,7 @@ import torch
 from torch import nn
 from torchvision.models import vgg19
 
-from .vgg_weights import (
+from .plumbing.vgg_weights import (
     PRETRAINED_VGG_LABEL,
     RANDOM_VGG_LABEL,
     VGG19_WEIGHTS,
@@ -139,7 +139,7 @@ class VGGFeatures(nn.Module):
     Args:
         i, j: phi_{i,j}: the j-th conv (after its ReLU) before the i-th max-pool. Default (5, 4).
         layer: alternatively a name such as ``"VGG54"`` or ``"VGG22"`` (not together with i, j).
-        weights: ``"imagenet"`` (the paper's choice; :mod:`srgan_lib.vgg_weights` says how they are fetched)
+        weights: ``"imagenet"`` (the paper's choice; :mod:`srgan_lib.plumbing.vgg_weights` says how they are fetched)
             or ``"random"`` (explicit opt-in for quick runs: warns, and ``is_random``/``label`` say so).
         progress: show the download progress bar.
         seed: seed of the random weights (``weights="random"`` only), so quick runs repeat.
@@ -239,13 +239,13 @@ def content_vgg(content: str = "vgg54", *, layer: str = "VGG54", weights: str = 
                 allow_random: bool = False, seed: int = 0, progress: bool = True) -> ContentVGG:
     """The VGG19 feature network of a run's content loss (section 2.2.1): pretrained, else a labelled random one.
 
-    Tries the ImageNet VGG19 first (``weights="imagenet"``; :mod:`srgan_lib.vgg_weights` fetches and caches it).
+    Tries the ImageNet VGG19 first (``weights="imagenet"``; :mod:`srgan_lib.plumbing.vgg_weights` fetches and caches it).
     When it is unavailable (offline and not cached), it falls back to seeded random weights only where that is
     honest: ``content="mse"`` (SRGAN-MSE trains on section 3.2's pixel loss, so nothing it measures depends on
     the VGG19) or an explicit ``allow_random`` (a code check or a lesson that labels every number with
     ``vgg.label``). A VGG content loss (``"vgg22"``, ``"vgg54"``) without ``allow_random`` raises
-    :class:`~srgan_lib.vgg_weights.VGGRequired`, whose message says what to do. ``weights="random"`` builds the
-    random one at once. No :class:`~srgan_lib.vgg_weights.RandomVGGWarning` is issued: the caller shows
+    :class:`~srgan_lib.plumbing.vgg_weights.VGGRequired`, whose message says what to do. ``weights="random"`` builds the
+    random one at once. No :class:`~srgan_lib.plumbing.vgg_weights.RandomVGGWarning` is issued: the caller shows
     ``reason`` and ``vgg.label`` instead.
 
     Args:

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import srgan_lib
-from srgan_lib import cli
+from srgan_lib.plumbing import cli
 
 
 def test_version(capsys):
@@ -126,7 +126,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from srgan_lib.checkpoint import load_checkpoint, save_checkpoint, save_weights  # noqa: E402
+from srgan_lib.plumbing.checkpoint import load_checkpoint, save_checkpoint, save_weights  # noqa: E402
 from srgan_lib.models import SRResNet  # noqa: E402
 
 
@@ -196,7 +196,7 @@ def test_demo_with_given_weights_and_no_silent_overwrite(capsys, tmp_path, weigh
 def test_demo_uses_the_bundled_weights_present_and_says_what_is_missing(capsys, tmp_path, monkeypatch, weights):
     import shutil
 
-    from srgan_lib import weights as w
+    from srgan_lib.plumbing import weights as w
 
     folder = tmp_path / "bundled"
     folder.mkdir()
@@ -254,7 +254,7 @@ def test_upscale_precision_is_chosen_named_and_close_to_float32(capsys, tmp_path
     """--precision bf16 (what `auto` picks on a CPU with AMX or an Ampere-or-later GPU) runs the same network in
     bf16: said on stderr, and the saved image within a few grey levels of float32's; `auto` on a CPU without AMX
     stays float32 and says nothing."""
-    from srgan_lib import runtime
+    from srgan_lib.plumbing import runtime
 
     src = write_png(tmp_path / "in.png")
     monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda: False)
@@ -517,7 +517,7 @@ def test_evaluate_csv_and_json_carry_niqe(capsys, tmp_path, weights):
     import json
 
     from srgan_lib.data import load_eval_set
-    from srgan_lib.evaluate import bicubic_upscaler, score_niqe
+    from srgan_lib.plumbing.evaluate import bicubic_upscaler, score_niqe
 
     big, small = tmp_path / "Big", tmp_path / "Small"
     big.mkdir(), small.mkdir()
@@ -568,7 +568,7 @@ def files_below(folder: Path) -> list[str]:
 def test_upscale_refuses_clashing_output_names_before_any_work(capsys, tmp_path, weights, monkeypatch):
     """Case 1: d1/a.png and d2/a.png (or a.png + a.pgm) would both write a_x4.png; even with --overwrite
     the second would silently replace the first. Refused before anything is upscaled or written."""
-    from srgan_lib import upscale
+    from srgan_lib.plumbing import upscale
 
     for d in ("d1", "d2"):
         (tmp_path / d).mkdir()
@@ -631,7 +631,7 @@ def test_upscale_output_name_rules(capsys, tmp_path, weights):
 def test_upscale_read_only_output_is_checked_before_any_work(capsys, tmp_path, weights, monkeypatch):
     """Weak: a read-only output folder was only found after the whole upscale, naming a hidden .tmp file.
     (Tests run as root here, which ignores permissions: ``os.access`` is what the command asks.)"""
-    from srgan_lib import upscale
+    from srgan_lib.plumbing import upscale
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -781,7 +781,7 @@ def test_train_keeps_a_generator_it_did_not_write(capsys, tmp_path, train_data, 
 
 _HOLD_LOCK = """
 import sys, time
-from srgan_lib.checkpoint import run_lock
+from srgan_lib.plumbing.checkpoint import run_lock
 with run_lock(sys.argv[1]):
     print("locked", flush=True)
     time.sleep(300)
@@ -855,7 +855,7 @@ def test_train_resume_warns_about_a_changed_seed(capsys, tmp_path, train_data):
 
 def test_train_disk_full_is_one_clear_line(capsys, tmp_path, train_data, monkeypatch):
     """Weak: a full disk while saving showed `[enforce fail at inline_container.cc:672]`."""
-    from srgan_lib import checkpoint
+    from srgan_lib.plumbing import checkpoint
 
     def full_disk(obj, f, *a, **k):
         raise RuntimeError("[enforce fail at inline_container.cc:672] . PytorchStreamWriter failed writing file "
@@ -954,7 +954,7 @@ def test_upscale_folder_lists_and_skips_truncated_gif_and_tiff(capsys, tmp_path,
 
 def test_upscale_folder_skips_a_file_whatever_the_exception(capsys, tmp_path, weights, monkeypatch):
     """Bad 1-4, the handler: only ValueError/OSError were caught per file, so any other exception stopped the run."""
-    from srgan_lib import upscale
+    from srgan_lib.plumbing import upscale
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -1053,7 +1053,7 @@ def test_rerun_after_an_interrupted_folder_keeps_its_outputs_and_exits_0(capsys,
 def test_upscale_warns_with_the_estimate_when_the_tile_makes_it_slow(capsys, tmp_path, weights, monkeypatch):
     """Weak: `--tile 1` (and other tile sizes that make a run take hours) started without a word. Timing is faked
     (1 ms per LR pixel of network work): only the tile's slowdown and the estimate's threshold are tested."""
-    from srgan_lib import upscale
+    from srgan_lib.plumbing import upscale
 
     monkeypatch.setattr(upscale, "seconds_per_pixel", lambda model, probe=64: 1e-3)
     src = write_png(tmp_path / "in.png", 40, 40)  # 1.6 s of work in one pass; tile 2 reads each pixel ~100 times
@@ -1108,7 +1108,7 @@ def test_train_out_on_a_read_only_file_system_is_one_clear_line(capsys, tmp_path
 def test_train_full_disk_torch_message_is_one_clear_line(capsys, tmp_path, train_data, monkeypatch):
     """Weak: on a full disk torch.save says `[enforce fail at inline_container.cc:672] . unexpected pos 704 vs 598`
     (what it raises writing to /dev/full), which was shown as it is."""
-    from srgan_lib import checkpoint
+    from srgan_lib.plumbing import checkpoint
 
     def full_disk(obj, f, *a, **k):
         raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 704 vs 598")
@@ -1135,7 +1135,7 @@ def test_download_error_names_the_url_once_and_counts_the_attempts(capsys, tmp_p
     instructions)."""
     import socket
 
-    from srgan_lib import download as dl
+    from srgan_lib.plumbing import download as dl
 
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
@@ -1150,7 +1150,7 @@ def test_download_error_names_the_url_once_and_counts_the_attempts(capsys, tmp_p
 
 def test_readme_and_help_state_the_real_smallest_input(capsys, tmp_path, weights):
     """Weak: README said "any size" while images under 9x9 are refused."""
-    from srgan_lib.upscale import MIN_SIDE
+    from srgan_lib.plumbing.upscale import MIN_SIDE
 
     readme = (Path(cli.__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     line = next(ln for ln in readme.splitlines() if "srgan upscale photo.jpg" in ln)

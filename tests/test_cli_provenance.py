@@ -14,8 +14,8 @@ from PIL import Image
 
 from safetensors.torch import save_file
 
-from srgan_lib import cli, provenance, weights
-from srgan_lib.checkpoint import load_checkpoint, read_weights
+from srgan_lib.plumbing import cli, provenance, weights
+from srgan_lib.plumbing.checkpoint import load_checkpoint, read_weights
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -51,18 +51,18 @@ def folder(tmp_path) -> Path:
 @pytest.fixture
 def offline(tmp_path, monkeypatch):
     """No network, no cached VGG19, no DIV2K in any data root."""
-    from srgan_lib import download
+    from srgan_lib.plumbing import download
 
     monkeypatch.setattr(download, "is_online", lambda *a, **k: False)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
     monkeypatch.setenv("SRGAN_DATA", str(tmp_path / "empty-root"))
     monkeypatch.delenv("SRGAN_TRAIN_DATA", raising=False)
-    monkeypatch.setattr("srgan_lib.download.repository_datasets", lambda: None)
+    monkeypatch.setattr("srgan_lib.plumbing.download.repository_datasets", lambda: None)
 
 
 def test_srgan_vgg54_without_the_pretrained_vgg_fails_before_touching_data(capsys, tmp_path, offline, monkeypatch):
     """The issue: the CLI refused only after DIV2K had been downloaded and prepared."""
-    from srgan_lib import train_data
+    from srgan_lib.plumbing import train_data
 
     def no_data(*a, **k):
         raise AssertionError("training_images was called before the VGG19 check")

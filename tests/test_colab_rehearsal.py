@@ -4,7 +4,7 @@ On Colab the finale trains the paper's SRGAN-VGG54 for hours; a mistake there sh
 same cells run as a learner's "Run all" would, with:
 
 - a stub ``google.colab`` whose ``drive.mount`` "mounts" Google Drive to a temporary folder (``SRGAN_COLAB=1`` and
-  ``SRGAN_DRIVE_MOUNT``; :mod:`srgan_lib.runtime` documents the overrides), and ``SRGAN_GPU_CONFIG=1`` for the GPU
+  ``SRGAN_DRIVE_MOUNT``; :mod:`srgan_lib.plumbing.runtime` documents the overrides), and ``SRGAN_GPU_CONFIG=1`` for the GPU
   configuration (the ``colab`` presets, SRGAN-VGG54, progress bars) on a CPU;
 - no network (the probe answers "offline"), no cached VGG19 (an empty ``TORCH_HOME``), no DIV2K, and a stand-in
   data folder of a few small photographs;
@@ -27,8 +27,8 @@ import pytest
 import torch
 from PIL import Image
 
-from srgan_lib.checkpoint import load_checkpoint, read_weights
-from srgan_lib.weights import load_generator
+from srgan_lib.plumbing.checkpoint import load_checkpoint, read_weights
+from srgan_lib.plumbing.weights import load_generator
 
 nbclient = pytest.importorskip("nbclient")
 
@@ -39,7 +39,7 @@ NB02, NB05 = ROOT / "notebooks" / "02_srresnet_mse.ipynb", ROOT / "notebooks" / 
 EXPORT_CELL = "EXPORTED = trainer.export()"
 OFFLINE = """\
 # injected by the rehearsal: no network, no maintainer datasets (Colab has neither of ours)
-import srgan_lib.download as _download
+import srgan_lib.plumbing.download as _download
 _download.is_online = lambda *args, **kwargs: False
 _download.repository_datasets = lambda: None"""
 STUB_COLAB = """\

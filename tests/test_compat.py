@@ -14,11 +14,11 @@ from pathlib import Path
 
 import torch
 
-from srgan_lib.checkpoint import load_checkpoint, read_weights
+from srgan_lib.plumbing.checkpoint import load_checkpoint, read_weights
 from srgan_lib.data import PatchDataset
 from srgan_lib.models import SRResNet
 from srgan_lib.train import Trainer
-from srgan_lib.weights import load_generator, read_generator_metadata
+from srgan_lib.plumbing.weights import load_generator, read_generator_metadata
 
 COMPAT = Path(__file__).resolve().parent / "data" / "compat"
 sys.path.insert(0, str(COMPAT))

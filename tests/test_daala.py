@@ -1,4 +1,4 @@
-"""Tests of srgan_lib.daala, the port behind the "paper" metrics flavour, against daala's C tools.
+"""Tests of srgan_lib.plumbing.daala, the port behind the "paper" metrics flavour, against daala's C tools.
 
 Oracles: literal, slow, pixel-by-pixel re-readings of daala's C tools (png2y4m, kiss99, dump_ssim)
 written here in plain Python integers. (The paper's twelve Table 2 numbers are checked in test_metrics.py.)
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srgan_lib import daala
+from srgan_lib.plumbing import daala
 
 # ---------------------------------------------------------------------------------------------------
 # "paper" flavour: the parts, against literal re-readings of daala's C code

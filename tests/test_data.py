@@ -17,11 +17,13 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import DataLoader
 
-from srgan_lib import data, image_cache
+from srgan_lib import data
+
+from srgan_lib.plumbing import image_cache
 from srgan_lib.data import EvalSet, PatchDataset, load_eval_set, to_val_pairs
-from srgan_lib.files import find_images, read_rgb
-from srgan_lib.image_cache import LazyImages, MappedImages, prepare_images
-from srgan_lib.samples import TRAINING_SAMPLES, load_sample
+from srgan_lib.plumbing.files import find_images, read_rgb
+from srgan_lib.plumbing.image_cache import LazyImages, MappedImages, prepare_images
+from srgan_lib.plumbing.samples import TRAINING_SAMPLES, load_sample
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # fixture in conftest.py
@@ -268,7 +270,7 @@ def test_interrupted_or_killed_preparation_is_never_used(make_image_folder, tmp_
     assert all(np.array_equal(a, b) for a, b in zip(again, want))
     # (3) a stale temporary file of a killed preparation is removed by the next preparation; one that a live
     # preparation is still writing (locked) is kept
-    from srgan_lib.files import temp_file_beside
+    from srgan_lib.plumbing.files import temp_file_beside
 
     fd, stale = temp_file_beside(good.data_file)
     os.close(fd)  # its writer is gone: the lock with it
@@ -347,8 +349,8 @@ def test_an_image_rewritten_with_the_same_size_and_mtime_is_prepared_again(tmp_p
 _KILL_MIDWAY = """
 import os, signal, sys
 from pathlib import Path
-from srgan_lib import image_cache
-from srgan_lib.files import find_images
+from srgan_lib.plumbing import image_cache
+from srgan_lib.plumbing.files import find_images
 
 real, calls = image_cache.read_rgb, []
 def killed_on_third(path):
@@ -456,7 +458,7 @@ def test_eval_set_by_name_root_env_and_missing(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setenv("SRGAN_DATA", str(tmp_path))
     es = load_eval_set("Set5")
     assert es.name == "Set5" and es.folder == tmp_path / "Set5"
-    from srgan_lib.download import DatasetNotFound
+    from srgan_lib.plumbing.download import DatasetNotFound
 
     with pytest.raises(DatasetNotFound) as info:
         load_eval_set("B100", root=tmp_path)  # root alone: a checkout's ../shared/datasets is not searched

@@ -1,4 +1,4 @@
-"""The diagrams of srgan_lib.diagrams and their committed SVGs (docs/figures/).
+"""The diagrams of srgan_lib.figures.diagrams and their committed SVGs (docs/figures/).
 
 Oracles: the layer lists of the paper's Figure 4 (written out below from the paper, independently of the
 code) for the network diagrams, torch's own ``F.pixel_shuffle`` for the sub-pixel illustration, and a
@@ -22,7 +22,7 @@ import torch.nn.functional as F  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 from torch import nn  # noqa: E402
 
-from srgan_lib import diagrams  # noqa: E402
+from srgan_lib.figures import diagrams  # noqa: E402
 from srgan_lib.models import Discriminator, SRResNet  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

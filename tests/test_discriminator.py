@@ -13,7 +13,7 @@ from torch import nn
 
 from srgan_lib.losses import PerceptualLoss, discriminator_loss, generator_adversarial_loss
 from srgan_lib.models import Discriminator, SRResNet, count_parameters
-from srgan_lib.vgg_weights import RandomVGGWarning
+from srgan_lib.plumbing.vgg_weights import RandomVGGWarning
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # fixture in conftest.py

@@ -1,4 +1,4 @@
-"""End-to-end tests of srgan_lib.download against a small HTTP server on 127.0.0.1.
+"""End-to-end tests of srgan_lib.plumbing.download against a small HTTP server on 127.0.0.1.
 
 The server (``http.server`` in a thread, ephemeral port, loopback only) serves archives built in the
 test, honours ``Range`` requests, and can be told to misbehave per request: close the connection
@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srgan_lib import download as dl
-from srgan_lib.download import DatasetSpec, DownloadError, RemoteFile, download_spec
+from srgan_lib.plumbing import download as dl
+from srgan_lib.plumbing.download import DatasetSpec, DownloadError, RemoteFile, download_spec
 
 
 def _png(seed: int, size: tuple[int, int] = (12, 10)) -> bytes:
@@ -321,7 +321,7 @@ def test_registry_and_offline_message(tmp_path: Path) -> None:
     with pytest.raises(dl.DatasetNotFound) as info:
         dl.ensure_dataset("Set14", tmp_path)
     msg = str(info.value)
-    assert str(tmp_path / "Set14") in msg and "Set14_HR.tar.gz" in msg and "python -m srgan_lib.download Set14" in msg
+    assert str(tmp_path / "Set14") in msg and "Set14_HR.tar.gz" in msg and "python -m srgan_lib.plumbing.download Set14" in msg
 
 
 def test_known_datasets_match_the_shared_copies(shared_datasets: Path) -> None:
@@ -385,7 +385,7 @@ def test_find_dataset_searches_every_root_in_order(roots: dict[str, Path]) -> No
     with pytest.raises(dl.DatasetNotFound) as info:
         dl.find_dataset("Set5")
     msg = str(info.value)
-    assert all(str(roots[k] / "Set5") in msg for k in roots) and "python -m srgan_lib.download Set5" in msg
+    assert all(str(roots[k] / "Set5") in msg for k in roots) and "python -m srgan_lib.plumbing.download Set5" in msg
     _fill(roots["shared"] / "Set5")
     assert dl.find_dataset("set5") == roots["shared"] / "Set5"
     assert load_eval_set("Set5").folder == roots["shared"] / "Set5"  # load_eval_set goes through it

@@ -1,4 +1,4 @@
-"""srgan_lib.engine, the training engine's production extras: SIGINT, DDP on CPU (gloo), health checks, precise
+"""srgan_lib.plumbing.engine, the training engine's production extras: SIGINT, DDP on CPU (gloo), health checks, precise
 BN, the moving average of G, D's random window, the RNG states of a resume, the measured VGG factor and the
 check of every option. Each is exercised through the Trainer that calls it."""
 
@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import torch
 
-from srgan_lib.checkpoint import load_checkpoint
+from srgan_lib.plumbing.checkpoint import load_checkpoint
 from srgan_lib.data import PatchDataset
-from srgan_lib.engine import TrainingDiverged, check_health
+from srgan_lib.plumbing.engine import TrainingDiverged, check_health
 from srgan_lib.presets import PRESETS
 from srgan_lib.train import TrainConfig, Trainer, preset
 from test_train import losses, tiny_config, tiny_images
@@ -150,7 +150,7 @@ def test_rng_state_restores_from_tensors_off_the_host():
     # RNG states to the GPU; numpy and torch.set_rng_state then raised TypeError (seen on an H200).
     import random
 
-    from srgan_lib.engine import rng_state, set_rng_state
+    from srgan_lib.plumbing.engine import rng_state, set_rng_state
 
     saved = rng_state()
     expected = (random.random(), np.random.rand(), torch.rand(1).item())
@@ -200,7 +200,7 @@ def test_every_train_config_field_is_validated():
 @pytest.fixture(scope="module")
 def random_vgg54():
     from srgan_lib.vgg import VGGFeatures
-    from srgan_lib.vgg_weights import RandomVGGWarning
+    from srgan_lib.plumbing.vgg_weights import RandomVGGWarning
 
     with pytest.warns(RandomVGGWarning):
         return VGGFeatures(layer="VGG54", weights="random")
@@ -214,7 +214,7 @@ def test_vgg_rescale_auto_is_measured_on_the_first_batches_printed_and_resumed(t
                                                                                monkeypatch):
     from srgan_lib import vgg
     from srgan_lib.images import unit_to_model
-    from srgan_lib.engine import RESCALE_BATCHES
+    from srgan_lib.plumbing.engine import RESCALE_BATCHES
 
     data = PatchDataset(tiny_images(), crop=16, scale=4, seed=5)
     t = Trainer(_vgg_config(vgg_rescale="auto"), data, tmp_path, device="cpu", progress=False,
@@ -290,7 +290,7 @@ def test_divergence_message_names_a_checkpoint_only_when_there_is_one(tmp_path, 
 def test_ema_of_g_matches_the_average_written_by_hand_and_is_what_validates_and_exports(tmp_path, one_thread):
     """ema_decay: after every G step, avg = d * avg + (1 - d) * G (weights and BN statistics), the first
     update a copy; validation and export use the average, and a resume continues it exactly."""
-    from srgan_lib.weights import load_generator_weights
+    from srgan_lib.plumbing.weights import load_generator_weights
     from srgan_lib.models import SRResNet
 
     data = PatchDataset(tiny_images(), crop=16, scale=4, seed=3)

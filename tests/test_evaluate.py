@@ -1,4 +1,4 @@
-"""srgan_lib.evaluate: scoring upscalers on evaluation sets, and the paper's Table 2 baselines (section 3.1).
+"""srgan_lib.plumbing.evaluate: scoring upscalers on evaluation sets, and the paper's Table 2 baselines (section 3.1).
 
 Oracles: SelfExSR's own per-image MATLAB table (``selfexsr_bicubic_metrics.tsv``, in ../shared), the
 paper's printed Table 2, scikit-image's ``rgb2gray``, and the metric functions applied by hand.
@@ -15,7 +15,7 @@ from PIL import Image
 from skimage.color import rgb2gray
 
 from srgan_lib.data import EvalSet, load_eval_set
-from srgan_lib.evaluate import (
+from srgan_lib.plumbing.evaluate import (
     BASELINES,
     PAPER_TABLE1,
     PAPER_TABLE2,
@@ -36,7 +36,7 @@ from srgan_lib.evaluate import (
 )
 from srgan_lib.metrics import evaluate_pair, grid_artifact, niqe
 from srgan_lib.resize import imresize_matlab, modcrop
-from srgan_lib.samples import load_sample
+from srgan_lib.plumbing.samples import load_sample
 
 
 def _pair(name: str = "coffee", size: int = 96) -> tuple[str, np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""srgan_lib.exercises: answers folded in markdown, run and checked by ``run_solution``; and every notebook's
+"""srgan_lib.plumbing.exercises: answers folded in markdown, run and checked by ``run_solution``; and every notebook's
 answers folded that way (issue 30: solution code rendered open on GitHub)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from srgan_lib import exercises
-from srgan_lib.exercises import outputs_match, run_solution, solution_cell
+from srgan_lib.plumbing import exercises
+from srgan_lib.plumbing.exercises import outputs_match, run_solution, solution_cell
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 

@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from srgan_lib import figures, viz  # noqa: E402
+from srgan_lib.figures import upsampling as figures, viz  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("close_figures")
 

@@ -1,4 +1,4 @@
-"""Tests for srgan_lib.files: reading any image file, finding image files, writing them atomically.
+"""Tests for srgan_lib.plumbing.files: reading any image file, finding image files, writing them atomically.
 
 Oracles: Pillow's own conversions, exact integer arithmetic for 16-bit scaling, the EXIF 2.3
 orientation table written out in numpy.
@@ -14,7 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
-from srgan_lib.files import (ALPHA_SUFFIXES, IMAGE_SUFFIXES, SAVE_FORMATS, find_images, image_header, image_size,
+from srgan_lib.plumbing.files import (ALPHA_SUFFIXES, IMAGE_SUFFIXES, SAVE_FORMATS, find_images, image_header, image_size,
                              read_rgb, read_rgb_alpha, save_image)
 
 

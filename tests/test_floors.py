@@ -31,39 +31,57 @@ def floor_table() -> dict[str, int]:
     return floors
 
 
+def module_files() -> dict[str, Path]:
+    """Bare module name -> its file, in the package and its subpackages (names are unique across them)."""
+    files: dict[str, Path] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.stem in {"__init__", "__main__"}:
+            continue
+        assert path.stem not in files, f"two modules named {path.stem}: {files[path.stem]} and {path}"
+        files[path.stem] = path
+    return files
+
+
 def package_modules() -> list[str]:
-    return sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem not in {"__init__", "__main__"})
+    return sorted(module_files())
+
+
+def subpackages() -> set[str]:
+    return {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
 
 
 def internal_imports(module: str) -> list[tuple[str, list[str], int, bool]]:
-    """(imported module, imported names, line, inside a function) for every srgan_lib import of ``module``."""
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    """(imported module, imported names, line, inside a function) for every srgan_lib import of ``module``.
+
+    Modules are named bare (``viz``, not ``figures.viz``); ``from .. import losses`` imports the module ``losses``."""
+    path = module_files()[module]
+    here = ["srgan_lib", *path.relative_to(PACKAGE).parent.parts]  # the module's package, as a dotted path
+    tree = ast.parse(path.read_text(encoding="utf-8"))
     found = []
+
+    def record(dotted: list[str], names: list[str], line: int, inside: bool) -> None:
+        rest = [p for p in dotted[1:] if p not in subpackages()]
+        if rest:  # from srgan_lib.figures.viz import x / from ..train import y
+            found.append((rest[-1], names, line, inside))
+        else:  # from .. import losses / from srgan_lib.plumbing import cli
+            for n in names:
+                found.append((n, [], line, inside))
 
     def visit(node: ast.AST, in_function: bool) -> None:
         for child in ast.iter_child_nodes(node):
             nested = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
             if isinstance(child, ast.ImportFrom):
                 names = [a.name for a in child.names]
-                if child.level == 1:
-                    target = child.module
-                    if target is None:  # from . import x
-                        for n in names:
-                            found.append((n, [], child.lineno, in_function))
-                        continue
-                    found.append((target.split(".")[0], names, child.lineno, in_function))
+                if child.level:
+                    base = here[:len(here) - child.level + 1]
+                    record(base + (child.module.split(".") if child.module else []), names, child.lineno, in_function)
                 elif child.module and child.module.split(".")[0] == "srgan_lib":
-                    parts = child.module.split(".")
-                    if len(parts) == 1:
-                        for n in names:
-                            found.append((n, [], child.lineno, in_function))
-                    else:
-                        found.append((parts[1], names, child.lineno, in_function))
+                    record(child.module.split("."), names, child.lineno, in_function)
             elif isinstance(child, ast.Import):
                 for a in child.names:
                     parts = a.name.split(".")
                     if parts[0] == "srgan_lib" and len(parts) > 1:
-                        found.append((parts[1], [], child.lineno, in_function))
+                        record(parts, [], child.lineno, in_function)
             visit(child, nested)
 
     visit(tree, False)
@@ -103,9 +121,9 @@ def test_imports_go_only_to_lower_floors() -> None:
         for target, _, line, _ in internal_imports(module):
             if target in (module, "__version__"):
                 continue  # download's own module object; the package version
-            assert target in table, f"srgan_lib/{module}.py:{line} imports {target!r}, which is not a module"
+            assert target in table, f"{module}.py:{line} imports {target!r}, which is not a module"
             if table[target] >= table[module]:
-                wrong.append(f"srgan_lib/{module}.py:{line}: {module} (floor {table[module]}) imports "
+                wrong.append(f"{module}.py:{line}: {module} (floor {table[module]}) imports "
                              f"{target} (floor {table[target]})")
     assert not wrong, "imports against README's floor table:\n" + "\n".join(wrong)
 
@@ -128,15 +146,19 @@ def test_lazy_imports_only_where_start_up_needs_them() -> None:
 def test_plumbing_says_so_and_lessons_name_the_paper() -> None:
     """README's Kind column matches each module's first docstring line: plumbing modules open with "Plumbing, not
     part of the lesson", lesson modules name what of the paper they implement (a section, figure, equation or table)."""
+    files = module_files()
     for module, kind in kinds().items():
-        doc = ast.get_docstring(ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))) or ""
+        path = files[module]
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        where = path.relative_to(PACKAGE).parent.name or "core"
+        assert kind == where, f"{module}: README's Kind says {kind!r}, the module is in {where!r}"
         if kind == "plumbing":
             assert doc.startswith("Plumbing, not part of the lesson"), f"{module}: {doc[:80]!r}"
         else:
-            assert kind == "lesson", f"{module}: Kind must be 'lesson' or 'plumbing', not {kind!r}"
+            assert kind in ("core", "figures"), f"{module}: Kind must be core, figures or plumbing, not {kind!r}"
             assert not doc.startswith("Plumbing"), module
-            assert re.search(r"\b(section|Section|Figure|equation|Table)s? ?\d", doc), \
-                f"{module}'s docstring names no section, figure, equation or table of the paper"
+            assert re.search(r"\b(section|Section|Figure|equation|Table|notebook)s? ?\d", doc), \
+                f"{module}'s docstring names no section, figure, equation, table or notebook"
 
 
 @pytest.mark.parametrize("case", ["upward", "private", "lazy"])

@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from srgan_lib import loss_figures  # noqa: E402
+from srgan_lib.figures import loss_figures  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("close_figures")
 

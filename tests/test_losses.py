@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from srgan_lib import losses as L
-from srgan_lib import vgg_weights as W
+from srgan_lib.plumbing import vgg_weights as W
 from srgan_lib.models import SRResNet
 from test_vgg import _images, _random_vgg  # pytest's default import mode puts tests/ on sys.path
 

@@ -20,7 +20,9 @@ from PIL import Image
 from skimage.color import rgb2ycbcr
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from srgan_lib import daala, metrics
+from srgan_lib.plumbing import daala
+
+from srgan_lib import metrics
 from srgan_lib.metrics import FLAVOURS, evaluate_pair, psnr, psnr_ssim_files, rgb_to_y_bt601, ssim
 from srgan_lib.resize import imresize_matlab, modcrop
 
@@ -342,9 +344,9 @@ def test_grid_artifact_ranks_a_pixel_shuffle_grid_far_above_srresnet(name: str) 
     SRResNet, as its card says (a stipple of period 4 in textured regions: 0.39 against 0.25 on astronaut's crop,
     1.1 against 0.14 on coffee's)."""
     from srgan_lib.resize import matlab_lr
-    from srgan_lib.samples import load_sample
-    from srgan_lib.evaluate import bicubic_upscaler, model_upscaler
-    from srgan_lib.weights import load_generator
+    from srgan_lib.plumbing.samples import load_sample
+    from srgan_lib.plumbing.evaluate import bicubic_upscaler, model_upscaler
+    from srgan_lib.plumbing.weights import load_generator
 
     hr = modcrop(load_sample(name), 4)[:128, :128]
     lr = matlab_lr(hr, 4)

@@ -1,4 +1,4 @@
-"""srgan_lib.niqe and metrics.niqe: NIQE (Mittal, Soundararajan, Bovik, IEEE SPL 2013).
+"""srgan_lib.plumbing.niqe and metrics.niqe: NIQE (Mittal, Soundararajan, Bovik, IEEE SPL 2013).
 
 Oracles: MATLAB's published value on Set14's baboon (5.7296, in ../shared); SciPy for each step on its own
 (``scipy.ndimage.correlate`` for the MSCN filter, ``scipy.stats.gennorm`` samples and fits for the GGD/AGGD
@@ -19,10 +19,12 @@ import torch
 from PIL import Image
 from scipy import ndimage, special, stats
 
-from srgan_lib import metrics, niqe
+from srgan_lib import metrics
+
+from srgan_lib.plumbing import niqe
 from srgan_lib.metrics import rgb_to_y_bt601
 from srgan_lib.resize import imresize_matlab
-from srgan_lib.samples import load_sample
+from srgan_lib.plumbing.samples import load_sample
 
 #: MATLAB R2021a, NIQE of Set14's baboon (Y of rgb2ycbcr, no crop): ../shared/reference/niqe/SOURCE.md.
 MATLAB_BABOON = 5.7296

@@ -103,7 +103,7 @@ def test_ci_kernels_command_forces_other_cpu_kernels_on_every_notebook():
 
 
 def test_pyproject_declares_the_console_script(pyproject):
-    assert pyproject["project"]["scripts"]["srgan"] == "srgan_lib.cli:main"
+    assert pyproject["project"]["scripts"]["srgan"] == "srgan_lib.plumbing.cli:main"
     assert pyproject["project"]["version"] == srgan_lib.__version__
 
 

@@ -14,7 +14,7 @@ from typing import Callable
 import nbformat
 import pytest
 
-from srgan_lib import weights
+from srgan_lib.plumbing import weights
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = ("Set5", "Set14", "BSD100")

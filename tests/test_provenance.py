@@ -20,14 +20,14 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from srgan_lib import provenance
-from srgan_lib.checkpoint import load_checkpoint, read_weights, save_checkpoint
+from srgan_lib.plumbing import provenance
+from srgan_lib.plumbing.checkpoint import load_checkpoint, read_weights, save_checkpoint
 from srgan_lib.data import PatchDataset
-from srgan_lib.engine import TrainingDiverged
-from srgan_lib.runtime import configure_backends
+from srgan_lib.plumbing.engine import TrainingDiverged
+from srgan_lib.plumbing.runtime import configure_backends
 from srgan_lib.train import RunMismatch, TrainConfig, Trainer, preset
-from srgan_lib.train_data import TrainingImages
-from srgan_lib.weights import WEIGHTS_DIR, load_generator, read_generator_metadata
+from srgan_lib.plumbing.train_data import TrainingImages
+from srgan_lib.plumbing.weights import WEIGHTS_DIR, load_generator, read_generator_metadata
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -58,7 +58,7 @@ def random_vgg():
 
 
 def toy_facts() -> dict:
-    from srgan_lib.samples import TRAINING_SAMPLES, sample_path
+    from srgan_lib.plumbing.samples import TRAINING_SAMPLES, sample_path
 
     paths = tuple(sample_path(n) for n in TRAINING_SAMPLES)
     return provenance.data_facts(TrainingImages(paths, "toy: ...", True, None))
@@ -218,7 +218,7 @@ def test_cudnn_benchmark_is_set_for_cuda_only(monkeypatch):
 
 @pytest.mark.parametrize("broken", [False, True])
 def test_health_check_stop_exports_the_last_good_generator(tmp_path, data, monkeypatch, broken):
-    from srgan_lib import engine
+    from srgan_lib.plumbing import engine
 
     t = Trainer(tiny(steps=6, ckpt_every=2), data, tmp_path, device="cpu", progress=False)
     real_check = engine.check_health

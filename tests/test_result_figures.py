@@ -1,4 +1,4 @@
-"""Tests for srgan_lib.result_figures: notebook 05's results figure (Tables 1 and 2 drawn) and the folded text table."""
+"""Tests for srgan_lib.figures.result_figures: notebook 05's results figure (Tables 1 and 2 drawn) and the folded text table."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from srgan_lib import result_figures  # noqa: E402
-from srgan_lib.evaluate import format_table, paper_value  # noqa: E402
+from srgan_lib.figures import result_figures  # noqa: E402
+from srgan_lib.plumbing.evaluate import format_table, paper_value  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("close_figures")
 

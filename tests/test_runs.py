@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from srgan_lib import runtime
-from srgan_lib.checkpoint import load_checkpoint
+from srgan_lib.plumbing import runtime
+from srgan_lib.plumbing.checkpoint import load_checkpoint
 from srgan_lib.data import PatchDataset
-from srgan_lib.runs import start_run
+from srgan_lib.plumbing.runs import start_run
 from srgan_lib.train import TrainConfig
 
 pytestmark = pytest.mark.usefixtures("one_thread")

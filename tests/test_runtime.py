@@ -1,4 +1,4 @@
-"""srgan_lib.runtime: the quick-run switch, device choice, training precision, Colab detection, seeding."""
+"""srgan_lib.plumbing.runtime: the quick-run switch, device choice, training precision, Colab detection, seeding."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from srgan_lib.runtime import (
+from srgan_lib.plumbing.runtime import (
     QUICK_ENV,
     amp_dtype_for,
     describe_device,
@@ -127,7 +127,7 @@ def test_amp_dtype_is_none_off_cuda(monkeypatch):
 
 def test_trainer_uses_the_hardware_choice(monkeypatch, tmp_path):
     """The engine takes its autocast dtype from amp_dtype_for and shows the same line it prints at start."""
-    from srgan_lib import runtime
+    from srgan_lib.plumbing import runtime
     from srgan_lib.train import TrainConfig, Trainer
 
     seen = []
@@ -145,8 +145,8 @@ def test_trainer_uses_the_hardware_choice(monkeypatch, tmp_path):
 def test_inference_dtype_by_device_and_name(monkeypatch):
     """auto: bf16 on a CPU with AMX, else float32; the GPU's half precision on CUDA by compute capability (both
     simulated here); names as named; anything else refused."""
-    from srgan_lib import runtime
-    from srgan_lib.runtime import inference_dtype
+    from srgan_lib.plumbing import runtime
+    from srgan_lib.plumbing.runtime import inference_dtype
 
     for amx, want in ((False, torch.float32), (True, torch.bfloat16)):  # a CPU with AMX multiplies bf16 natively
         monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda amx=amx: amx)
@@ -163,7 +163,7 @@ def test_inference_dtype_by_device_and_name(monkeypatch):
 
 def test_cpu_has_native_bf16_falls_back_to_false(monkeypatch):
     """The AMX probe is a private torch function: missing or failing, the answer is False (float32), not an error."""
-    from srgan_lib.runtime import cpu_has_native_bf16
+    from srgan_lib.plumbing.runtime import cpu_has_native_bf16
 
     assert isinstance(cpu_has_native_bf16(), bool)
     monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported", raising=False)
@@ -173,7 +173,7 @@ def test_cpu_has_native_bf16_falls_back_to_false(monkeypatch):
 def test_cpu_bf16_is_opt_in_and_needs_amx(monkeypatch, tmp_path):
     """cpu_bf16: bf16 autocast on a CPU with AMX only when asked (simulated AMX here); a step then runs in bf16
     (the generator's output under autocast is bf16) and its loss is finite; without AMX or without the flag, float32."""
-    from srgan_lib import runtime
+    from srgan_lib.plumbing import runtime
     from srgan_lib.data import PatchDataset
     from srgan_lib.train import TrainConfig, Trainer
 

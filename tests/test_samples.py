@@ -1,4 +1,4 @@
-"""Tests for srgan_lib.samples: the bundled pictures equal scikit-image's, with and without the repository."""
+"""Tests for srgan_lib.plumbing.samples: the bundled pictures equal scikit-image's, with and without the repository."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from srgan_lib import samples
-from srgan_lib.files import read_rgb
-from srgan_lib.samples import SAMPLE_NAMES, load_sample, sample_path
+from srgan_lib.plumbing import samples
+from srgan_lib.plumbing.files import read_rgb
+from srgan_lib.plumbing.samples import SAMPLE_NAMES, load_sample, sample_path
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # fixture in conftest.py

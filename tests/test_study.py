@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from srgan_lib.evaluate import PAPER_TABLE2
-from srgan_lib.study import CALIBRATION, MOSStudy, scripted_rater
+from srgan_lib.plumbing.evaluate import PAPER_TABLE2
+from srgan_lib.figures.study import CALIBRATION, MOSStudy, scripted_rater
 
 
 def _images(n_images=3, methods=("nearest", "bicubic", "SRResNet", "SRGAN", "HR")):

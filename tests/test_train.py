@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from srgan_lib.checkpoint import load_checkpoint, read_weights
+from srgan_lib.plumbing.checkpoint import load_checkpoint, read_weights
 from srgan_lib.data import PatchDataset
 from srgan_lib.presets import PRESETS
 from srgan_lib.train import TrainConfig, Trainer, lr_lambda, preset
@@ -164,7 +164,7 @@ def test_srgan_presets_that_start_from_weights_warm_up():
 
 
 def test_atomic_files_get_normal_permissions(tmp_path):
-    from srgan_lib.checkpoint import save_weights
+    from srgan_lib.plumbing.checkpoint import save_weights
     from srgan_lib.models import SRResNet
 
     umask = os.umask(0o022)
@@ -213,7 +213,7 @@ def test_srresnet_mode_with_vgg_content_loss_fine_tunes_from_weights(tmp_path):
 ])
 def test_disk_full_while_saving_keeps_the_old_checkpoint(tmp_path, monkeypatch, error):
     """Weak message: a full disk showed `[enforce fail at inline_container.cc:672]`."""
-    from srgan_lib import checkpoint
+    from srgan_lib.plumbing import checkpoint
 
     path = checkpoint.save_checkpoint({"step": 1}, tmp_path / "last.pt")
 
@@ -231,8 +231,8 @@ def test_disk_full_while_saving_keeps_the_old_checkpoint(tmp_path, monkeypatch, 
 def test_stale_temp_files_are_removed_but_not_those_being_written(tmp_path):
     """Weak: `.tmp` files left by a killed write stayed forever. A temp file whose writer is alive is
     locked (flock) and kept; once its writer is gone it is removed."""
-    from srgan_lib.checkpoint import save_checkpoint
-    from srgan_lib.files import remove_stale_temps, temp_file_beside
+    from srgan_lib.plumbing.checkpoint import save_checkpoint
+    from srgan_lib.plumbing.files import remove_stale_temps, temp_file_beside
 
     stale = tmp_path / ".last.pt.dead_123.tmp"
     stale.write_bytes(b"half")
@@ -251,7 +251,7 @@ def test_stale_temp_files_are_removed_but_not_those_being_written(tmp_path):
 
 def test_run_lock_refuses_a_second_holder_and_dies_with_it(tmp_path):
     """Case 3: two runs on one folder; the lock is an OS lock on an open file, released on close/exit."""
-    from srgan_lib.checkpoint import RunFolderBusy, run_lock
+    from srgan_lib.plumbing.checkpoint import RunFolderBusy, run_lock
 
     with run_lock(tmp_path / "run"):
         with pytest.raises(RunFolderBusy, match=r"run: another srgan train is running .* choose another --out"):
@@ -263,7 +263,7 @@ def test_run_lock_refuses_a_second_holder_and_dies_with_it(tmp_path):
 
 def test_init_generator_path_is_kept_as_text(tmp_path, one_thread):
     """A Path in init_generator is stored as a string, so the checkpoint still loads with weights_only=True."""
-    from srgan_lib.weights import resolve
+    from srgan_lib.plumbing.weights import resolve
 
     config = preset("srresnet", "quick", steps=1, init_generator=resolve("srresnet_x4"), warmup_steps=1)
     assert isinstance(config.init_generator, str)
@@ -295,7 +295,7 @@ def image_folder(tmp_path) -> Path:
 
 def _train_cli(capsys, monkeypatch, image_folder, out, *extra) -> tuple[int, str, str]:
     """`srgan train --mode srgan --preset quick` with fit() a no-op: the exported generator is the start."""
-    from srgan_lib import cli
+    from srgan_lib.plumbing import cli
 
     monkeypatch.setattr(Trainer, "fit", lambda self, *a, **k: self.history)
     code = cli.main(["train", "--mode", "srgan", "--preset", "quick", "--data", str(image_folder), "--out", str(out),
@@ -305,7 +305,7 @@ def _train_cli(capsys, monkeypatch, image_folder, out, *extra) -> tuple[int, str
 
 
 def test_cli_srgan_starts_from_the_bundled_srresnet_by_default(tmp_path, capsys, monkeypatch, image_folder):
-    from srgan_lib.weights import resolve
+    from srgan_lib.plumbing.weights import resolve
 
     bundled, _ = read_weights(resolve("srresnet_x4"))
     code, out, err = _train_cli(capsys, monkeypatch, image_folder, tmp_path / "default")
@@ -333,7 +333,7 @@ def test_cli_srgan_default_start_that_does_not_fit_says_what_to_do(tmp_path, cap
 def test_lr_d_sets_the_discriminators_learning_rate(tmp_path):
     same = Trainer(tiny_config(mode="srgan", content="mse", lr=1e-4), [], tmp_path / "a", device="cpu", progress=False)
     assert same.opt_d.param_groups[0]["lr"] == same.opt_g.param_groups[0]["lr"] == pytest.approx(1e-4)
-    from srgan_lib.cli import _parse_overrides
+    from srgan_lib.plumbing.cli import _parse_overrides
 
     assert _parse_overrides(["lr_d=1e-5", "vgg_rescale=auto"]) == {"lr_d": 1e-5, "vgg_rescale": "auto"}
     slow = Trainer(tiny_config(mode="srgan", content="mse", lr=1e-4, lr_d=1e-5, schedule="step_half", steps=4),
@@ -399,7 +399,7 @@ def test_d_head_start_trains_only_d_and_g_schedule_waits(tmp_path, one_thread):
 
 
 def test_freeze_upsampling_trains_the_trunk_only(tmp_path, one_thread):
-    from srgan_lib.checkpoint import save_weights
+    from srgan_lib.plumbing.checkpoint import save_weights
     from srgan_lib.models import SRResNet
 
     data = PatchDataset(tiny_images(), crop=16, scale=4, seed=7)

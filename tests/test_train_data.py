@@ -1,4 +1,4 @@
-"""Tests for srgan_lib.train_data: which images a run trains on (a folder, $SRGAN_TRAIN_DATA, DIV2K found or
+"""Tests for srgan_lib.plumbing.train_data: which images a run trains on (a folder, $SRGAN_TRAIN_DATA, DIV2K found or
 downloaded, or the bundled samples with a warning). The network is never used: downloads are stubbed."""
 
 from __future__ import annotations
@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srgan_lib import train_data
+from srgan_lib.plumbing import train_data
 from srgan_lib.data import PatchDataset
-from srgan_lib.files import find_images
-from srgan_lib.samples import TRAINING_SAMPLES, load_sample
+from srgan_lib.plumbing.files import find_images
+from srgan_lib.plumbing.samples import TRAINING_SAMPLES, load_sample
 
 
 @pytest.fixture()
 def no_network(monkeypatch):
-    """Any network use by srgan_lib.download fails the test."""
-    from srgan_lib import download as dl
+    """Any network use by srgan_lib.plumbing.download fails the test."""
+    from srgan_lib.plumbing import download as dl
 
     monkeypatch.setattr(dl, "is_online", lambda *a, **k: pytest.fail("is_online called"))
     monkeypatch.setattr(dl, "download", lambda *a, **k: pytest.fail("download called"))
@@ -56,7 +56,7 @@ def test_training_images_offline_falls_back_to_the_samples_with_a_warning(tmp_pa
 def test_training_images_finds_or_downloads_div2k(tmp_path: Path, monkeypatch) -> None:
     import dataclasses
 
-    from srgan_lib import download as dl
+    from srgan_lib.plumbing import download as dl
 
     monkeypatch.delenv(train_data.TRAIN_ENV, raising=False)
     monkeypatch.setitem(dl.REGISTRY, "DIV2K-train", dataclasses.replace(dl.REGISTRY["DIV2K-train"], image_count=3))
@@ -92,7 +92,7 @@ def test_training_images_finds_or_downloads_div2k(tmp_path: Path, monkeypatch) -
 
 
 def test_training_images_failed_download(tmp_path: Path, monkeypatch) -> None:
-    from srgan_lib import download as dl
+    from srgan_lib.plumbing import download as dl
 
     monkeypatch.delenv(train_data.TRAIN_ENV, raising=False)
 
@@ -112,7 +112,7 @@ def test_require_training_images_refuses_toy_data_and_failed_downloads(make_imag
                                                                        monkeypatch) -> None:
     import warnings
 
-    from srgan_lib import download as dl
+    from srgan_lib.plumbing import download as dl
 
     monkeypatch.delenv(train_data.TRAIN_ENV, raising=False)
     monkeypatch.setattr(dl, "is_online", lambda *a, **k: pytest.fail("is_online called"))

@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from srgan_lib import upscale as up
+from srgan_lib.plumbing import upscale as up
 from srgan_lib.models import SRResNet, scale_of
 
 
@@ -264,7 +264,7 @@ def test_upscale_file_limit_and_multi_frame(tmp_path):
 
 def test_inference_copy_folds_batch_norm_and_keeps_the_outputs():
     from srgan_lib.models import SRResNet
-    from srgan_lib.upscale import inference_copy
+    from srgan_lib.plumbing.upscale import inference_copy
 
     torch.manual_seed(0)
     model = SRResNet(n_blocks=3, channels=16)
@@ -314,7 +314,7 @@ def test_inference_copy_of_a_half_precision_model_is_folded_in_float32():
 
 def test_estimate_seconds_scales_with_the_pixels(monkeypatch):
     from srgan_lib.models import SRResNet
-    from srgan_lib.upscale import estimate_seconds
+    from srgan_lib.plumbing.upscale import estimate_seconds
 
     model = SRResNet(n_blocks=1, channels=8).eval()
     ticks = iter([0.0, 0.5] * 6)  # every timed probe takes 0.5 s: 0.5 / 64^2 s per LR pixel

@@ -17,7 +17,7 @@ from torch import nn
 
 from srgan_lib import losses as L
 from srgan_lib import vgg as V
-from srgan_lib import vgg_weights as W
+from srgan_lib.plumbing import vgg_weights as W
 from srgan_lib.models import SRResNet
 
 

@@ -1,4 +1,4 @@
-"""Tests of srgan_lib.vgg_weights: the pretrained VGG19 through torchvision's API and the torch hub cache.
+"""Tests of srgan_lib.plumbing.vgg_weights: the pretrained VGG19 through torchvision's API and the torch hub cache.
 
 No network: the pretrained-weights path is exercised with a state_dict file placed in a temporary
 torch hub cache, and downloads are replaced by a function that fails.
@@ -16,7 +16,7 @@ import torchvision
 
 from srgan_lib import losses as L
 from srgan_lib import vgg as V
-from srgan_lib import vgg_weights as W
+from srgan_lib.plumbing import vgg_weights as W
 
 
 VGG19_FILE = "vgg19-dcbb9e9d.pth"  # the file name torchvision's VGG19_Weights.IMAGENET1K_V1 uses
@@ -85,7 +85,7 @@ def test_pretrained_weights_load_from_the_hub_cache(cached_vgg19_file, monkeypat
 
 
 def test_missing_weights_offline_raise_a_clear_error(empty_hub, no_download, monkeypatch):
-    from srgan_lib import download
+    from srgan_lib.plumbing import download
 
     monkeypatch.setattr(download, "is_online", lambda *a, **k: True)  # the host answers, the download fails
     with pytest.raises(W.VGGWeightsUnavailable) as err:
@@ -105,7 +105,7 @@ def test_missing_weights_offline_raise_a_clear_error(empty_hub, no_download, mon
 def test_offline_fails_at_once_with_a_complete_first_line(empty_hub, no_download, monkeypatch, capfd):
     """Offline, no download is attempted (torch.hub would print "Downloading: ..." to stderr first), and the
     message's first line, which notebooks print alone, is a whole sentence naming the cause."""
-    from srgan_lib import download
+    from srgan_lib.plumbing import download
 
     monkeypatch.setattr(download, "is_online", lambda *a, **k: False)
     with pytest.raises(W.VGGWeightsUnavailable) as err:
@@ -143,7 +143,7 @@ def test_cached_file_hash_check(tmp_path):
 # content_vgg: the pretrained VGG19 of a content loss, or the labelled random one where that is honest
 # --------------------------------------------------------------------------------------------------
 def test_content_vgg_offline_falls_back_only_for_mse_or_when_allowed(empty_hub, no_download, monkeypatch):
-    from srgan_lib import download
+    from srgan_lib.plumbing import download
 
     monkeypatch.setattr(download, "is_online", lambda *a, **k: False)
     with warnings.catch_warnings():

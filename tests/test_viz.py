@@ -1,4 +1,4 @@
-"""Tests for the general result figures of srgan_lib.viz (held-out pair, trade-off plot, error map, cards)."""
+"""Tests for the general result figures of srgan_lib.figures.viz (held-out pair, trade-off plot, error map, cards)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from srgan_lib import viz  # noqa: E402
+from srgan_lib.figures import viz  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def test_held_out_pair_is_the_most_textured_window_and_its_matlab_lr():
     from srgan_lib.resize import matlab_lr
-    from srgan_lib.samples import load_sample
+    from srgan_lib.plumbing.samples import load_sample
 
     photo = load_sample("astronaut")
     hr, lr, (top, left, side) = viz.held_out_pair("astronaut", 128)

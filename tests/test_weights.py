@@ -3,7 +3,7 @@
 Oracle: re-measuring. Each bundled weight file is scored on Set5 (both metric flavours) and compared with
 the PSNR/SSIM its card (``NAME.json``) records, and the card's Markdown must be what ``scripts/make_card.py``
 renders from that JSON, so a retrained file with a stale card, or a card edited by hand, fails here.
-Also the one generator loader (:func:`srgan_lib.weights.load_generator`): its checks and refusals.
+Also the one generator loader (:func:`srgan_lib.plumbing.weights.load_generator`): its checks and refusals.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import pytest
 import torch
 from torch import nn
 
-from srgan_lib import weights
-from srgan_lib.checkpoint import save_checkpoint, save_weights
+from srgan_lib.plumbing import weights
+from srgan_lib.plumbing.checkpoint import save_checkpoint, save_weights
 from srgan_lib.data import load_eval_set
-from srgan_lib.evaluate import evaluate, model_upscaler
+from srgan_lib.plumbing.evaluate import evaluate, model_upscaler
 from srgan_lib.models import SRResNet
 
 
@@ -171,7 +171,7 @@ def test_non_finite_weights_are_refused(tmp_path: Path) -> None:
 
 
 def test_bundled_weights_pass_the_checks() -> None:
-    from srgan_lib.checkpoint import read_weights
+    from srgan_lib.plumbing.checkpoint import read_weights
 
     assert weights.available(), "no bundled weights to check"
     for name in weights.available():

@@ -1,4 +1,4 @@
-"""Tests for srgan_lib.widgets: the interactive comparison, its static fallback, split view, display scaling
+"""Tests for srgan_lib.figures.widgets: the interactive comparison, its static fallback, split view, display scaling
 and snapshots."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from srgan_lib import widgets  # noqa: E402
+from srgan_lib.figures import widgets  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("close_figures")
 

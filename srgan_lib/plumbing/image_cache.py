@@ -218,7 +218,7 @@ def prepare_images(
 
     Training draws its 96 x 96 crops from this file (:class:`MappedImages`) instead of decoding a 2K PNG
     per patch. Layout: ``<cache_dir>/<folder>-<key>.npy`` holds every image's ``H * W * 3`` bytes
-    (:func:`srgan_lib.files.read_rgb` pixels, row-major) one after the other; ``<folder>-<key>.json`` (the index) holds
+    (:func:`srgan_lib.plumbing.files.read_rgb` pixels, row-major) one after the other; ``<folder>-<key>.json`` (the index) holds
     each file's offset, size, byte count and modification time. ``key`` digests the files' paths,
     byte sizes, modification times and the hash of their first and last 16 KiB (:data:`KEY_EDGE_BYTES`), so
     adding, removing, replacing or touching a file makes a new preparation (and the old one of the same folder is
@@ -231,10 +231,10 @@ def prepare_images(
     6.2 GiB; see ``benchmarks/data_speed.txt``).
 
     Atomic: the data file is written under a temporary name and renamed, then the index is written the
-    same way (:func:`srgan_lib.files.atomic_write`); an index is only trusted when its key matches
+    same way (:func:`srgan_lib.plumbing.files.atomic_write`); an index is only trusted when its key matches
     and its data file has the recorded length, so an interrupted or killed preparation is never used
     (its temporary file is deleted on an exception, or by the next preparation once no live process holds
-    its lock: :func:`srgan_lib.files.remove_stale_temps`).
+    its lock: :func:`srgan_lib.plumbing.files.remove_stale_temps`).
 
     Args:
         paths: the image files, in the order the dataset will index them.
@@ -308,7 +308,7 @@ def image_store(images: "Sequence[np.ndarray] | LazyImages | MappedImages", name
     """``(store, sizes, names)`` of the images a :class:`~srgan_lib.data.PatchDataset` crops from.
 
     ``images``: ``(H, W, 3)`` uint8 arrays (``(H, W)`` gray and ``(H, W, 4)`` are accepted; alpha is
-    dropped: :func:`srgan_lib.files.as_rgb_uint8`), a :class:`LazyImages` or a :class:`MappedImages`.
+    dropped: :func:`srgan_lib.plumbing.files.as_rgb_uint8`), a :class:`LazyImages` or a :class:`MappedImages`.
     ``names`` (default: file names, or ``image k``) name the images in errors. Images smaller than
     ``crop`` raise ``ValueError``, or are left out with a warning when ``skip_small``; none left raises.
     ``sizes`` are ``(H, W)``.

@@ -15,10 +15,10 @@ from typing import Sequence
 
 from torch import nn
 
-from .layers import ResidualBlock, SubPixelUpsample, pixel_shuffle
-from .losses import ADVERSARIAL_WEIGHT
-from .models import Discriminator, SRResNet
-from .vgg import DEFAULT_PHI
+from ..layers import ResidualBlock, SubPixelUpsample, pixel_shuffle
+from ..losses import ADVERSARIAL_WEIGHT
+from ..models import Discriminator, SRResNet
+from ..vgg import DEFAULT_PHI
 from .viz import fit_width
 
 Item = tuple[str, str]  # (kind, label): one box of a flow diagram

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import download as dl
-from .data import HR_CROP, SCALE, PatchDataset
+from ..data import HR_CROP, SCALE, PatchDataset
 from .files import find_images
 from .runtime import quick_mode
 from .samples import TRAINING_SAMPLES, sample_path
@@ -73,27 +73,27 @@ def training_images(
 
     1. ``folder`` (searched recursively), else the folder named by ``$SRGAN_TRAIN_DATA``;
     2. DIV2K's 800 training images (the tutorial's stand-in for the paper's 350 thousand ImageNet
-       images, section 3.1) when a complete copy is in a data root (:func:`srgan_lib.download.find_dataset`);
+       images, section 3.1) when a complete copy is in a data root (:func:`srgan_lib.plumbing.download.find_dataset`);
     3. DIV2K downloaded (3.5 GB zip, size and SHA-256 checked, progress bar, installed atomically
        into ``root``, else ``$SRGAN_DATA``, else ``~/.cache/srgan``) when ``download`` is true, or when
        ``download`` is ``None``, this is not a quick run (``SRGAN_QUICK``, which promises to download
        nothing) and the DIV2K server answers within ``timeout`` seconds
-       (:func:`srgan_lib.download.is_online`). ``download=False`` never touches the network. A failed
+       (:func:`srgan_lib.plumbing.download.is_online`). ``download=False`` never touches the network. A failed
        automatic download warns and falls through; a failed requested one raises;
-    4. the bundled samples :data:`srgan_lib.samples.TRAINING_SAMPLES` (two photographs), with a :class:`ToyDataWarning`
+    4. the bundled samples :data:`srgan_lib.plumbing.samples.TRAINING_SAMPLES` (two photographs), with a :class:`ToyDataWarning`
        and ``toy=True``: the code runs, but a model trained on two pictures is a toy.
 
     Args:
         folder: a folder of HR training images, e.g. your own DIV2K copy.
         download: see step 3.
         root: the data root to search and download into (e.g. a Google Drive folder on Colab, so the
-            download survives a recycled runtime); default :func:`srgan_lib.download.data_roots`.
+            download survives a recycled runtime); default :func:`srgan_lib.plumbing.download.data_roots`.
         progress: progress bar while downloading.
         timeout: seconds the online probe may take.
 
     Raises:
         FileNotFoundError: ``folder`` (or ``$SRGAN_TRAIN_DATA``) is not a folder or holds no images.
-        srgan_lib.download.DownloadError: ``download=True`` and the download failed.
+        srgan_lib.plumbing.download.DownloadError: ``download=True`` and the download failed.
     """
     origin = "given"
     if folder is None and os.environ.get(TRAIN_ENV, "").strip():

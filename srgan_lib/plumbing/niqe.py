@@ -1,4 +1,4 @@
-"""NIQE: a no-reference "naturalness" score, the one that stands beside the MOS of section 3.3 in later SR work.
+"""Plumbing, not part of the lesson: NIQE, a no-reference "naturalness" score, the one that stands beside the MOS of section 3.3 in later SR work.
 
 Mittal, Soundararajan and Bovik, "Making a 'Completely Blind' Image Quality Analyzer", IEEE Signal Processing
 Letters 20(3), 209-212, 2013. The SRGAN paper ranks its methods by a mean opinion score (section 3.3, Table 2)
@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .resize import imresize_matlab
+from ..resize import imresize_matlab
 
 #: Section II-C: patch side P in pixels (the release's 96, no overlap); the second scale uses P / 2.
 PATCH = 96
@@ -55,7 +55,7 @@ MSCN_C = 1.0
 #: Section II-C: the shape parameters tried by the moment-matching fits, 0.2:0.001:10 as in the release.
 ALPHAS = 0.2 + 0.001 * np.arange(9801)
 #: The pristine model (``mu_pris_param`` (1, 36), ``cov_pris_param`` (36, 36), ``gaussian_window`` (7, 7)).
-PARAMS_FILE = Path(__file__).with_name("weights") / "niqe_pris_params.npz"
+PARAMS_FILE = Path(__file__).resolve().parents[1] / "weights" / "niqe_pris_params.npz"
 #: Features per patch at one scale: GGD (2) + 4 orientations x AGGD (4).
 FEATURES_PER_SCALE = 18
 _SHIFTS = ((0, 1), (1, 0), (1, 1), (1, -1))  # (rows, columns): horizontal, vertical, main and anti-diagonal

@@ -2,7 +2,7 @@
 pixel-vs-feature distance ranking (section 2.2.1, equations 4 and 5); the 1D minimax game, the two generator
 losses, their race, and the discriminator's patch ranking (section 2.2.2, equations 2 and 6, Figure 4's
 discriminator); and :class:`ToyGANRecord`, the snapshots and statistics of the toy GAN that two of those figures
-draw. The gradient balance of equation 3 (notebooks 03-05) is :func:`srgan_lib.viz.gradient_balance_figure`.
+draw. The gradient balance of equation 3 (notebooks 03-05) is :func:`srgan_lib.figures.viz.gradient_balance_figure`.
 
 Each function draws one figure from numbers the notebook computed (the computation is the lesson and stays in
 the notebook), checks its input, and returns the Figure without showing it.
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
-from .losses import ADVERSARIAL_KINDS, generator_adversarial_loss
+from ..losses import ADVERSARIAL_KINDS, generator_adversarial_loss
 from .viz import WARNING_RED, as_display
 
 if TYPE_CHECKING:

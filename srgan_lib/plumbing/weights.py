@@ -13,10 +13,10 @@ from typing import Any
 import torch
 
 from .checkpoint import load_checkpoint, read_weights
-from .models import MAX_BLOCKS, MAX_CHANNELS, SRResNet
+from ..models import MAX_BLOCKS, MAX_CHANNELS, SRResNet
 from .provenance import warn_caveats
 
-WEIGHTS_DIR = Path(__file__).with_name("weights")
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 BUNDLED = {
     # name: (file, one-line description); model cards sit beside the files.
     "srresnet_x4": ("srresnet_x4.safetensors", "SRResNet x4 trained with pixel MSE on this project's CPU"),
@@ -187,7 +187,7 @@ def checkpoint_generator_state(path: str | Path) -> tuple[dict[str, torch.Tensor
 
 def read_generator_metadata(name_or_path: str | Path) -> dict[str, Any]:
     """The metadata of generator weights (bundled name, safetensors file or training checkpoint): the config and the
-    provenance fields it has (:func:`srgan_lib.provenance.read` fills in the missing ones as "unknown")."""
+    provenance fields it has (:func:`srgan_lib.plumbing.provenance.read` fills in the missing ones as "unknown")."""
     path = Path(name_or_path)
     if str(name_or_path) not in BUNDLED and path.suffix.lower() in CHECKPOINT_SUFFIXES:
         return _checkpoint_generator(path)[1]

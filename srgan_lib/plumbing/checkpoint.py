@@ -1,5 +1,5 @@
 """Plumbing, not part of the lesson: checkpoints and weight files, written atomically
-(:func:`srgan_lib.files.atomic_write`) and read without unpickling code.
+(:func:`srgan_lib.plumbing.files.atomic_write`) and read without unpickling code.
 
 - Training checkpoints (``torch.save`` of plain state_dicts, numbers, strings and tensors) are read back
   with ``torch.load(..., weights_only=True)``, which refuses arbitrary pickled objects.

@@ -11,7 +11,7 @@ else ``~/.cache/srgan``. Dataset ``NAME`` lives in ``<root>/NAME/`` as a flat fo
 same way, so ``SRGAN_DATA=../shared/datasets`` uses the maintainers' copies.
 
 Where data is *found* (:func:`find_dataset`, used by :func:`srgan_lib.data.load_eval_set` and
-:func:`srgan_lib.train_data.training_images`): the ``root`` argument alone if given, else every folder of
+:func:`srgan_lib.plumbing.train_data.training_images`): the ``root`` argument alone if given, else every folder of
 :func:`data_roots` in turn: ``$SRGAN_DATA``, ``~/.cache/srgan`` (where downloads go by default), and
 ``../shared/datasets`` beside a repository checkout (the maintainers' copies, where present).
 
@@ -34,7 +34,7 @@ Offline: :func:`find_dataset` (used by :func:`srgan_lib.data.load_eval_set`) rai
 :class:`DatasetNotFound` with what to download, from where, and where to put it; and any folder of
 images can be passed to ``load_eval_set`` or ``PatchDataset.from_folder`` directly.
 
-Command line: ``python -m srgan_lib.download Set5 Set14 BSD100 [--root DIR]`` (``--list`` shows all).
+Command line: ``python -m srgan_lib.plumbing.download Set5 Set14 BSD100 [--root DIR]`` (``--list`` shows all).
 """
 
 from __future__ import annotations
@@ -274,7 +274,7 @@ def offline_instructions(name: str, root: str | os.PathLike[str] | None = None) 
     spec = REGISTRY[resolve_name(name)]
     target = dataset_path(name, root)
     lines = [f"To get {spec.name} ({spec.description}):",
-             f"  1. on a machine with internet access: python -m srgan_lib.download {spec.name}"
+             f"  1. on a machine with internet access: python -m srgan_lib.plumbing.download {spec.name}"
              f" (it goes to ${DATA_ENV} or ~/.cache/srgan; --root DIR to choose), or",
              "  2. by hand: download"]
     for f in spec.files[:3]:
@@ -294,7 +294,7 @@ def manual_hint(name: str, root: str | os.PathLike[str] | None = None) -> str:
     :func:`offline_instructions`)."""
     spec = REGISTRY[resolve_name(name)]
     return (f"try again later, or put its {spec.image_count} images in {dataset_path(name, root)}/ by hand "
-            f"(python -m srgan_lib.download {spec.name} lists the steps when it fails)")
+            f"(python -m srgan_lib.plumbing.download {spec.name} lists the steps when it fails)")
 
 
 #: The repository checkout this module sits in (meaningful only when ``pyproject.toml`` is beside it).
@@ -696,10 +696,10 @@ def download(name: str, root: str | os.PathLike[str] | None = None, **kwargs) ->
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m srgan_lib.download NAME... [--root DIR] [--force] [--list]``."""
-    ap = argparse.ArgumentParser(prog="python -m srgan_lib.download",
+    """``python -m srgan_lib.plumbing.download NAME... [--root DIR] [--force] [--list]``."""
+    ap = argparse.ArgumentParser(prog="python -m srgan_lib.plumbing.download",
                                  description="Download SR datasets into $SRGAN_DATA (default ~/.cache/srgan).",
-                                 epilog="example: python -m srgan_lib.download Set5 Set14 BSD100")
+                                 epilog="example: python -m srgan_lib.plumbing.download Set5 Set14 BSD100")
     ap.add_argument("names", nargs="*", help=f"datasets: {', '.join(REGISTRY)}")
     ap.add_argument("--root", help="data root (default $SRGAN_DATA, else ~/.cache/srgan)")
     ap.add_argument("--force", action="store_true", help="download again even if present")

@@ -22,7 +22,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Callable, NoReturn, Sequence
 
-from . import __version__
+from .. import __version__
 
 PROG = "srgan"
 
@@ -73,7 +73,7 @@ def _add_info(parser: argparse.ArgumentParser) -> None:
 
 
 def _provenance_lines(weights: str) -> list[str]:
-    """The provenance of generator ``weights`` (:func:`srgan_lib.provenance.describe`), "unknown" where the file
+    """The provenance of generator ``weights`` (:func:`srgan_lib.plumbing.provenance.describe`), "unknown" where the file
     predates a field."""
     from .provenance import describe
     from .weights import read_generator_metadata
@@ -164,7 +164,7 @@ def _default_weights() -> str:
 
 
 def _load(weights: str, device, scale: int | None = None):
-    from .models import scale_of
+    from ..models import scale_of
     from .weights import load_generator
 
     model = load_generator(weights, device=device)
@@ -188,7 +188,7 @@ def _load_all(names, device):
     names). Weights of different scales are refused: the crop, the LR images and the bicubic row depend on it."""
     from pathlib import Path
 
-    from .models import scale_of
+    from ..models import scale_of
     from .weights import BUNDLED
 
     models = {(_DEMO_LABELS.get(w, w) if w in BUNDLED else Path(w).stem): _load(w, device) for w in names}
@@ -219,9 +219,9 @@ def _run_demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .evaluate import bicubic_upscaler
-    from .metrics import psnr, ssim
+    from ..metrics import psnr, ssim
     from .upscale import upscale_array
-    from .viz import held_out_pair
+    from ..figures.viz import held_out_pair
     from .weights import BUNDLED, available
 
     out = Path(args.out)
@@ -266,7 +266,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _save_figure(images, scores, out, overwrite: bool, title: str, note: str | None) -> None:
-    """Render a comparison figure and write it with :func:`srgan_lib.files.save_image` (atomic, no
+    """Render a comparison figure and write it with :func:`srgan_lib.plumbing.files.save_image` (atomic, no
     silent overwrite)."""
     import matplotlib
 
@@ -275,7 +275,7 @@ def _save_figure(images, scores, out, overwrite: bool, title: str, note: str | N
     import numpy as np
 
     from .files import save_image
-    from .viz import comparison_figure
+    from ..figures.viz import comparison_figure
 
     fig = comparison_figure(images, scores=scores, title=title, note=note)
     try:
@@ -482,7 +482,7 @@ def _run_upscale(args: argparse.Namespace) -> int:
 
     import torch
 
-    from .models import scale_of
+    from ..models import scale_of
     from .runtime import inference_dtype
     from .upscale import MAX_MEGAPIXELS, upscale_file
 
@@ -582,7 +582,7 @@ _NUMBER_OR_WORD = ("lr_d", "vgg_rescale")  # training options whose value is a n
 def _parse_overrides(pairs) -> dict:
     import dataclasses
 
-    from .train import TrainConfig
+    from ..train import TrainConfig
 
     fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
     defaults = TrainConfig()
@@ -660,7 +660,7 @@ def _content_vgg(config, quiet: bool):
     offline without the cached ImageNet weights this fails in seconds with what to do, not after a DIV2K download."""
     if config.content == "mse":
         return None
-    from .vgg import VGGFeatures
+    from ..vgg import VGGFeatures
 
     return VGGFeatures(layer=config.content, weights=config.vgg_weights, seed=config.seed, progress=not quiet)
 
@@ -671,11 +671,11 @@ def _run_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .checkpoint import run_lock
-    from .data import load_eval_set
+    from ..data import load_eval_set
     from .provenance import data_facts
     from .train_data import ToyDataWarning, training_images
     from .runtime import describe_device
-    from .train import Trainer, preset
+    from ..train import Trainer, preset
 
     _check_device(args.device)
     overrides = _parse_overrides(args.set)
@@ -776,9 +776,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     import csv
     import json
 
-    from .data import load_eval_set
+    from ..data import load_eval_set
     from .evaluate import bicubic_upscaler, evaluate, format_table, model_upscaler
-    from .metrics import FLAVOURS
+    from ..metrics import FLAVOURS
     from .weights import available
 
     if args.limit is not None and args.limit < 1:

@@ -8,7 +8,7 @@ named point (``self.engine.step(...)``, ``self.engine.wrap(...)``, ``run.check(.
   :meth:`Engine.batches`), ``channels_last`` and ``torch.compile`` (:meth:`Engine.wrap`);
 - mixed precision on CUDA (:meth:`Engine.autocast`): bf16 where the GPU has it natively (compute capability
   >= 8.0), otherwise fp16 with one GradScaler per network, the path a T4 needs (:meth:`Engine.step`; see
-  :func:`~srgan_lib.runtime.amp_dtype_for`);
+  :func:`~srgan_lib.plumbing.runtime.amp_dtype_for`);
 - the GAN recipe's options that are not in the paper: an exponential moving average of G (``ema_decay``),
   ``freeze_bn`` (:meth:`Engine.train_mode`), D's random window (``d_shift``, :meth:`Engine.d_window`) and the
   VGG factor measured by the paper's criterion (``vgg_rescale="auto"``, :meth:`Engine.measure_vgg_rescale`);
@@ -43,7 +43,8 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 
-from . import losses, runtime, vgg
+from .. import losses, vgg
+from . import runtime
 
 RESCALE_BATCHES = 4  # vgg_rescale="auto": measured on the first 4 training batches (64 patches at batch 16)
 
@@ -55,7 +56,7 @@ class TrainingDiverged(RuntimeError):
 class Engine:
     """The production extras of one run, for a :class:`~srgan_lib.train.Trainer` with ``config``.
 
-    ``device``: ``None`` picks one (:func:`~srgan_lib.runtime.pick_device`); under ``torchrun`` each process
+    ``device``: ``None`` picks one (:func:`~srgan_lib.plumbing.runtime.pick_device`); under ``torchrun`` each process
     takes its ``LOCAL_RANK`` GPU. ``out_dir``: the run's folder (health messages name its ``last.pt``).
     """
 

@@ -19,7 +19,7 @@ TRAINING_SAMPLES = ("chelsea", "rocket")
 #: Never seen in training: use these for demonstrations.
 HELD_OUT_SAMPLES = ("astronaut", "coffee", "brick", "grass", "gravel")
 #: ``data/samples`` of the repository (absent in a pip install).
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "samples"
+SAMPLES_DIR = Path(__file__).resolve().parents[2] / "data" / "samples"
 _SKIMAGE_FILES = {"rocket": "rocket.jpg"}  # the others are <name>.png in skimage/data
 
 

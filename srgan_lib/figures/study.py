@@ -1,4 +1,4 @@
-"""Plumbing, not part of the lesson: a small mean-opinion-score (MOS) study, following the paper's protocol (section
+"""A small mean-opinion-score (MOS) study, following the paper's protocol (section
 3.3).
 
 The paper asked 26 raters to score super-resolved images from 1 (bad quality) to 5 (excellent quality).
@@ -25,7 +25,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from .evaluate import PAPER_TABLE2, paper_value
+from ..plumbing.evaluate import PAPER_TABLE2, paper_value
 from .widgets import set_pixel_image, snapshot_box, snapshot_png
 
 #: Section 3.3: the score scale and its two calibration anchors.
@@ -162,7 +162,7 @@ class MOSStudy:
         Images are shown at an integer magnification with nearest-neighbour pixels (the same for every
         trial of one size, so no method looks sharper for being scaled differently), and the display
         carries a PNG snapshot of the current trial for frontends without widgets
-        (:func:`srgan_lib.widgets.snapshot_box`).
+        (:func:`srgan_lib.figures.widgets.snapshot_box`).
         """
         import ipywidgets as W
 

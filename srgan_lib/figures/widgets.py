@@ -1,10 +1,10 @@
-"""Plumbing, not part of the lesson: the interactive comparison of methods (a split view with zoom, for the
-visual comparisons of section 3.4) and the pixel-exact display it and the MOS study (:mod:`srgan_lib.study`) share.
+"""The interactive comparison of methods (a split view with zoom, for the
+visual comparisons of section 3.4) and the pixel-exact display it and the MOS study (:mod:`srgan_lib.figures.study`) share.
 
 Widget images are magnified by an integer factor with nearest-neighbour pixels (:func:`display_scale`), and
 every widget's display also carries a static PNG snapshot (:func:`snapshot_box`), which is what GitHub, nbval and
 an untrusted notebook show. Where no widget can render (:func:`widgets_available`), the static
-:func:`srgan_lib.viz.comparison_figure` is returned instead.
+:func:`srgan_lib.figures.viz.comparison_figure` is returned instead.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Score any upscaler on evaluation sets, in both metric flavours, beside the paper's tables.
+"""Plumbing, not part of the lesson: score any upscaler on evaluation sets, in both metric flavours, beside the paper's tables.
 
 An *upscaler* is any function ``lr_uint8 (h, w, 3) -> sr_uint8 (s*h, s*w, 3)``: the MATLAB-era bicubic
 (the paper's baseline, section 3.1), nearest neighbour, or a generator (:func:`model_upscaler`). Scores
@@ -30,10 +30,10 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 from torch import nn
 
-from .images import tensor_to_uint8, uint8_to_tensor
-from .metrics import FLAVOURS, evaluate_pair, grid_artifact, niqe
+from ..images import tensor_to_uint8, uint8_to_tensor
+from ..metrics import FLAVOURS, evaluate_pair, grid_artifact, niqe
 from .niqe import PATCH
-from .resize import downscale_aliased_torch, downscale_torch, imresize_matlab, matlab_lr, upscale_bicubic_torch
+from ..resize import downscale_aliased_torch, downscale_torch, imresize_matlab, matlab_lr, upscale_bicubic_torch
 from .upscale import upscale_array
 
 Upscaler = Callable[[np.ndarray], np.ndarray]

@@ -34,8 +34,8 @@ import torch
 from torch import nn
 
 from .files import ALPHA_SUFFIXES, SAVE_FORMATS, image_header, read_rgb_alpha, save_image
-from .images import check_unit_range, model_to_unit, tensor_to_uint8, uint8_to_tensor
-from .models import scale_of
+from ..images import check_unit_range, model_to_unit, tensor_to_uint8, uint8_to_tensor
+from ..models import scale_of
 
 #: Float32 bytes.
 _BYTES = 4
@@ -159,7 +159,7 @@ def inference_copy(model: nn.Module) -> nn.Module:
     :class:`SpaceToDepthConv`; a PReLU with one slope (the paper's) becomes the same leaky ReLU, applied in place
     (no new tensor per layer: 0.07 -> 0.015 s on a 256 x 512 x 512 map here). A model in training
     mode is returned as it is (its batch norm uses batch statistics, which cannot be folded). A bf16 or fp16
-    model (``srgan upscale --precision``, :func:`srgan_lib.runtime.inference_dtype`) is folded in float32 and its
+    model (``srgan upscale --precision``, :func:`srgan_lib.plumbing.runtime.inference_dtype`) is folded in float32 and its
     copy cast back, so the folding adds no rounding of its own.
     """
     import copy
@@ -531,7 +531,7 @@ def upscale_array(model: nn.Module, lr: np.ndarray, tile: int | str | None = "au
 
 def check_rgb_array(img: np.ndarray, name: str) -> None:
     """Refuse anything but an ``(h, w, 3)`` uint8 array (a list, floats, gray, RGBA), naming it ``name``; gray
-    and RGBA images are made RGB by :func:`srgan_lib.files.as_rgb_uint8`."""
+    and RGBA images are made RGB by :func:`srgan_lib.plumbing.files.as_rgb_uint8`."""
     if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
         what = f"{img.dtype} array of shape {img.shape}" if isinstance(img, np.ndarray) else type(img).__name__
         raise ValueError(f"{name}: expected an (h, w, 3) uint8 array, got a {what} (files.as_rgb_uint8 converts "
@@ -588,7 +588,7 @@ MAX_MEGAPIXELS = 16.0
 
 
 def inspect_input(src: str | Path, scale: int, max_megapixels: float | None = None) -> tuple[int, int, int]:
-    """``(width, height, frames)`` of an image file from its header (:func:`srgan_lib.files.image_header`;
+    """``(width, height, frames)`` of an image file from its header (:func:`srgan_lib.plumbing.files.image_header`;
     nothing decoded, errors name the file).
 
     Refuses an input above ``max_megapixels`` (``None`` or 0: no limit) with an estimate of the output,
@@ -611,9 +611,9 @@ def inspect_input(src: str | Path, scale: int, max_megapixels: float | None = No
 
 def upscale_file(model: nn.Module, src: str | Path, dst: str | Path, overwrite: bool = False,
                  max_megapixels: float | None = None, **kwargs) -> Path:
-    """Read any image file (:func:`srgan_lib.files.read_rgb_alpha`: grayscale, palette, 16-bit, EXIF
+    """Read any image file (:func:`srgan_lib.plumbing.files.read_rgb_alpha`: grayscale, palette, 16-bit, EXIF
     orientation, alpha), upscale it (:func:`upscale_image`) and write ``dst`` atomically
-    (:func:`srgan_lib.files.save_image`; an existing ``dst`` raises ``FileExistsError`` unless
+    (:func:`srgan_lib.plumbing.files.save_image`; an existing ``dst`` raises ``FileExistsError`` unless
     ``overwrite``). Grayscale inputs come out as RGB (the network's output need not be gray).
 
     The output path and the input's size (``max_megapixels``, see :func:`inspect_input`) are checked

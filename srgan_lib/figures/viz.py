@@ -4,9 +4,9 @@ shipped models' cards.
 
 All functions take uint8 ``(H, W, 3)`` images (or [0, 1] floats) and return a matplotlib ``Figure``;
 they never call ``plt.show()`` themselves, so notebooks and the command line decide what to do with it.
-The interactive comparison is in :mod:`srgan_lib.widgets`; the figures that belong to one notebook's lesson
-are in :mod:`srgan_lib.figures` (notebooks 01, 02), :mod:`srgan_lib.loss_figures` (notebooks 03, 04) and
-:mod:`srgan_lib.result_figures` (notebook 05's scores beside the paper's tables).
+The interactive comparison is in :mod:`srgan_lib.figures.widgets`; the figures that belong to one notebook's lesson
+are in :mod:`srgan_lib.figures.upsampling` (notebooks 01, 02), :mod:`srgan_lib.figures.loss_figures` (notebooks 03, 04) and
+:mod:`srgan_lib.figures.result_figures` (notebook 05's scores beside the paper's tables).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
-from .resize import matlab_lr, modcrop
-from .samples import HELD_OUT_SAMPLES, load_sample
+from ..resize import matlab_lr, modcrop
+from ..plumbing.samples import HELD_OUT_SAMPLES, load_sample
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -166,7 +166,7 @@ def split_crops_figure(left: np.ndarray, right: np.ndarray, boxes: Sequence[Box]
     :func:`comparison_figure` (notebook 05, the paper's Figure 2). Each crop is widened by ``pad`` pixels of
     context on every side (moved inwards where the image ends) and framed in the colour of its box in
     :func:`comparison_figure`. Static, so it renders wherever the notebook is read; the interactive version is
-    :func:`srgan_lib.widgets.interactive_comparison`.
+    :func:`srgan_lib.figures.widgets.interactive_comparison`.
     """
     import matplotlib.pyplot as plt
 
@@ -540,7 +540,7 @@ def baseline_gap_figure(rows: Sequence[Mapping], datasets: Sequence[str], method
     Notebook 02, section 4. Left: the PSNR of each of ``methods`` minus the ``reference`` method's, both in the
     paper flavour, one group of bars per dataset. Right: the ``reference`` method's SSIM in the paper flavour
     minus the standard flavour. Every bar is labelled with its value. ``rows``: rows of
-    :func:`srgan_lib.evaluate.table2` (``method``, ``dataset``, ``flavour``, ``psnr``, ``ssim``); ``methods``:
+    :func:`srgan_lib.plumbing.evaluate.table2` (``method``, ``dataset``, ``flavour``, ``psnr``, ``ssim``); ``methods``:
     method -> legend label; ``reference_label`` names the reference in the labels (default ``reference``). A
     missing row raises ValueError naming it.
     """

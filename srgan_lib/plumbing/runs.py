@@ -16,7 +16,7 @@ from typing import Any
 
 from torch.utils.data import Dataset
 
-from .train import RunMismatch, TrainConfig, Trainer
+from ..train import RunMismatch, TrainConfig, Trainer
 
 #: The settings that make a run's weights what they are, beside its identity (content loss, VGG19, data, preset):
 #: a checkpoint trained with other values is another run, even when the identity matches. ``steps`` is not one:

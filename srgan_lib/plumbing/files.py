@@ -411,9 +411,9 @@ def atomic_write(path: str | Path, write: Callable[[str], None], *, overwrite: b
 def _as_saveable(img: "np.ndarray | torch.Tensor") -> np.ndarray:
     """``(H, W)``, ``(H, W, 1|3|4)`` uint8 arrays pass through; a ``(3, H, W)`` float tensor in [0, 1]
     is converted with :func:`srgan_lib.images.tensor_to_uint8`."""
-    import torch  # here, not at the top: `srgan --help` and `python -m srgan_lib.download` need no torch
+    import torch  # here, not at the top: `srgan --help` and `python -m srgan_lib.plumbing.download` need no torch
 
-    from .images import tensor_to_uint8
+    from ..images import tensor_to_uint8
 
     if isinstance(img, torch.Tensor):
         if img.ndim == 4 and img.shape[0] == 1:

@@ -7,7 +7,7 @@ started from, the steps, preset, precision, device and library version. Files wr
 (the shipped ``srgan_lib/weights/*.safetensors``, older ``last.pt``) read as ``"unknown"``, never as an error.
 
 The functions here work on plain dicts (the safetensors metadata, a checkpoint's ``"provenance"`` entry) and on
-objects by their attributes (a VGG extractor, a :class:`~srgan_lib.train_data.TrainingImages`), so that the weight
+objects by their attributes (a VGG extractor, a :class:`~srgan_lib.plumbing.train_data.TrainingImages`), so that the weight
 loader, the trainer and the command line share one reading of them.
 """
 
@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 import torch
 
-from . import __version__
+from .. import __version__
 
 UNKNOWN = "unknown"  # what a field reads as in a file written before it existed
 
@@ -86,7 +86,7 @@ def vgg_facts(extractor: Any | None, content: str) -> dict[str, Any]:
 
 
 def data_facts(images: Any) -> dict[str, Any]:
-    """The training data of a run from a :class:`~srgan_lib.train_data.TrainingImages`: its source (``DIV2K-train``,
+    """The training data of a run from a :class:`~srgan_lib.plumbing.train_data.TrainingImages`: its source (``DIV2K-train``,
     ``folder:NAME`` or ``toy: bundled photographs``), image count, file-list hash and whether it is a toy."""
     folder = images.folder
     if images.toy:

@@ -1,10 +1,10 @@
 """Notebook 05's results made readable: the scores beside the paper's Tables 1 and 2 (sections 3.4 and 3.5) drawn
 as one figure, and the long text table folded away.
 
-:func:`results_figure` draws the rows of :func:`srgan_lib.evaluate.evaluate` for one metric flavour: a row of
+:func:`results_figure` draws the rows of :func:`srgan_lib.plumbing.evaluate.evaluate` for one metric flavour: a row of
 panels per evaluation set, one bar per method, with PSNR (the paper's number as a marker where it has one), NIQE
 (the originals' own score as a line) and the 4-pixel grid score. :func:`folded_text` shows a text table, such
-as :func:`srgan_lib.evaluate.format_table`'s, as an HTML ``<details>`` block that stays closed until clicked, with
+as :func:`srgan_lib.plumbing.evaluate.format_table`'s, as an HTML ``<details>`` block that stays closed until clicked, with
 the plain text as the fallback. GitHub, nbconvert's HTML and JupyterLab all fold it.
 
 Both take numbers the notebook computed; nothing here measures.
@@ -101,13 +101,13 @@ def results_figure(rows: Sequence[Mapping], originals_niqe: Mapping[str, float |
                    flavour: str = "paper", title: str | None = None) -> Figure:
     """Our scores beside the paper's Tables 1 and 2 (sections 3.4 and 3.5), one row of panels per evaluation set.
 
-    ``rows``: what :func:`srgan_lib.evaluate.evaluate` returns (``method``, ``dataset``, ``flavour``, ``psnr``,
+    ``rows``: what :func:`srgan_lib.plumbing.evaluate.evaluate` returns (``method``, ``dataset``, ``flavour``, ``psnr``,
     ``ssim``, ``grid``, ``niqe``, ``paper``); only the rows of ``flavour`` are drawn, the paper's own protocol by
     default, so that its numbers compare. Each set gets PSNR, NIQE and the grid score (:data:`COLUMNS`), one
     horizontal bar per method with its value written on it. The PSNR panel marks the paper's number (a black
     diamond with its value) where a row carries one (full benchmark sets only); its axis starts near the lowest
     value, so the bars compare differences, not ratios. ``originals_niqe``: set name -> the mean NIQE of its HR
-    originals (:func:`srgan_lib.evaluate.originals_niqe`), drawn as a line in the NIQE panel. A column with no
+    originals (:func:`srgan_lib.plumbing.evaluate.originals_niqe`), drawn as a line in the NIQE panel. A column with no
     value in any row (NIQE or grid of rows made without them) is left out. Returns the Figure unshown.
     """
     import matplotlib.pyplot as plt

@@ -39,14 +39,14 @@ import urllib.request
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 
 __all__ = ["solution_cell", "run_solution", "outputs_match"]
 
 _SUMMARY = re.compile(r"<summary>\s*Solution\s+(\d+)\s*</summary>")
 _FENCE = re.compile(r"```(python|text)\n(.*?)```", re.S)
 _NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.(\d+))?(?:[eE][-+]?\d+)?")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _notebook_text(notebook: str) -> str:
