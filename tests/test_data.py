@@ -372,7 +372,7 @@ def test_a_preparation_killed_midway_is_never_used(make_image_folder, tmp_path: 
 
     expected = make_image_folder(tmp_path / "imgs")
     cache = tmp_path / "cache"
-    env = {**os.environ, "PYTHONPATH": str(Path(image_cache.__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(image_cache.__file__).resolve().parents[2])}
     result = subprocess.run([sys.executable, "-c", _KILL_MIDWAY, str(tmp_path / "imgs"), str(cache)], env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == -9, result.stderr
