@@ -298,7 +298,7 @@ def manual_hint(name: str, root: str | os.PathLike[str] | None = None) -> str:
 
 
 #: The repository checkout this module sits in (meaningful only when ``pyproject.toml`` is beside it).
-_REPO = Path(__file__).resolve().parent.parent
+_REPO = Path(__file__).resolve().parents[2]
 
 
 def repository_datasets() -> Path | None:
