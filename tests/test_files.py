@@ -259,14 +259,14 @@ def test_find_images_recursive_sorted_skips_hidden(tmp_path: Path) -> None:
         find_images(empty)
 
 
-# -- the fault probe of issue 28 ------------------------------------------------------------------------
+# -- damaged multi-frame files and special files ---------------------------------------------------------
 
 
 @pytest.mark.parametrize("fmt", ["GIF", "TIFF"])
 def test_every_cut_of_a_multi_frame_file_is_a_value_error_naming_it(tmp_path: Path, fmt: str) -> None:
-    """Bad 1-4: a truncated GIF (IndexError from GifImagePlugin._seek) or multi-page TIFF (TypeError: Missing
-    dimensions) escaped image_header as a traceback, since the frame count was read outside the error handling.
-    Every cut of such a file now reads cleanly or raises ValueError naming it, whatever Pillow raised."""
+    """Every cut of a multi-frame GIF or TIFF reads cleanly or raises ValueError naming it, whatever Pillow raised
+    (a truncated GIF gives IndexError from GifImagePlugin._seek, a TIFF TypeError: Missing dimensions, when
+    image_header counts the frames)."""
     import warnings
 
     frames = [Image.fromarray(_rgb(32, 32, seed=k)) for k in range(3)]
@@ -290,7 +290,7 @@ def test_every_cut_of_a_multi_frame_file_is_a_value_error_naming_it(tmp_path: Pa
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
 def test_a_fifo_is_not_a_regular_file(tmp_path: Path) -> None:
-    """Weak: a FIFO was reported as "empty file (0 bytes)" (and opening one would block)."""
+    """A FIFO is refused as not a regular file (opening one would block), not reported as an empty file."""
     fifo = tmp_path / "pipe.png"
     os.mkfifo(fifo)
     for read in (image_header, image_size, read_rgb):
