@@ -119,7 +119,7 @@ def render_srresnet_x4(card: dict[str, Any]) -> str:
 SRResNet x4, exactly the generator of the paper's Figure 4 (16 residual blocks, 64 channels, two x2
 sub-pixel upsampling blocks; 1,549,462 parameters), trained with the pixel-wise MSE on [-1, 1] images
 (section 2.2.1). File: `srresnet_x4.safetensors` (safetensors; config in its metadata). Load it with
-`srgan_lib.plumbing.weights.load_generator("srresnet_x4")`. Facts, the loss history and the Set5 curve: `srresnet_x4.json`.
+`srgan_lib.load_generator("srresnet_x4")`. Facts, the loss history and the Set5 curve: `srresnet_x4.json`.
 
 ## Training
 - Data{' of phases 1-4' if p5['data'] else ''}: {card['data']}.{p5['data']} The evaluation sets (Set5, Set14, BSD100) were never used for training; the
@@ -242,7 +242,7 @@ SRGAN-MSE x4, the Table 1 variant whose content loss is the pixel-wise MSE (sect
 loss (section 2.2.2, equation 3). The generator is the paper's Figure 4 SRResNet (1,549,462 parameters),
 initialised from the shipped `srresnet_x4`, as section 3.2 prescribes; the discriminator (Figure 4) was trained
 alongside and is not shipped. File: `srgan_mse_x4.safetensors` (safetensors; config in its metadata). Load it
-with `srgan_lib.plumbing.weights.load_generator("srgan_mse_x4")`. Facts, history, curve: `srgan_mse_x4.json`.
+with `srgan_lib.load_generator("srgan_mse_x4")`. Facts, history, curve: `srgan_mse_x4.json`.
 
 SRGAN-MSE needs no pretrained VGG19, which this machine cannot download, so it is the SRGAN variant that could be
 trained for real here. The paper's SRGAN (VGG54) needs a GPU and the ImageNet VGG19: notebook 05 trains it on Colab.
