@@ -6,7 +6,10 @@ orientation table written out in numpy.
 
 from __future__ import annotations
 
+import errno
 import os
+import re
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -71,16 +74,23 @@ def test_save_image_errors_name_the_path(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.png")) and not list(tmp_path.glob(".*"))
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores folder permissions")
-def test_save_image_unwritable_folder(tmp_path: Path) -> None:
+def test_save_image_unwritable_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The OS refuses the temporary file in the folder (as it does for a read-only folder, even to root on a
+    root-squashed share): ``PermissionError`` naming the file and its folder, "not writable", nothing left there.
+    The refusal is made by ``tempfile.mkstemp``, the call that creates the file, so the test runs as root too."""
     folder = tmp_path / "ro"
     folder.mkdir()
-    folder.chmod(0o500)
-    try:
-        with pytest.raises(PermissionError, match="not writable"):
-            save_image(folder / "a.png", _rgb(4, 4))
-    finally:
-        folder.chmod(0o700)
+    real_mkstemp = tempfile.mkstemp
+
+    def refuse(*args, dir=None, **kwargs):  # noqa: A002 - mkstemp's own keyword
+        if dir is not None and Path(dir) == folder:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
+        return real_mkstemp(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(PermissionError, match=rf"a\.png: the folder {re.escape(str(folder))} is not writable"):
+        save_image(folder / "a.png", _rgb(4, 4))
+    assert list(folder.iterdir()) == []
 
 
 # ------------------------------------------------------------------------------------------------
@@ -249,14 +259,14 @@ def test_find_images_recursive_sorted_skips_hidden(tmp_path: Path) -> None:
         find_images(empty)
 
 
-# -- the fault probe of issue 28 ------------------------------------------------------------------------
+# -- damaged multi-frame files and special files ---------------------------------------------------------
 
 
 @pytest.mark.parametrize("fmt", ["GIF", "TIFF"])
 def test_every_cut_of_a_multi_frame_file_is_a_value_error_naming_it(tmp_path: Path, fmt: str) -> None:
-    """Bad 1-4: a truncated GIF (IndexError from GifImagePlugin._seek) or multi-page TIFF (TypeError: Missing
-    dimensions) escaped image_header as a traceback, since the frame count was read outside the error handling.
-    Every cut of such a file now reads cleanly or raises ValueError naming it, whatever Pillow raised."""
+    """Every cut of a multi-frame GIF or TIFF reads cleanly or raises ValueError naming it, whatever Pillow raised
+    (a truncated GIF gives IndexError from GifImagePlugin._seek, a TIFF TypeError: Missing dimensions, when
+    image_header counts the frames)."""
     import warnings
 
     frames = [Image.fromarray(_rgb(32, 32, seed=k)) for k in range(3)]
@@ -280,7 +290,7 @@ def test_every_cut_of_a_multi_frame_file_is_a_value_error_naming_it(tmp_path: Pa
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
 def test_a_fifo_is_not_a_regular_file(tmp_path: Path) -> None:
-    """Weak: a FIFO was reported as "empty file (0 bytes)" (and opening one would block)."""
+    """A FIFO is refused as not a regular file (opening one would block), not reported as an empty file."""
     fifo = tmp_path / "pipe.png"
     os.mkfifo(fifo)
     for read in (image_header, image_size, read_rgb):

@@ -13,7 +13,7 @@ The SRGAN paper's Table 2 (section 3.1) measured PSNR and SSIM with xiph/daala's
    1.5 * H / 256 for a plane of height H, truncated at the image borders (no padding), SSIM at every
    pixel, mean weighted by each pixel's in-image window mass.
 Numpy, on CPU (inputs are converted to uint8). Reproduces all twelve bicubic / nearest-neighbour
-x4 numbers of the paper's Table 2 (see ``benchmarks/table2.py``).
+x4 numbers of the paper's Table 2.
 
 Credit: this is our own Python re-implementation of the algorithms in xiph/daala's
 ``tools/png2y4m.c``, ``tools/kiss99.c``, ``tools/dump_psnr.c`` and ``tools/dump_ssim.c`` (Daala

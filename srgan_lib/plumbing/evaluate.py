@@ -13,8 +13,7 @@ Beside PSNR/SSIM every row has ``grid``: :func:`srgan_lib.metrics.grid_artifact`
 of the error's part that repeats at the pixel-shuffle period (the checkerboard a sub-pixel generator can
 print; not in the paper, the same in both flavours). Read it against bicubic in the same table: near
 bicubic's (a few tenths of a level, the noise floor) means no grid; several times that is a grid that a
-viewer can see on flat regions (an earlier SRGAN-MSE scored about 1.5 on the held-out photographs, ``srresnet_x4``
-about 0.1 to 0.2, the shipped ``srgan_mse_x4`` about 0.3).
+viewer can see on flat regions (the shipped weights' scores are in their model cards).
 
 And ``niqe``: :func:`srgan_lib.metrics.niqe` of the result alone (no reference; lower = more natural), the
 no-reference measure the PIRM 2018 SR challenge scored perceptual quality with, a stand-in for the MOS of
@@ -105,8 +104,8 @@ def score_pair(sr: np.ndarray, hr: np.ndarray, flavour: str, crop_border: int = 
 
     ``gray``: the HR image came from a single-channel file (Set14's ``bridge``; ``EvalSet.gray`` lists
     them). The SelfExSR/VDSR-era MATLAB scripts of the "standard" flavour use a gray file's levels as Y
-    directly, not ``rgb2ycbcr``'s studio-range Y (which compresses errors by 219/255, +1.3 dB on
-    ``bridge``), so such an image is compared on gray levels, the result converted with
+    directly, not ``rgb2ycbcr``'s studio-range Y (which compresses errors by 219/255: PSNR + 20 log10(255/219),
+    +1.3 dB), so such an image is compared on gray levels, the result converted with
     :func:`rgb_to_gray`. An RGB file whose channels happen to be equal (Set14's ``man``) is measured as
     colour, as those scripts did. The "paper" flavour expands gray to RGB, as daala's png2y4m does.
     """

@@ -96,8 +96,8 @@ def solution_cell(source: str, n: int) -> tuple[str, str]:
 def outputs_match(printed: str, shown: str) -> bool:
     """Whether ``printed`` is what ``shown`` says, word for word, except that a number may differ by up to two
     units of the last digit ``shown`` prints, with as many digits (``0.60`` accepts 0.58 to 0.62; integers must
-    be equal): the
-    answer's float32 figures move in their last digit between CPUs (their kernels sum in other orders)."""
+    be equal): the answer's float32 figures move in their last digit between CPUs (their kernels sum in other
+    orders)."""
     a, b = printed.strip().split(), shown.strip().split()
     if len(a) != len(b):
         return False

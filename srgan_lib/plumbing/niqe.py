@@ -31,10 +31,10 @@ The steps, each with the subsection of the letter's section II it implements:
 
 The pristine model is the MATLAB release's ``modelparameters.mat`` (LIVE, UT Austin), as redistributed by BasicSR;
 attribution in ``weights/niqe_pris_params.md``. This module is written from the letter and the release's
-documented behaviour; on Set14's ``baboon`` (Y of MATLAB ``rgb2ycbcr``, no crop) it gives 5.72957, MATLAB 5.7296.
-Agreement closer than about 1e-3 is not to be had by design: a fitted alpha moves by a whole grid step (0.001) when
-its moment ratio sits near the middle of two grid values, so round-off in the filter alone (the order of the sums)
-moves baboon's score between 5.7296 and 5.7300.
+documented behaviour, and agrees with the release to about 1e-3 (``tests/test_niqe.py``, Set14's ``baboon``).
+Closer agreement is not to be had by design: a fitted alpha moves by a whole grid step (0.001) when its moment
+ratio sits near the middle of two grid values, so round-off in the filter alone (the order of the sums) moves a
+score in its fourth decimal.
 :func:`srgan_lib.metrics.niqe` is the entry point for RGB images (the luma conversion, the border crop, batches).
 """
 
@@ -56,8 +56,6 @@ MSCN_C = 1.0
 ALPHAS = 0.2 + 0.001 * np.arange(9801)
 #: The pristine model (``mu_pris_param`` (1, 36), ``cov_pris_param`` (36, 36), ``gaussian_window`` (7, 7)).
 PARAMS_FILE = Path(__file__).resolve().parents[1] / "weights" / "niqe_pris_params.npz"
-#: Features per patch at one scale: GGD (2) + 4 orientations x AGGD (4).
-FEATURES_PER_SCALE = 18
 _SHIFTS = ((0, 1), (1, 0), (1, 1), (1, -1))  # (rows, columns): horizontal, vertical, main and anti-diagonal
 
 
@@ -83,41 +81,32 @@ def aggd_mean(alpha: np.ndarray, beta_l: np.ndarray, beta_r: np.ndarray) -> np.n
     return (beta_r - beta_l) * np.exp(lgamma(2 / alpha) - lgamma(1 / alpha))
 
 
-def _correlate_replicate(img: np.ndarray, window: np.ndarray) -> np.ndarray:
-    """``imfilter(img, window, 'replicate')``: 2-D correlation, same size, edge pixels repeated outward.
-
-    A Gaussian window is the outer product of its row sums ``g``: then rows and columns are filtered one after the
-    other (2 x 7 shifted sums instead of 49, same result to round-off); any other window is used as it is.
-    """
-    r = window.shape[0] // 2
+def _correlate_replicate(img: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``imfilter(img, window, 'replicate')`` for the separable window ``outer(g, g)``: 2-D correlation, same size,
+    edge pixels repeated outward; rows and columns filtered one after the other (2 x 7 shifted sums instead of 49,
+    the same result to round-off)."""
+    r = len(g) // 2
     padded = np.pad(img, r, mode="edge")  # (H + 2r, W + 2r)
     h, w = img.shape
-    g = window.sum(axis=1)
-    if np.allclose(np.outer(g, g), window, rtol=0, atol=1e-15):
-        rows = np.zeros((h + 2 * r, w))
-        for j, gj in enumerate(g):
-            rows += gj * padded[:, j:j + w]  # (H + 2r, W)
-        out = np.zeros((h, w))
-        for i, gi in enumerate(g):
-            out += gi * rows[i:i + h]  # (H, W)
-        return out
+    rows = np.zeros((h + 2 * r, w))
+    for j, gj in enumerate(g):
+        rows += gj * padded[:, j:j + w]  # (H + 2r, W)
     out = np.zeros((h, w))
-    for i in range(window.shape[0]):
-        for j in range(window.shape[1]):
-            out += window[i, j] * padded[i:i + h, j:j + w]
+    for i, gi in enumerate(g):
+        out += gi * rows[i:i + h]  # (H, W)
     return out
 
 
-def mscn(y: np.ndarray, window: np.ndarray | None = None) -> np.ndarray:
+def mscn(y: np.ndarray) -> np.ndarray:
     """Section II-A: the MSCN coefficients of a luma image ``(H, W)`` on the 0-255 scale, same shape.
 
-    ``window`` defaults to the release's 7x7 Gaussian (:func:`pristine_model`). ``abs`` guards the local variance
-    against round-off below zero, as the release does.
+    The window is the release's 7x7 Gaussian (:func:`pristine_model`), the outer product of its row sums. ``abs``
+    guards the local variance against round-off below zero, as the release does.
     """
-    window = pristine_model()[2] if window is None else window
+    g = pristine_model()[2].sum(axis=1)  # (7,): the window is outer(g, g)
     y = np.asarray(y, dtype=np.float64)
-    mu = _correlate_replicate(y, window)
-    sigma = np.sqrt(np.abs(_correlate_replicate(y * y, window) - mu * mu))
+    mu = _correlate_replicate(y, g)
+    sigma = np.sqrt(np.abs(_correlate_replicate(y * y, g) - mu * mu))
     return (y - mu) / (sigma + MSCN_C)
 
 
@@ -198,9 +187,8 @@ def image_features(y: np.ndarray) -> np.ndarray:
     if not np.isfinite(y).all():
         raise ValueError("NIQE: the image has NaN or infinite values")
     y = y[: h - h % PATCH, : w - w % PATCH]  # whole patches only
-    window = pristine_model()[2]
-    full = patch_features(mscn(y, window), PATCH)  # (n, 18)
-    half = patch_features(mscn(imresize_matlab(y, 0.5, border="mirror"), window), PATCH // 2)  # (n, 18)
+    full = patch_features(mscn(y), PATCH)  # (n, 18)
+    half = patch_features(mscn(imresize_matlab(y, 0.5, border="mirror")), PATCH // 2)  # (n, 18)
     return np.concatenate([full, half], axis=1)  # (n, 36)
 
 
@@ -230,8 +218,8 @@ def niqe_luma(y: np.ndarray) -> float:
     """NIQE of one luma image ``(H, W)`` in grey levels 0-255 (lower = more natural).
 
     Give it integer levels, as the release's uint8 images have (:func:`srgan_lib.metrics.niqe` rounds the Y of
-    an RGB image as MATLAB's ``rgb2ycbcr`` does): the +1 in the MSCN denominator is not scale-free, and leaving
-    baboon's Y unrounded moves its score by 0.09. Any border crop is the caller's.
+    an RGB image as MATLAB's ``rgb2ycbcr`` does): the +1 in the MSCN denominator is not scale-free, so unrounded
+    levels give another score. Any border crop is the caller's.
     """
     mu, cov, _ = pristine_model()
     return mvg_distance(image_features(y), mu, cov)

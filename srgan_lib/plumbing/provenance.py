@@ -24,7 +24,7 @@ from .. import __version__
 
 UNKNOWN = "unknown"  # what a field reads as in a file written before it existed
 
-#: Fields a run's identity is made of: a resume must agree on each one that both runs know (issue 25).
+#: Fields a run's identity is made of: a resume must agree on each one that both runs know.
 IDENTITY_KEYS = ("content", "vgg_weights", "vgg_features_sha256", "vgg_rescale_setting", "data_source",
                  "data_files_sha256", "preset")
 

@@ -120,9 +120,8 @@ def amp_dtype_for(device: torch.device | str, enabled: bool = True, cpu_bf16: bo
       ``GradScaler`` per network. We test the capability ourselves: ``torch.cuda.is_bf16_supported()``
       answers True on a T4 too (its default ``including_emulation=True`` counts bf16 emulated in float32
       arithmetic), which would take the slow emulated path instead of the T4's fp16 tensor cores.
-    - CPU with ``cpu_bf16=True`` and AMX (:func:`cpu_has_native_bf16`): bf16 (opt-in, not the default: a batch-16
-      step of 96 x 96 took 0.22 s against 0.60 s in float32 on this project's 2-core Xeon; its effect on what a
-      run reaches is measured in benchmarks/cpu_bf16_training.txt).
+    - CPU with ``cpu_bf16=True`` and AMX (:func:`cpu_has_native_bf16`): bf16. Opt-in, not the default: AMX runs
+      a step several times faster, but the shipped weights and the notebooks' by-hand checks are float32.
     - Otherwise (CPU, MPS, or ``enabled=False``): ``None``; the engine trains in float32 there.
     """
     device = torch.device(device)
@@ -154,9 +153,8 @@ def inference_dtype(device: torch.device | str, precision: str = "auto") -> torc
 
     ``"auto"``: the hardware's fast precision. On CUDA it is half precision, chosen as :func:`amp_dtype_for`
     chooses it for training (bf16 from compute capability 8.0, fp16 on a T4 or V100). On a CPU with AMX
-    (:func:`cpu_has_native_bf16`) it is bf16: x4 of 256 x 256 took 0.22 s against 1.0 s in float32 on this
-    project's 2-core Xeon (``benchmarks/speed_vs_plain.txt``). Elsewhere (other CPUs, MPS) it is float32. The
-    half-precision image is within a few grey levels of float32's (PSNR ~55 dB between the two).
+    (:func:`cpu_has_native_bf16`) it is bf16, which AMX's matrix units run several times faster than float32.
+    Elsewhere (other CPUs, MPS) it is float32. The half-precision image is within a few grey levels of float32's.
     ``"float32"``, ``"bf16"``, ``"fp16"``: as named, on any device (without AMX, bf16/fp16 convolutions on a CPU
     are slow).
     """
