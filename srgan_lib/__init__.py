@@ -40,7 +40,7 @@ _export("models", "SRResNet Discriminator count_parameters")
 _export("images", "unit_to_model model_to_unit uint8_to_tensor tensor_to_uint8")
 _export("resize", "matlab_lr modcrop downscale_torch upscale_bicubic_torch")
 _export("vgg", "VGGFeatures content_vgg measure_vgg_rescale to_imagenet vgg_layer_table")
-_export("losses", "pixel_mse ContentLoss PerceptualLoss discriminator_loss generator_adversarial_loss "
+_export("losses", "pixel_mse tv_loss ContentLoss PerceptualLoss discriminator_loss generator_adversarial_loss "
                   "discriminator_accuracy gradient_shares VGG_RESCALE ADVERSARIAL_WEIGHT")
 _export("data", "PatchDataset EvalSet load_eval_set to_val_pairs")
 _export("metrics", "psnr ssim grid_artifact high_frequency_ratio")
@@ -63,7 +63,8 @@ _export("figures.widgets", "interactive_comparison widgets_available")
 _export("figures.study", "MOSStudy scripted_rater")
 
 # -- tools around the lesson --------------------------------------------------------------------------------------
-_export("plumbing.runtime", "quick_mode pick_device describe_device seed_everything in_colab gpu_config runs_root")
+_export("plumbing.runtime", "quick_mode pick_device describe_device seed_everything in_colab gpu_config runs_root "
+                            "once_per_input")
 _export("plumbing.samples", "load_sample TRAINING_SAMPLES")
 _export("plumbing.exercises", "run_solution")
 _export("plumbing.weights", "load_generator available_weights weight_card read_generator_metadata")

@@ -1,4 +1,5 @@
-"""srgan_lib.plumbing.runtime: the quick-run switch, device choice, training precision, Colab detection, seeding."""
+"""srgan_lib.plumbing.runtime: the quick-run switch, device choice, training precision, Colab detection, seeding,
+the once-per-input cache."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from srgan_lib.plumbing.runtime import (
     describe_device,
     describe_precision,
     in_colab,
+    once_per_input,
     pick_device,
     quick_mode,
     seed_everything,
@@ -190,3 +192,25 @@ def test_cpu_bf16_is_opt_in_and_needs_amx(monkeypatch, tmp_path):
         assert t.generator(torch.rand(1, 3, 8, 8)).dtype == torch.bfloat16
     history = t.fit()
     assert np.isfinite([h["loss"] for h in history if "loss" in h]).all()
+
+
+def test_once_per_input_computes_each_input_object_once():
+    calls = []
+
+    def double(a: np.ndarray) -> np.ndarray:
+        calls.append(a)
+        return 2 * a
+
+    cached = once_per_input(double)
+    a, b = np.arange(3), np.arange(3)  # equal values, two objects
+    first = cached(a)
+    assert cached(a) is first and len(calls) == 1  # the same object: the first result, fn not called again
+    assert np.array_equal(cached(b), 2 * b) and len(calls) == 2  # an equal copy is another input
+    assert cached(b) is not first and len(calls) == 2
+    assert cached.__name__ == "double"
+
+
+def test_once_per_input_keeps_inputs_alive_so_ids_are_not_reused():
+    cached = once_per_input(lambda a: a.sum())
+    sums = [cached(np.full(4, k)) for k in range(50)]  # temporaries: without the cache holding them, ids repeat
+    assert sums == [4 * k for k in range(50)]

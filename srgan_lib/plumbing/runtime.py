@@ -1,5 +1,5 @@
 """Plumbing, not part of the lesson: where the code runs, the quick-run switch, device choice, mixed precision,
-Colab detection and seeding.
+Colab detection, seeding, and a cache that computes a notebook's results once.
 
 Every notebook reads :func:`quick_mode` once, in its cell tagged ``parameters``. The quick run
 (``SRGAN_QUICK=1``, set by the test configuration) shrinks sizes and step counts; it never skips a
@@ -17,10 +17,12 @@ who wants to try the Colab path elsewhere):
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import sys
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import numpy as np
 import torch
@@ -29,6 +31,8 @@ QUICK_ENV = "SRGAN_QUICK"
 COLAB_ENV, GPU_CONFIG_ENV, DRIVE_MOUNT_ENV = "SRGAN_COLAB", "SRGAN_GPU_CONFIG", "SRGAN_DRIVE_MOUNT"
 DRIVE_MOUNT = "/content/drive"  # where Colab mounts Google Drive
 DRIVE_FOLDER = "srgan-tutorial"  # this tutorial's folder in MyDrive: run folders that survive a recycled runtime
+In = TypeVar("In")
+Out = TypeVar("Out")
 
 
 def _env_flag(name: str) -> bool:
@@ -187,3 +191,23 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+
+def once_per_input(fn: Callable[[In], Out]) -> Callable[[In], Out]:
+    """``fn``, computed once per input object: a second call with the same object returns the first result.
+
+    For a notebook that scores each method's output with several measures (notebook 05, section 4: PSNR, SSIM and
+    NIQE in :func:`~srgan_lib.plumbing.evaluate.evaluate`, then the high-frequency ratio) without upscaling an
+    image twice: wrap each upscaler, pass the wrapped ones to ``evaluate``, and call them again for the next measure.
+    Inputs are told apart by identity, not value (arrays are not hashable): an equal copy is computed again. The
+    cache keeps every input alive, so no other object can take its ``id`` while the wrapped function is in use.
+    """
+    results: dict[int, tuple[In, Out]] = {}  # id(input) -> (input, fn(input))
+
+    @functools.wraps(fn)
+    def cached(x: In) -> Out:
+        if id(x) not in results:
+            results[id(x)] = (x, fn(x))
+        return results[id(x)][1]
+
+    return cached
