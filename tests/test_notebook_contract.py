@@ -245,11 +245,7 @@ def copied_functions(cells: list[tuple[int, str]],
 
 # -- the tests -----------------------------------------------------------------------------------------------------
 #: Known breaches, each to be fixed in its notebook (strict: a fixed notebook fails here until its entry goes).
-PENDING_IMPORTS = {
-    "00_overview.ipynb": "exercise answers 1-3 import from srgan_lib.plumbing.evaluate, .losses, .models",
-    "02_srresnet_mse.ipynb": "the Colab run cell imports from srgan_lib.plumbing.download, .provenance, .runs, "
-                             ".runtime",
-}
+PENDING_IMPORTS: dict[str, str] = {}
 PENDING_PRIVATE = {
     "05_srgan_training_and_results.ipynb": "section 1 checks its SRGAN step against Trainer._srgan_step",
 }
