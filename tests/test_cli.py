@@ -1152,7 +1152,7 @@ def test_readme_and_help_state_the_real_smallest_input(capsys, tmp_path, weights
     """Weak: README said "any size" while images under 9x9 are refused."""
     from srgan_lib.plumbing.upscale import MIN_SIDE
 
-    readme = (Path(cli.__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(cli.__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     line = next(ln for ln in readme.splitlines() if "srgan upscale photo.jpg" in ln)
     upscale = next(c for c in cli.COMMANDS if c.name == "upscale")
     for text in (line, upscale.help):
