@@ -88,13 +88,14 @@ def start_run(config: TrainConfig, train_set: Dataset, run_dir: str | Path, *, f
 def run(config: TrainConfig, train_set: Dataset, run_dir: str | Path, *, fresh: bool = False, replace: bool = True,
         overwrite: bool = False, steps: int | None = None, callback: Callable[[Trainer, dict], None] | None = None,
         on_start: Callable[[Trainer, str], None] | None = None, bn_batches: int = 0, export: bool = True,
-        **trainer_kwargs: Any) -> tuple[Trainer, Path | None]:
+        card: dict[str, Any] | None = None, **trainer_kwargs: Any) -> tuple[Trainer, Path | None]:
     """Train ``config`` in ``run_dir`` from start (or resume) to export; returns ``(trainer, exported path)``.
 
     Under the run folder's lock (rank 0): refuse to replace a ``generator.safetensors`` no run here wrote (unless
     ``overwrite``), :func:`start_run` (``fresh``, ``replace``), ``on_start(trainer, note)`` (to print what is about
     to run), :meth:`~srgan_lib.train.Trainer.fit` up to ``steps`` with ``callback``, precise BN on ``bn_batches``
-    batches (0: none), the export of the validated generator beside ``last.pt`` (rank 0), and under ``torchrun``
+    batches (0: none), the export of the validated generator beside ``last.pt`` (rank 0; ``card``: facts for its
+    metadata; ``export=False``: none), and under ``torchrun``
     all processes leave the process group together. Other keyword arguments go to the Trainer."""
     run_dir = Path(run_dir)
     rank0 = int(os.environ.get("RANK", "0")) == 0  # torchrun: only rank 0 writes (and locks) the folder
@@ -109,7 +110,7 @@ def run(config: TrainConfig, train_set: Dataset, run_dir: str | Path, *, fresh: 
         trainer.fit(steps, callback=callback)
         if bn_batches:
             trainer.recalibrate_bn(bn_batches)
-        path = trainer.export(generator) if export else None  # last.pt and the export hold the same generator
+        path = trainer.export(generator, **(card or {})) if export else None  # last.pt and the export hold the same generator
         if trainer.engine.world > 1:  # all ranks leave together: a rank that exits while rank 0 still exports tears
             dist.barrier()  # gloo down under it (SIGABRT)
             dist.destroy_process_group()
