@@ -126,7 +126,8 @@ class TrainConfig:
             if not right_type or not ok(value):
                 raise ValueError(f"training option {f.name}={value!r} is not valid: use {valid}")
         if self.crop % self.scale:
-            raise ValueError(f"training option crop={self.crop} is not valid: use a multiple of the scale ({self.scale})")
+            raise ValueError(f"training option crop={self.crop} is not valid: use a multiple of the scale "
+                             f"({self.scale})")
         if self.content != "mse" and self.vgg_weights == "random" and not self.allow_random_vgg:
             raise ValueError(f"training option vgg_weights='random' with content={self.content!r} is refused: the "
                              "content loss would be a distance in an untrained VGG19, not the paper's, and the result "

@@ -54,10 +54,9 @@ def update(loss: torch.Tensor, optimizer: torch.optim.Optimizer, scaler: torch.a
 def srresnet_step(G: nn.Module, opt_g: torch.optim.Optimizer, lr: torch.Tensor, hr: torch.Tensor,
                   content: losses.PerceptualLoss | None = None, *, autocast: Autocast = nullcontext,
                   scaler: torch.amp.GradScaler | None = None) -> dict[str, torch.Tensor]:
-    """One SRResNet update (section 3.2). ``lr``: (N, 3, h, w) in [0, 1]; ``hr``: (N, 3, 4h, 4w) in [-1, 1].
-
-    The loss is the pixel MSE on [-1, 1] (section 2.2.1), or with ``content`` (a :class:`~srgan_lib.losses.
-    PerceptualLoss` of adversarial weight 0) the VGG content loss alone. Returns ``{"loss"}``, detached (no sync)."""
+    """One SRResNet update (section 3.2). ``lr``: (N, 3, h, w) in [0, 1]; ``hr``: (N, 3, 4h, 4w) in [-1, 1]. The loss:
+    pixel MSE on [-1, 1] (section 2.2.1), or with ``content`` (a :class:`~srgan_lib.losses.PerceptualLoss` of
+    adversarial weight 0) the VGG content loss alone. Returns ``{"loss"}``, detached (no sync)."""
     with autocast():
         sr = G(lr)  # (N, 3, 4h, 4w)
         if content is not None:

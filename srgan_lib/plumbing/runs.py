@@ -76,10 +76,10 @@ def start_run(config: TrainConfig, train_set: Dataset, run_dir: str | Path, *, f
                     f"the checkpoint here was trained with another recipe ({'; '.join(changed)}), started fresh "
                     "(it was removed)")
             if trainer.step >= config.steps:
-                return trainer, (f"{shown}/last.pt is a finished run ({trainer.step} of {config.steps} steps): nothing to train; "
-                                 "FRESH=True starts it again")
-            return trainer, (f"resuming {shown}/last.pt at step {trainer.step} of {config.steps} (the same content loss, VGG19, "
-                             "data and preset); FRESH=True starts over")
+                return trainer, (f"{shown}/last.pt is a finished run ({trainer.step} of {config.steps} steps): "
+                                 "nothing to train; FRESH=True starts it again")
+            return trainer, (f"resuming {shown}/last.pt at step {trainer.step} of {config.steps} (the same content "
+                             "loss, VGG19, data and preset); FRESH=True starts over")
     else:
         reason = f"a fresh run in {shown}"
     return Trainer(config, train_set, run_dir, resume=False, **trainer_kwargs), reason
@@ -110,8 +110,8 @@ def run(config: TrainConfig, train_set: Dataset, run_dir: str | Path, *, fresh: 
         trainer.fit(steps, callback=callback)
         if bn_batches:
             trainer.recalibrate_bn(bn_batches)
-        path = trainer.export(generator, **(card or {})) if export else None  # last.pt and the export hold the same generator
-        if trainer.engine.world > 1:  # all ranks leave together: a rank that exits while rank 0 still exports tears
-            dist.barrier()  # gloo down under it (SIGABRT)
+        path = trainer.export(generator, **(card or {})) if export else None  # last.pt holds the same generator
+        if trainer.engine.world > 1:  # all ranks leave together: a rank that exits while rank 0 still
+            dist.barrier()  # exports tears gloo down under it (SIGABRT)
             dist.destroy_process_group()
     return trainer, path
