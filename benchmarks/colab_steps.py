@@ -76,7 +76,7 @@ def measure(mode: str, name: str, dtype: torch.dtype | None, args: argparse.Name
         engine = trainer.engine
         engine.amp_dtype = dtype  # the precision under test, whatever the device's default
         engine.scalers = {n: torch.amp.GradScaler("cuda", enabled=dtype is torch.float16) for n in engine.scalers}
-        step = trainer._srgan_step if mode == "srgan" else trainer._srresnet_step
+        step = trainer.train_step  # train.srgan_step or train.srresnet_step, as fit calls it
         loader = torch.utils.data.DataLoader(data, batch_size=config.batch_size, num_workers=config.num_workers,
                                              pin_memory=engine.device.type == "cuda")
         batches = iter(loader)

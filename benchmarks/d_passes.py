@@ -9,7 +9,7 @@ images. Two common choices:
   (and so eval mode) will be.
 
 This script trains both from the shipped SRResNet with the same seed, batches and step (written out by
-hand, the same updates as ``Trainer._srgan_step``), and prints per checkpoint: D's training accuracy,
+hand, the same updates as ``train.srgan_step``), and prints per checkpoint: D's training accuracy,
 D's accuracy on held-out patches (in train mode on single-kind batches, as the G step uses it, and in
 eval mode), and the generator's Set5 PSNR ("paper" flavour) against bicubic. The generator's BN is frozen
 (``freeze_bn``) so that G's own statistics are not part of the comparison.

@@ -18,7 +18,7 @@ Rows (one process, ``torch.set_num_threads(1)``):
   channels-last resize (fastest, but it rounds the LR to 8 bits: not used, shown for scale).
 
 Then whole DataLoaders, built as the training engine builds its own (:func:`engine_loader`, the settings
-of ``Trainer._batches``: automatic batching, default collation), with 0, 1 and 2 workers.
+of ``Trainer.batches``: automatic batching, default collation), with 0, 1 and 2 workers.
 
 "Per core" figures divide by the process's CPU time (``time.process_time``), so they stay
 meaningful on a machine shared with other jobs (though contention still slows each CPU second:
@@ -61,7 +61,7 @@ from srgan_lib.plumbing.samples import SAMPLE_NAMES, load_sample
 
 
 def engine_loader(ds: Dataset, batch: int, workers: int, batches: int = 10**6) -> DataLoader:
-    """A DataLoader as :class:`srgan_lib.train.Trainer` builds one for a single process (``Trainer._batches``):
+    """A DataLoader as :class:`srgan_lib.train.Trainer` builds one for a single process (``Trainer.batches``):
     automatic batching of ``batch`` consecutive indices per step (its index sampler, here for rank 0 of 1),
     default collation, pinned memory with CUDA, no persistent workers."""
     return DataLoader(ds, batch_size=batch, sampler=range(batches * batch), num_workers=workers,
@@ -264,7 +264,7 @@ def step_flops(batch: int = 16, crop: int = 96) -> dict[str, float]:
     def srresnet() -> None:
         ((g(lr) - hr) ** 2).mean().backward()
 
-    def srgan() -> None:  # one D pass over real + fakes in each update, as Trainer._srgan_step
+    def srgan() -> None:  # one D pass over real + fakes in each update, as train.srgan_step
         sr = g(lr)
         d(torch.cat([hr, sr.detach()])).sum().backward()
         (d(torch.cat([hr, sr]))[batch:].sum() + ((vgg(sr) - vgg(hr)) ** 2).mean()).backward()

@@ -1,10 +1,10 @@
 """The SRGAN step with and without gradients for D's weights in the generator's update (issue 25).
 
 G's update needs the gradient of the adversarial term *through* D into G's output, not the gradient with respect to
-D's own weights: the G step only throws that away (the next D step zeroes it). ``Engine.frozen`` switches D's weights
-to ``requires_grad=False`` for that pass. This script times the engine's whole SRGAN step (``Trainer._srgan_step``)
-both ways on the same batches: "before" replaces ``Engine.frozen`` with a pass through the trainable D, as the engine
-did before. Both variants give the same weights after every step (checked).
+D's own weights: the G step only throws that away (the next D step zeroes it). ``engine.frozen`` switches D's weights
+to ``requires_grad=False`` for that pass. This script times the whole SRGAN step (``train.srgan_step``, as
+``Trainer.train_step`` calls it) both ways on the same batches: "before" replaces ``engine.frozen`` with a context
+that leaves D trainable, as the step did before. Both variants give the same weights after every step (checked).
 
     python benchmarks/g_step_d_grads.py                      # CPU, batch 4 of 48 x 48, SRGAN-MSE
     python benchmarks/g_step_d_grads.py --device cuda --batch 16 --crop 96
@@ -18,26 +18,26 @@ from contextlib import contextmanager
 
 import torch
 
-from srgan_lib.plumbing.engine import Engine
+from srgan_lib.plumbing import engine
 from srgan_lib.train import TrainConfig, Trainer
 
 
 @contextmanager
-def _trainable(self: Engine, model: torch.nn.Module):
-    """The engine's G-step pass before issue 25: D's weights stay trainable (their gradients are computed)."""
-    yield self.wrapped.get(id(model), model)
+def _trainable(model: torch.nn.Module):
+    """The G-step pass before: D's weights stay trainable (their gradients are computed)."""
+    yield
 
 
 def time_steps(trainer: Trainer, lr: torch.Tensor, hr: torch.Tensor, steps: int, warmup: int) -> float:
     """Seconds per SRGAN step (median of ``steps`` after ``warmup``)."""
     sync = torch.cuda.synchronize if trainer.device.type == "cuda" else (lambda: None)
     for _ in range(warmup):
-        trainer._srgan_step(lr, hr)
+        trainer.train_step(lr, hr)
     times = []
     for _ in range(steps):
         sync()
         t0 = time.perf_counter()
-        trainer._srgan_step(lr, hr)
+        trainer.train_step(lr, hr)
         sync()
         times.append(time.perf_counter() - t0)
     return sorted(times)[len(times) // 2]
@@ -61,13 +61,13 @@ def main() -> None:
     lr = torch.rand(args.batch, 3, args.crop // 4, args.crop // 4, device=dev)
     hr = torch.rand(args.batch, 3, args.crop, args.crop, device=dev) * 2 - 1
     results = {}
-    frozen = Engine.frozen
+    frozen = engine.frozen
     for name, variant in (("before (D weight gradients computed)", _trainable),
                           ("after (D frozen in the G step)", frozen)):
-        Engine.frozen = variant
+        engine.frozen = variant
         t = trainer()
         results[name] = (time_steps(t, lr, hr, args.steps, args.warmup), t)
-    Engine.frozen = frozen
+    engine.frozen = frozen
     (_, (_, a)), (_, (_, b)) = results.items()
     same = all(torch.allclose(x, y, atol=1e-5) for x, y in zip(a.generator.state_dict().values(),
                                                                b.generator.state_dict().values()))

@@ -6,15 +6,16 @@ aim at that, both with a Gaussian blur of sigma 1.5 HR pixels as the split (its 
 LR's Nyquist frequency):
 
 - **HP** (adversarial gradient high-passed): D judges the very image G made, but G receives
-  ``sr - blur(sr) + blur(sr).detach()``'s gradient, i.e. no adversarial push on the low band;
+  ``sr - blur(sr) + blur(sr).detach()``'s gradient, i.e. no adversarial push on the low band (the blur is taken
+  of D's input window, so within 5 pixels of a window's edge the split differs from one of the whole crop);
 - **LB** (low band held harder): ``10 x MSE(blur(sr), blur(hr))`` joins the content loss.
 
 A third, for the hypothesis those runs left (that a frozen upsampler keeps G's detail coarse): G's upsampling
 trained, with and without **tile**, a penalty on the error's mean 4 x 4 tile (what metrics.grid_artifact scores)
 that keeps the 16 pixel-shuffle phases together.
 
-All are written here as a subclass of the engine's Trainer (the step is the engine's, plus the change); they
-are not library options, because they did not pay off (the .txt). Every variant starts from ``srresnet_x4``
+All are written here as a Trainer whose ``train_step`` hook calls the public ``srgan_step`` with D seen through a
+high pass (HP) and/or a loss with the extra terms (LB, tile); they are not library options, because they did not pay off (the .txt). Every variant starts from ``srresnet_x4``
 with the ``srgan/cpu`` preset (its card gives each choice), in bf16 on a CPU with AMX (``cpu_bf16``, parity with
 float32 checked against the shipped run's curve), on Kodak24. Measured: Set5 paper PSNR and grid, Set14 grid,
 Set14 Laplacian ratio (issue 15's detail measure) and band ratio (detail_bound.py).
@@ -25,6 +26,7 @@ Set14 Laplacian ratio (issue 15's detail measure) and band ratio (detail_bound.p
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -39,7 +41,7 @@ import torchvision.transforms.functional as TF
 from srgan_lib import losses
 from srgan_lib.data import PatchDataset, load_eval_set
 from srgan_lib.plumbing.evaluate import model_upscaler
-from srgan_lib.train import Trainer, preset
+from srgan_lib.train import Trainer, preset, srgan_step
 from srgan_lib.plumbing.weights import load_generator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -52,35 +54,47 @@ def blur(x: torch.Tensor) -> torch.Tensor:
     return TF.gaussian_blur(x, kernel_size=2 * int(3 * SIGMA) + 1, sigma=SIGMA)
 
 
+class HighPass(torch.nn.Module):
+    """D seen through a high pass: its input's values unchanged, its gradient only through ``x - blur(x)``."""
+
+    def __init__(self, d: torch.nn.Module) -> None:
+        super().__init__()
+        self.d = d
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        low = blur(x)
+        return self.d(x - low + low.detach())
+
+
+class BandLoss:
+    """l_SR (``perceptual``) plus LB's ``low_weight x MSE(blur(sr), blur(hr))`` and the ``tile_weight`` penalty."""
+
+    def __init__(self, perceptual: losses.PerceptualLoss, low_weight: float, tile_weight: float) -> None:
+        self.perceptual, self.low_weight, self.tile_weight = perceptual, low_weight, tile_weight
+
+    def __call__(self, sr: torch.Tensor, hr: torch.Tensor, logits: torch.Tensor) -> losses.LossParts:
+        parts = self.perceptual(sr, hr, logits)
+        total = parts.total.float()
+        if self.low_weight:
+            total = total + self.low_weight * torch.nn.functional.mse_loss(blur(sr).float(), blur(hr).float())
+        if self.tile_weight:
+            total = total + self.tile_weight * tile_energy(sr.float() - hr.float())
+        return dataclasses.replace(parts, total=total)
+
+
 class BandTrainer(Trainer):
-    """The engine's SRGAN step (train.Trainer._srgan_step) with HP and/or LB."""
+    """The library's SRGAN step (train.srgan_step) with HP and/or LB, through the train_step hook."""
 
     high_pass = False
     low_weight = 0.0
     tile_weight = 0.0  # x the mean square of the error's average 4 x 4 tile minus its mean (metrics.grid_artifact)
 
-    def _srgan_step(self, lr: torch.Tensor, hr: torch.Tensor) -> dict[str, torch.Tensor]:
-        n, window = hr.shape[0], self.engine.d_window(hr.shape, self.step)
-        with self.engine.autocast():
-            sr = self._g(lr)  # (N, 3, 4h, 4w)
-            real_logits, fake_logits = self._d(torch.cat([hr, sr.detach()])[window]).split(n)
-        d_loss = losses.discriminator_loss(real_logits.float(), fake_logits.float())
-        self.engine.step(d_loss, self.opt_d, "d")
-        self.sched_d.step()
-        d_acc = 0.5 * ((real_logits.detach() > 0).float().mean() + (fake_logits.detach() < 0).float().mean())
-        with self.engine.autocast():
-            low = blur(sr)  # (N, 3, 4h, 4w)
-            sr_d = sr - low + low.detach() if self.high_pass else sr  # the same values either way
-            gen_logits = self._d(torch.cat([hr, sr_d])[window])[n:]
-            parts = self.perceptual(sr, hr, gen_logits.float())
-        g_loss = parts.total.float()
-        if self.low_weight:
-            g_loss = g_loss + self.low_weight * torch.nn.functional.mse_loss(low.float(), blur(hr).float())
-        if self.tile_weight:
-            g_loss = g_loss + self.tile_weight * tile_energy(sr.float() - hr.float())
-        self._update_generator(g_loss)
-        return {"loss": g_loss.detach(), "content": parts.content.float().detach(),
-                "adversarial": parts.adversarial.float().detach(), "d_loss": d_loss.detach(), "d_acc": d_acc}
+    def train_step(self, lr: torch.Tensor, hr: torch.Tensor) -> dict[str, torch.Tensor]:
+        e = self.engine
+        d = HighPass(self._d) if self.high_pass else self._d
+        return srgan_step(self._g, d, self.opt_g, self.opt_d, lr, hr,
+                          BandLoss(self.perceptual, self.low_weight, self.tile_weight), autocast=e.autocast,
+                          scalers=(e.scalers["g"], e.scalers["d"]), window=self.d_window(), train_g=self.g_trains())
 
 
 def tile_energy(err: torch.Tensor, period: int = 4) -> torch.Tensor:

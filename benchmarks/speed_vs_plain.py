@@ -9,7 +9,7 @@ shared machine slows both sides alike; medians and minimums are printed:
 2. **upscale**: ``srgan_lib.plumbing.upscale.upscale_array`` (uint8 in, uint8 out, the automatic tile plan) against a
    plain ``model(x)`` in inference mode on a channels_last tensor, the whole image in one pass (no uint8
    conversion, no tiles), x4 of a ``--size`` LR image.
-3. **training step**: the engine's ``Trainer._srresnet_step`` (the paper's batch 16 of 96 x 96 HR crops,
+3. **training step**: the engine's ``Trainer.train_step`` (the paper's batch 16 of 96 x 96 HR crops,
    pixel MSE, Adam) against the same step written as a plain loop (``zero_grad``, ``mse_loss``, ``backward``,
    ``step``) on a channels_last model.
 4. **the step's convolutions alone**: every convolution of that step at its own shape (recorded from one
@@ -173,7 +173,7 @@ def train_rounds(args: argparse.Namespace, peak: float) -> None:
     opt = torch.optim.Adam(net.parameters(), lr=1e-4, betas=(0.9, 0.999))
 
     def ours_step():
-        return trainer._srresnet_step(lr, hr)["loss"]
+        return trainer.train_step(lr, hr)["loss"]
 
     def plain_step():
         opt.zero_grad(set_to_none=True)
@@ -185,11 +185,11 @@ def train_rounds(args: argparse.Namespace, peak: float) -> None:
     for _ in range(2):
         ours_step(), plain_step()
     step_gflop = flops(plain_step) / 1e9
-    report("training step, batch 16 x 96x96 HR", rounds({"ours: Trainer._srresnet_step": ours_step,
+    report("training step, batch 16 x 96x96 HR", rounds({"ours: Trainer.train_step": ours_step,
                                                          "plain: zero_grad/mse/backward/step": plain_step},
                                                         args.rounds), step_gflop, peak)
     if args.profile:
-        profile("Trainer._srresnet_step", ours_step)
+        profile("Trainer.train_step", ours_step)
 
     # 4. the same step's convolutions alone, forward + backward, at their own shapes
     layers = []

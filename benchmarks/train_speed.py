@@ -1,7 +1,7 @@
 """Training speed of the paper's SRResNet: steps per second and peak memory, each option on and off.
 
 Batch 16 of 96 x 96 HR crops (24 x 24 LR), the paper's setting (section 3.2), through the real engine
-step (``Trainer._srresnet_step``). Each configuration runs in its own subprocess so that its peak
+step (``Trainer.train_step``). Each configuration runs in its own subprocess so that its peak
 memory (max RSS on CPU, max allocated on CUDA) is its own.
 
     python benchmarks/train_speed.py                 # CPU: channels_last, torch.compile on/off
@@ -31,13 +31,13 @@ def sync():
     if dev.type == "cuda":
         torch.cuda.synchronize()
 for _ in range(opts["warmup"]):
-    t._srresnet_step(lr, hr)
+    t.train_step(lr, hr)
 sync()
 if dev.type == "cuda":
     torch.cuda.reset_peak_memory_stats()
 t0 = time.perf_counter()
 for _ in range(opts["steps"]):
-    out = t._srresnet_step(lr, hr)
+    out = t.train_step(lr, hr)
 sync()
 dt = (time.perf_counter() - t0) / opts["steps"]
 peak = (torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda"

@@ -34,8 +34,8 @@ lent H200 GPU, where results are not bit-exact across machines. The SRGAN-MSE we
 moving average of G (no snapshot picked); OUT/curve.json records Set5/Set14/held-out PSNR, grid and detail ratio
 every 200 steps (--curve-root: the folder holding Set5 and Set14).
 
-Each phase ends by recomputing the BN statistics with the final weights (Trainer.recalibrate_bn) and writes
-OUT/generator.safetensors. A stopped run resumes from OUT/last.pt when started again with the same options.
+Each phase runs through ``srgan_lib.run`` and ends by recomputing the BN statistics with the final weights
+(Trainer.recalibrate_bn) and writes OUT/generator.safetensors. A stopped run resumes from OUT/last.pt when started again with the same options.
 After copying a result to srgan_lib/weights/, `python scripts/make_card.py NAME --measure --root DIR` re-measures
 its card's numbers and rewrites the card (the training facts in NAME.json are edited by hand, once per run).
 """
@@ -60,6 +60,7 @@ from srgan_lib.metrics import high_frequency_ratio
 from srgan_lib.plumbing.provenance import digest_file_list
 from srgan_lib.resize import matlab_lr, modcrop
 from srgan_lib.plumbing.samples import HELD_OUT_SAMPLES, load_sample
+from srgan_lib.plumbing.runs import run
 from srgan_lib.train import Trainer, preset
 
 CURVE_SETS = ("Set5", "Set14")
@@ -122,7 +123,7 @@ def curve_recorder(root: str | Path, out: Path, held: EvalSet) -> Callable[[Trai
         up = model_upscaler(g)
         rows = {r["dataset"]: r for r in evaluate({"G": up}, sets, flavours=("paper",))}
         hf = float(np.mean([high_frequency_ratio(up(lr), hr) for _, lr, hr in sets["Set14"]]))
-        trainer.engine.train_mode(g, was_training)
+        trainer.train_mode(g, was_training)
         d_acc = [h["d_acc"] for h in trainer.history if "d_acc" in h]
         point = {"step": trainer.step, **{f"{d}_psnr": rows[d]["psnr"] for d in sets},
                  **{f"{d}_grid": rows[d]["grid"] for d in sets}, **{f"{d}_niqe": rows[d]["niqe"] for d in sets},
@@ -193,20 +194,26 @@ def main() -> None:
     config = preset(args.mode, "cpu", **overrides)
     train_set = PatchDataset(images, crop=config.crop, scale=config.scale, seed=config.seed, skip_small=True)
     held = held_out_set() if args.curve_root else EvalSet()
-    trainer = Trainer(config, train_set, out_dir=args.out, device=args.device,
-                      val_pairs=held.tensors(), facts=facts)
     callback = curve_recorder(args.curve_root, Path(args.out), held) if args.curve_root else None
-    if callback and trainer.step == 0:
-        callback(trainer, {})  # the starting point
-    trainer.fit(callback=callback)
-    step = trainer.step
-    if args.export_step is not None:  # an earlier snapshot of the same run (its BN statistics recomputed below)
-        snapshot = load_checkpoint(Path(args.out) / f"step_{args.export_step:07d}.pt")
-        trainer.generator.load_state_dict(snapshot["generator"])
-        step = snapshot["step"]
+
+    def on_start(trainer: Trainer, note: str) -> None:
+        print(note, flush=True)
+        if callback and trainer.step == 0:
+            callback(trainer, {})  # the starting point
+
+    kwargs = dict(replace=False, overwrite=True, callback=callback, on_start=on_start, device=args.device,
+                  val_pairs=held.tensors(), facts=facts)  # the folder's run is resumed, never replaced
+    card = dict(data=data_label, bn_recalibrated=True)
+    if args.export_step is None:  # fit, precise BN, export (with last.pt, which then holds the same generator)
+        run(config, train_set, args.out, bn_batches=args.bn_batches, card=card, **kwargs)
+        return
+    trainer, _ = run(config, train_set, args.out, export=False, **kwargs)
+    # an earlier snapshot of the same run, its BN statistics recomputed
+    snapshot = load_checkpoint(Path(args.out) / f"step_{args.export_step:07d}.pt")
+    trainer.generator.load_state_dict(snapshot["generator"])
     trainer.recalibrate_bn(args.bn_batches)
-    trainer.export_generator(f"{args.out}/generator.safetensors", data=data_label,
-                             bn_recalibrated=True, step=step)  # the weights' own step, not the run's last
+    trainer.export_generator(f"{args.out}/generator.safetensors", **card,
+                             step=snapshot["step"])  # the weights' own step, not the run's last
 
 
 if __name__ == "__main__":

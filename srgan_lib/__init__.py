@@ -45,7 +45,7 @@ _export("losses", "pixel_mse tv_loss ContentLoss PerceptualLoss discriminator_lo
 _export("data", "PatchDataset EvalSet load_eval_set to_val_pairs")
 _export("metrics", "psnr ssim grid_artifact high_frequency_ratio")
 _export("presets", "PRESETS")
-_export("train", "TrainConfig preset Trainer ADAM_BETAS")
+_export("train", "TrainConfig preset Trainer ADAM_BETAS srgan_step srresnet_step")
 
 # -- figures ------------------------------------------------------------------------------------------------------
 _export("figures.upsampling", "checkerboard_figure subkernel_interleave_figure upsampling_cost_figure "
@@ -74,7 +74,7 @@ _export("plumbing.evaluate", "evaluate bicubic_upscaler nearest_upscaler model_u
 _export("plumbing.download", "is_online DatasetNotFound DownloadError")
 _export("plumbing.train_data", "training_images require_training_images")
 _export("plumbing.provenance", "data_facts")
-_export("plumbing.runs", "start_run")
+_export("plumbing.runs", "start_run run")
 _export("plumbing.engine", "TrainingDiverged")
 _export("plumbing.vgg_weights", "PRETRAINED_VGG_LABEL RANDOM_VGG_LABEL RandomVGGWarning VGGWeightsUnavailable")
 

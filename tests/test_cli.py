@@ -999,7 +999,7 @@ def test_upscale_max_megapixels_must_be_a_finite_number(capsys, tmp_path, weight
 
 def test_no_option_of_any_command_parses_a_bare_float():
     """Bad 6, every command: float('nan') and float('inf') parse, so each float option takes the finite-number type
-    (train's --set values are checked by engine.check_options, tested in test_train_options_are_validated...)."""
+    (train's --set values are checked by TrainConfig.validate (the rule beside each field in presets.py), tested in test_train_options_are_validated...)."""
     parser = cli.build_parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
     checked = []

@@ -116,18 +116,30 @@ def test_one_discriminator_step_changes_d_and_not_g():
     assert all(p.grad is None for p in g.parameters())  # detach: nothing reached G
 
 
-def test_one_generator_step_changes_g_and_not_d():
+def test_srgan_steps_g_update_leaves_d_weights_and_gradients_as_the_d_update_left_them():
+    """The public srgan_step's G half: the gradient flows through D into G, but D's weights get none (D is frozen
+    for that pass and its flags restored after). Oracle: the same step with train_g=False (D's update alone), from
+    the same start. Without the freeze, the G pass would add its gradient to D's .grad."""
+    import copy
+
+    from srgan_lib.train import srgan_step
+
     g, d, opt_g, opt_d, lr_img, hr = _tiny_setup()
-    g_before, d_before = _snapshot(g), _snapshot(d)
-    criterion = PerceptualLoss("mse")
-    opt_g.zero_grad()
-    fake = g(lr_img)  # (2, 3, 32, 32)
-    parts = criterion(fake, hr, d(fake))
-    parts.total.backward()
-    opt_g.step()
-    assert parts.adversarial.item() > 0
+    g_only_d, d_only = copy.deepcopy(g), copy.deepcopy(d)
+    opt_d_only = torch.optim.Adam(d_only.parameters(), lr=1e-3, betas=(0.9, 0.999))
+    g_before = _snapshot(g)
+    loss = PerceptualLoss("mse")
+    out = srgan_step(g, d, opt_g, opt_d, lr_img, hr, loss)
+    ref = srgan_step(g_only_d, d_only, torch.optim.Adam(g_only_d.parameters()), opt_d_only, lr_img, hr, loss,
+                     train_g=False)
+    assert set(ref) == {"d_loss", "d_acc"} and torch.equal(out["d_loss"], ref["d_loss"])
+    assert out["adversarial"].item() > 0
+    for (name, p), q in zip(d.named_parameters(), d_only.parameters()):
+        assert torch.equal(p, q), name  # D's update is the D step's alone
+        assert p.grad is not None and torch.equal(p.grad, q.grad), name  # the G pass added no gradient to D
+        assert p.requires_grad  # the freeze is undone
     assert len(_changed(g, g_before)) > 0.9 * len(g_before)  # (a few PReLU/bias grads may be zero)
-    assert _changed(d, d_before) == []
+    assert _changed(g_only_d, g_before) == []  # train_g=False: G waits
 
 
 def test_alternating_steps_raise_no_inplace_autograd_error():

@@ -298,16 +298,16 @@ def test_ema_of_g_matches_the_average_written_by_hand_and_is_what_validates_and_
     cfg = dict(mode="srgan", content="mse", steps=4, collapse_window=0, ema_decay=decay)
     tr = Trainer(tiny_config(**cfg), data, tmp_path / "a", device="cpu", progress=False)
     oracle = None
-    original = tr._update_generator
+    original = tr.update_average  # the hook the loop calls after each G step
 
-    def spy(loss):
+    def spy():
         nonlocal oracle
-        original(loss)
+        original()
         now = {k: v.detach().clone().double() for k, v in tr.generator.state_dict().items()
                if v.is_floating_point()}  # not num_batches_tracked (a counter)
         oracle = now if oracle is None else {k: decay * oracle[k] + (1 - decay) * now[k] for k in now}
 
-    tr._update_generator = spy
+    tr.update_average = spy
     tr.fit()
     ema = tr.eval_generator.state_dict()
     for k, v in oracle.items():
@@ -353,8 +353,8 @@ def test_d_shift_shows_d_one_random_window_of_real_and_fake(tmp_path, one_thread
     tr = Trainer(tiny_config(**cfg), data, tmp_path / "a", device="cpu", progress=False)
     seen, batches = [], []
     tr.discriminator.register_forward_hook(lambda m, inp, out: seen.append(inp[0].detach().clone()))
-    step = tr._srgan_step
-    tr._srgan_step = lambda lr, hr: (batches.append(hr.clone()), step(lr, hr))[1]
+    step = tr.train_step
+    tr.train_step = lambda lr, hr: (batches.append(hr.clone()), step(lr, hr))[1]
     tr.fit()
     offsets = set()
     for i, hr in enumerate(batches):

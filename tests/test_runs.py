@@ -13,7 +13,7 @@ import torch
 from srgan_lib.plumbing import runtime
 from srgan_lib.plumbing.checkpoint import load_checkpoint
 from srgan_lib.data import PatchDataset
-from srgan_lib.plumbing.runs import start_run
+from srgan_lib.plumbing.runs import run, start_run
 from srgan_lib.train import TrainConfig
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -28,6 +28,26 @@ def data() -> PatchDataset:
 def cfg(**kw) -> TrainConfig:
     return TrainConfig(**{**dict(n_blocks=1, channels=8, crop=16, batch_size=2, steps=4, log_every=1, val_every=100,
                                  ckpt_every=2), **kw})
+
+
+def test_run_trains_exports_and_resumes_a_finished_run_to_the_same_generator(tmp_path, data):
+    """run(): lock, fresh start, fit, export beside last.pt; a second call resumes the finished run (no step, the
+    same export); a generator.safetensors that no run here wrote is refused unless overwrite=True."""
+    from srgan_lib.plumbing.checkpoint import read_weights
+
+    notes = []
+    trainer, path = run(cfg(), data, tmp_path / "a", device="cpu", progress=False,
+                        on_start=lambda t, note: notes.append(note))
+    assert trainer.step == 4 and path == tmp_path / "a" / "generator.safetensors" and notes[0].startswith("a fresh")
+    again, path2 = run(cfg(), data, tmp_path / "a", device="cpu", progress=False,
+                       on_start=lambda t, note: notes.append(note))
+    assert again.step == 4 and "finished run" in notes[1]
+    assert read_weights(path)[1]["step"] == read_weights(path2)[1]["step"] == 4
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "generator.safetensors").write_bytes(b"x")
+    with pytest.raises(FileExistsError, match="no run in this folder wrote it.*overwrite=True"):
+        run(cfg(), data, tmp_path / "b", device="cpu", progress=False)
+    assert run(cfg(steps=1), data, tmp_path / "b", device="cpu", progress=False, overwrite=True)[0].step == 1
 
 
 def test_run_all_after_a_restart_resumes_the_same_run(tmp_path, data):

@@ -346,18 +346,23 @@ def test_lr_d_sets_the_discriminators_learning_rate(tmp_path):
 
 
 def test_srgan_step_equals_a_step_written_with_torch_alone(tmp_path, one_thread):
-    """The engine's SRGAN step against an oracle built from torch ops only: D updated on one pass over
-    real and detached fakes (BCE), then G on MSE + 1e-3 softplus(-logit) through the updated D, seeing the
-    same mixed batch. Weights and BN statistics of both networks must come out identical."""
+    """The public SRGAN step (called as notebook 05 calls it, no engine) and the Trainer's step against an oracle
+    built from torch ops only: D updated on one pass over real and detached fakes (BCE), then G on MSE + 1e-3
+    softplus(-logit) through the updated D, seeing the same mixed batch. Weights and BN statistics of both networks
+    must come out identical."""
     import torch.nn.functional as F
+
+    from srgan_lib.losses import PerceptualLoss
+    from srgan_lib.train import srgan_step
 
     config = tiny_config(mode="srgan", content="mse", channels_last=False, batch_size=4, warmup_steps=0)
     data = PatchDataset(tiny_images(), crop=config.crop, scale=4, seed=0)
     engine = Trainer(config, data, tmp_path, device="cpu", progress=False, resume=False)
     g, d = copy.deepcopy(engine.generator).train(), copy.deepcopy(engine.discriminator).train()
+    g2, d2 = copy.deepcopy(g), copy.deepcopy(d)
     engine.generator.train(), engine.discriminator.train()
-    opt_g = torch.optim.Adam(g.parameters(), lr=config.lr, betas=(0.9, 0.999))
-    opt_d = torch.optim.Adam(d.parameters(), lr=config.lr, betas=(0.9, 0.999))
+    opt_g, opt_g2 = (torch.optim.Adam(m.parameters(), lr=config.lr, betas=(0.9, 0.999)) for m in (g, g2))
+    opt_d, opt_d2 = (torch.optim.Adam(m.parameters(), lr=config.lr, betas=(0.9, 0.999)) for m in (d, d2))
     lr, hr = data.batch(range(4))
     hr = hr * 2 - 1  # [-1, 1], as the engine feeds it
     for _ in range(2):
@@ -373,9 +378,11 @@ def test_srgan_step_equals_a_step_written_with_torch_alone(tmp_path, one_thread)
         opt_g.zero_grad()
         g_loss.backward()
         opt_g.step()
-        out = engine._srgan_step(lr, hr)
-        assert torch.equal(out["d_loss"], d_loss.detach()) and torch.equal(out["loss"], g_loss.detach())
-    for mine, theirs in ((g, engine.generator), (d, engine.discriminator)):
+        public = srgan_step(g2, d2, opt_g2, opt_d2, lr, hr, PerceptualLoss("mse"))
+        out = engine.train_step(lr, hr)
+        for got in (public, out):
+            assert torch.equal(got["d_loss"], d_loss.detach()) and torch.equal(got["loss"], g_loss.detach())
+    for mine, theirs in ((g, engine.generator), (d, engine.discriminator), (g, g2), (d, d2)):
         for (k, a), b in zip(mine.state_dict().items(), theirs.state_dict().values()):
             assert torch.equal(a, b), k
 

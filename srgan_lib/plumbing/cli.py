@@ -667,15 +667,14 @@ def _content_vgg(config, quiet: bool):
 
 def _run_train(args: argparse.Namespace) -> int:
     import warnings
-    from contextlib import nullcontext
     from pathlib import Path
 
-    from .checkpoint import run_lock
     from ..data import load_eval_set
     from .provenance import data_facts
+    from .runs import run
     from .train_data import ToyDataWarning, training_images
     from .runtime import describe_device
-    from ..train import Trainer, preset
+    from ..train import preset
 
     _check_device(args.device)
     overrides = _parse_overrides(args.set)
@@ -713,41 +712,36 @@ def _run_train(args: argparse.Namespace) -> int:
     except ValueError as exc:  # the library's advice names its keyword; the command's is a flag
         raise CommandError(str(exc).replace("pass skip_small=True", "pass --skip-small")) from exc
     val = load_eval_set(args.val, config.scale, args.root).tensors() if args.val else ()
-    rank0 = int(os.environ.get("RANK", "0")) == 0  # torchrun: only rank 0 writes (and locks) the folder
-    with run_lock(out) if rank0 else nullcontext():
-        resumed = (out / "last.pt").is_file()
-        generator = out / "generator.safetensors"
-        if generator.exists() and not resumed and not args.overwrite:
-            raise CommandError(f"{generator}: already exists and no run in this folder wrote it (no last.pt); "
-                               "pass --overwrite to replace it, or choose another --out")
-        trainer = Trainer(config, data, out, val_pairs=val, device=None if args.device == "auto" else args.device,
-                          progress=not args.quiet, vgg_extractor=vgg,
-                          facts={"preset": args.preset, **data_facts(images)})
-        if trainer.resumed_config is not None and rank0:  # the checkpoint is read once, by the Trainer
+    def on_start(trainer, note: str) -> None:  # what is about to run, said before the first step (rank 0)
+        resumed = trainer.resumed_config is not None  # the checkpoint is read once, by the Trainer
+        if trainer.engine.rank != 0:
+            return
+        if resumed:
             _warn_changed_options(out / "last.pt", trainer.resumed_config, config)
-        if trainer.engine.rank == 0 and config.mode == "srgan" and not resumed:
+        if config.mode == "srgan" and not resumed:
             start = (f"the bundled {DEFAULT_SRGAN_INIT} (section 3.2; --init none for random weights)" if default_init
                      else Path(config.init_generator).name if config.init_generator else "random weights (--init none)")
             print(f"generator starts from {start}", flush=True)
-        if trainer.engine.rank == 0:
-            what = f"resuming {out / 'last.pt'} at step {trainer.step}" if resumed else f"new run in {out}"
-            procs = f" x {trainer.engine.world} processes (DDP)" if trainer.engine.world > 1 else ""
-            print(f"{config.mode} / {args.preset}: {what}, {config.steps} steps of batch {config.batch_size}{procs}, "
-                  f"{len(data.names)} training images, loss: {trainer.loss_label}", flush=True)
-            source = images.source.replace("allow the DIV2K download (download=True)", "run srgan download DIV2K-train")
-            print(f"training data: {source}", flush=True)  # the library names its keyword, the command its command
-            print(f"device: {describe_device(trainer.device)}; precision: {trainer.engine.precision}", flush=True)
-        trainer.fit()
-        if trainer.engine.rank == 0:
-            path = trainer.export(generator)  # last.pt and generator.safetensors hold the same validated generator
-            last = next((h for h in reversed(trainer.history) if "val_psnr" in h), None)
-            score = f", val PSNR {last['val_psnr']:.2f} dB (at step {last['step']})" if last else ""
-            print(f"done at step {trainer.step}{score}; weights: {path}")
-        if trainer.engine.world > 1:  # all ranks leave the process group together: a rank that exits while rank 0 still
-            import torch.distributed as dist  # exports tears gloo down under it ("terminate called without an
-            # active exception", SIGABRT, seen in about one torchrun run in five)
-            dist.barrier()
-            dist.destroy_process_group()
+        what = f"resuming {out / 'last.pt'} at step {trainer.step}" if resumed else f"new run in {out}"
+        procs = f" x {trainer.engine.world} processes (DDP)" if trainer.engine.world > 1 else ""
+        print(f"{config.mode} / {args.preset}: {what}, {config.steps} steps of batch {config.batch_size}{procs}, "
+              f"{len(data.names)} training images, loss: {trainer.loss_label}", flush=True)
+        source = images.source.replace("allow the DIV2K download (download=True)", "run srgan download DIV2K-train")
+        print(f"training data: {source}", flush=True)  # the library names its keyword, the command its command
+        print(f"device: {describe_device(trainer.device)}; precision: {trainer.engine.precision}", flush=True)
+
+    try:  # lock, resume (never replacing the folder's checkpoint), fit, export, DDP teardown
+        trainer, path = run(config, data, out, replace=False, overwrite=args.overwrite, on_start=on_start,
+                            val_pairs=val, device=None if args.device == "auto" else args.device,
+                            progress=not args.quiet, vgg_extractor=vgg,
+                            facts={"preset": args.preset, **data_facts(images)})
+    except FileExistsError as exc:  # the library's advice names its keyword; the command's is a flag
+        raise CommandError(str(exc).replace("pass overwrite=True", "pass --overwrite").replace(
+            "another folder", "another --out")) from None
+    if trainer.engine.rank == 0:
+        last = next((h for h in reversed(trainer.history) if "val_psnr" in h), None)
+        score = f", val PSNR {last['val_psnr']:.2f} dB (at step {last['step']})" if last else ""
+        print(f"done at step {trainer.step}{score}; weights: {path}")
     return EXIT_OK
 
 

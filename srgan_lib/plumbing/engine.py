@@ -1,24 +1,23 @@
-"""Plumbing, not part of the lesson: the training engine's production extras.
+"""Plumbing, not part of the lesson: the training loop's production helpers.
 
-:class:`~srgan_lib.train.Trainer` is the paper's loop (section 3.2). What a long run needs around it lives
-here, each part switched by a :class:`~srgan_lib.train.TrainConfig` field and called from the loop at one
-named point (``self.engine.step(...)``, ``self.engine.wrap(...)``, ``run.check(...)``):
+:class:`~srgan_lib.train.Trainer` is the paper's loop (section 3.2). What a long run needs around it lives here, as
+plain helpers the loop calls at named points:
 
 - where tensors live: the device, distributed data parallel under ``torchrun`` (each process its own samples,
   :meth:`Engine.batches`), ``channels_last`` and ``torch.compile`` (:meth:`Engine.wrap`);
 - mixed precision on CUDA (:meth:`Engine.autocast`): bf16 where the GPU has it natively (compute capability
-  >= 8.0), otherwise fp16 with one GradScaler per network, the path a T4 needs (:meth:`Engine.step`; see
+  >= 8.0), otherwise fp16 with one GradScaler per network (``Engine.scalers``), the path a T4 needs (see
   :func:`~srgan_lib.plumbing.runtime.amp_dtype_for`);
-- the GAN recipe's options that are not in the paper: an exponential moving average of G (``ema_decay``),
-  ``freeze_bn`` (:meth:`Engine.train_mode`), D's random window (``d_shift``, :meth:`Engine.d_window`) and the
-  VGG factor measured by the paper's criterion (``vgg_rescale="auto"``, :meth:`Engine.measure_vgg_rescale`);
-- exact resume: the scalers, the average, every RNG state and the sums not yet logged go into the checkpoint
-  (:meth:`Engine.state_dict`), and data loading never draws from the global RNGs, so a resumed run's weights,
+- the recipe's helpers: D's random window (:func:`d_window`), ``freeze_bn`` (:func:`train_mode`), the VGG factor
+  measured by the paper's criterion (:meth:`Engine.measure_vgg_rescale`), a cold start's warning;
+- exact resume: the checkpoint (:func:`run_state`, :func:`resume`) holds the scalers, G's average, every RNG state
+  and the sums not yet logged, and data loading never draws from the global RNGs, so a resumed run's weights,
   optimizers, random states and history equal an uninterrupted run's (all but ``sec_per_step``, a clock reading);
+  a checkpoint of another run is refused (:func:`check_identity`);
 - a run's safety (:class:`Session`): SIGINT saves before stopping, and health checks (non-finite losses, a
-  discriminator stuck at 100 % or at chance) raise :class:`TrainingDiverged` naming the checkpoint to go back to;
-- precise BN (:meth:`Engine.recalibrate_bn`);
-- the check of every option of a config, one line per bad value (:func:`check_options`).
+  discriminator stuck at 100 % or at chance) raise :class:`TrainingDiverged` naming the checkpoint to go back to,
+  after :func:`export_last_good`;
+- precise BN (:meth:`Engine.recalibrate_bn`).
 """
 
 from __future__ import annotations
@@ -39,18 +38,24 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 
 from .. import losses, vgg
-from . import runtime
+from ..models import SRResNet
+from . import provenance, runtime
+from .checkpoint import load_checkpoint, save_weights
+from .weights import checkpoint_generator_state
 
 RESCALE_BATCHES = 4  # vgg_rescale="auto": measured on the first 4 training batches (64 patches at batch 16)
 
 
 class TrainingDiverged(RuntimeError):
     """Raised when a run goes wrong in a known way; the message says which checkpoint to go back to."""
+
+
+class RunMismatch(ValueError):
+    """A run folder's checkpoint was started with another identity (content loss, VGG19, VGG factor, data, preset)."""
 
 
 class Engine:
@@ -75,10 +80,8 @@ class Engine:
         fp16 = self.amp_dtype == torch.float16
         nets = ("g", "d") if config.mode == "srgan" else ("g",)
         self.scalers = {n: torch.amp.GradScaler("cuda", enabled=fp16) for n in nets}  # one per network
-        self.ema: AveragedModel | None = None
         self.run: Session | None = None  # the fit in progress: its unlogged sums go into checkpoints
         self._resumed_sums: dict[str, Any] | None = None  # a checkpoint's, for the next session
-        self.wrapped: dict[int, nn.Module] = {}  # id(bare module) -> what wrap() returned for it
         runtime.configure_backends(self.device)  # cudnn.benchmark on CUDA
 
     # -- models ---------------------------------------------------------------------------------------
@@ -90,34 +93,12 @@ class Engine:
         """``model`` as the steps call it: compiled with ``compile``, in DistributedDataParallel under torchrun."""
         if model is None:
             return None
-        bare = model
         if self.config.compile:
             model = torch.compile(model)
         if self.world > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
             model = nn.parallel.DistributedDataParallel(model, device_ids=ids)
-        self.wrapped[id(bare)] = model
         return model
-
-    def track_average(self, generator: nn.Module) -> None:
-        """With ``ema_decay`` > 0, start torch's own averaged copy of G (weights and BN statistics; the first
-        update copies G). Not in the paper (BasicSR and ESRGAN-era recipes use 0.999)."""
-        if self.config.ema_decay:
-            self.ema = AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(self.config.ema_decay),
-                                     use_buffers=True)
-
-    def update_average(self, generator: nn.Module) -> None:
-        """After a G step: ``avg = decay * avg + (1 - decay) * G`` (nothing without ``ema_decay``)."""
-        if self.ema is not None:
-            self.ema.update_parameters(generator)
-
-    def train_mode(self, model: nn.Module, mode: bool) -> None:
-        """``model.train(mode)``, but with ``freeze_bn`` the batch-norm layers stay in eval mode."""
-        model.train(mode)
-        if self.config.freeze_bn:
-            for m in model.modules():
-                if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                    m.eval()
 
     # -- data and steps -------------------------------------------------------------------------------
     def batches(self, dataset: Dataset, first: int, last: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -134,47 +115,12 @@ class Engine:
             yield (lr.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format),
                    hr.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format))
 
-    @contextmanager
-    def frozen(self, model: nn.Module) -> Iterator[nn.Module]:
-        """``model``'s parameters with ``requires_grad=False`` inside the block (restored after), and the module to
-        call: the wrapped one (compiled) in one process; under DDP the bare module, whose forward does not arm DDP's
-        gradient all-reduce for weights that get no gradient. Gradients still flow through it to its input."""
-        flags = [(p, p.requires_grad) for p in model.parameters()]
-        for p, _ in flags:
-            p.requires_grad_(False)
-        try:
-            yield model if self.world > 1 else self.wrapped.get(id(model), model)
-        finally:
-            for p, flag in flags:
-                p.requires_grad_(flag)
-
     def autocast(self) -> Any:
         """Mixed precision on CUDA (bf16, or fp16 on a T4) and, with ``cpu_bf16``, on a CPU with AMX (bf16); a no-op
         context elsewhere or with ``amp=False``."""
         if self.amp_dtype is None:
             return nullcontext()
         return torch.autocast(self.device.type, dtype=self.amp_dtype)
-
-    def step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer, net: str) -> None:
-        """``optimizer.zero_grad(); loss.backward(); optimizer.step()`` through network ``net``'s GradScaler:
-        with fp16 the loss is scaled up before backward and the gradients back down before the step (skipped
-        when they overflowed); with bf16 or float32 the scaler passes everything through unchanged."""
-        scaler = self.scalers[net]
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-
-    def d_window(self, shape: torch.Size, step: int) -> tuple[slice, ...]:
-        """The index of what D sees of a batch of ``shape`` at ``step``: all of it, or with ``d_shift`` = s one
-        (H - s) x (W - s) window at a random offset in 0..s, the same for real and generated crops (not in the
-        paper; :class:`~srgan_lib.train.TrainConfig` says why). The offset is a function of (seed, step), so a
-        resumed run draws the same ones."""
-        s = self.config.d_shift
-        if not s:
-            return (slice(None),)
-        dy, dx = (int(v) for v in np.random.default_rng([self.config.seed, step]).integers(0, s + 1, 2))
-        return (slice(None), slice(None), slice(dy, shape[2] - s + dy), slice(dx, shape[3] - s + dx))
 
     def mean_over_processes(self, value: float) -> float:
         """``value`` averaged over the torchrun processes (each measured its own batches); itself in one."""
@@ -199,42 +145,22 @@ class Engine:
 
     # -- checkpoints ----------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """The checkpoint's share of the extras: ``scaler_g`` (and ``scaler_d``), ``rng``, ``generator_ema``, and
-        ``log_sums``, the sums of the steps since the last log (so a resumed run logs the same means)."""
+        """The checkpoint's share of the engine: ``scaler_g`` (and ``scaler_d``), ``rng``, and ``log_sums``, the sums
+        of the steps since the last log (so a resumed run logs the same means)."""
         state: dict[str, Any] = {f"scaler_{n}": s.state_dict() for n, s in self.scalers.items()}
         state["rng"] = rng_state()
         if self.run is not None:
             state["log_sums"] = self.run.unlogged()
-        if self.ema is not None:
-            state["generator_ema"] = self.ema.state_dict()
         return state
 
-    def load_state_dict(self, state: dict[str, Any], path: str | Path) -> None:
-        """Restore what :meth:`state_dict` saved in checkpoint ``path``; call it last, as it sets the RNGs."""
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` saved; call it last, as it sets the RNGs."""
         for n, scaler in self.scalers.items():
             scaler.load_state_dict(state[f"scaler_{n}"])
-        if self.ema is not None:
-            if "generator_ema" in state:
-                self.ema.load_state_dict(state["generator_ema"])
-            else:  # the run was started without an average: begin one from the resumed weights
-                warnings.warn(f"{path}: the checkpoint holds no moving average of G (it was saved with ema_decay=0); "
-                              "the average starts from the resumed generator", stacklevel=3)
         set_rng_state(state["rng"])
         self._resumed_sums = state.get("log_sums")
 
     # -- around the loop ------------------------------------------------------------------------------
-    def check_start(self, step: int) -> None:
-        """Warn when a run starts from trained weights with a fresh Adam and no warm-up."""
-        c = self.config
-        if c.init_generator and not c.warmup_steps and step == 0:  # a resumed Adam is not fresh
-            warnings.warn(
-                f"starting from trained weights ({c.init_generator}) with a fresh Adam and no warm-up: "
-                "Adam's first steps move every weight by about the full learning rate (at 1e-4 that cost the "
-                "shipped SRResNet 0.8 dB on Set5 in 10 steps); warmup_steps=100 avoids it, as the SRGAN "
-                "cpu/colab presets do",
-                stacklevel=3,
-            )
-
     @contextmanager
     def session(self, first: int, last: int) -> Iterator["Session"]:
         """The plumbing of one ``fit`` from step ``first`` to ``last``: SIGINT turned into a flag checked
@@ -445,100 +371,169 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
 
 
-# -- the check of a config's options -------------------------------------------------------------------
-def check_options(config: Any) -> None:
-    """Check every field of a :class:`~srgan_lib.train.TrainConfig` (type and range) at once; ``ValueError``
-    names the first bad option, its value and its valid range in one line (so ``--set log_every=0`` fails
-    before any work)."""
-    for f in dataclasses.fields(config):
-        kind, ok, valid = _RULES[f.name]
-        value = getattr(config, f.name)
-        right_type = (value is None and kind is type(None)) or (
-            isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool))
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            right_type = True
-        if not right_type or not ok(value):
-            raise ValueError(f"training option {f.name}={value!r} is not valid: use {valid}")
-    if config.crop % config.scale:
-        raise ValueError(f"training option crop={config.crop} is not valid: use a multiple of the scale ({config.scale})")
-    if config.content != "mse" and config.vgg_weights == "random" and not config.allow_random_vgg:
-        raise ValueError(f"training option vgg_weights='random' with content={config.content!r} is refused: the content "
-                         "loss would be a distance in an untrained VGG19, not the paper's, and the result would look "
-                         "real; get the ImageNet VGG19 (vgg_weights='imagenet', downloaded by torchvision; on Colab "
-                         "automatically), use content='mse', or set allow_random_vgg=True for a code check")
-    if config.freeze_upsampling and not config.init_generator:
-        raise ValueError("training option freeze_upsampling=True needs init_generator (trained weights whose "
-                         "upsampling layers it keeps); with random weights they would stay random: give one, or "
-                         "freeze_upsampling=False")
+# -- the recipe's helpers (not in the paper; TrainConfig says why) -------------------------------------------------
+def d_window(config: Any, step: int) -> tuple[slice, ...]:
+    """The index of what D sees of an (N, 3, H, W) batch at ``step``: all of it, or with ``d_shift`` = s one
+    (H - s) x (W - s) window at a random offset in 0..s, the same for real and generated crops. The offset is a
+    function of (seed, step), so a resumed run draws the same ones."""
+    s = config.d_shift
+    if not s:
+        return (slice(None),)
+    dy, dx = (int(v) for v in np.random.default_rng([config.seed, step]).integers(0, s + 1, 2))
+    return (slice(None), slice(None), slice(dy, dy - s or None), slice(dx, dx - s or None))
 
 
-def _choice(*names: str) -> tuple[type, Callable[[Any], bool], str]:
-    return str, lambda v: v in names, " or ".join(names)
+def train_mode(model: nn.Module, mode: bool, freeze_bn: bool = False) -> None:
+    """``model.train(mode)``, but with ``freeze_bn`` the batch-norm layers stay in eval mode."""
+    model.train(mode)
+    if freeze_bn:
+        for m in model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                m.eval()
 
 
-def _whole(least: int, most: int | None = None) -> tuple[type, Callable[[Any], bool], str]:
-    rule = f"a whole number from {least} to {most}" if most is not None else f"a whole number >= {least}"
-    return int, lambda v: v >= least and (most is None or v <= most), rule
-
-
-def _real(positive: bool) -> tuple[type, Callable[[Any], bool], str]:
-    if positive:
-        return float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0"
-    return float, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"
-
-
-_FLAG = (bool, lambda v: True, "true or false")
-
-
-def _rescale_ok(v: Any) -> bool:
-    """A valid ``vgg_rescale``: what :func:`~srgan_lib.losses.resolve_vgg_rescale` accepts ("paper", "auto",
-    or a finite number > 0, also as text as ``--set`` gives it), but not a bool."""
-    if isinstance(v, bool) or not isinstance(v, (str, int, float)):
-        return False
+@contextmanager
+def frozen(model: nn.Module) -> Iterator[None]:
+    """``model``'s parameters with ``requires_grad=False`` inside the block (restored after): gradients still flow
+    through it to its input, none is computed for its own weights."""
+    flags = [(p, p.requires_grad) for p in model.parameters()]
+    for p, _ in flags:
+        p.requires_grad_(False)
     try:
-        losses.resolve_vgg_rescale(v)
-    except ValueError:
-        return False
-    return True
+        yield
+    finally:
+        for p, flag in flags:
+            p.requires_grad_(flag)
 
 
-#: Type, check and valid range of every :class:`~srgan_lib.train.TrainConfig` field (used by :func:`check_options`).
-_RULES: dict[str, tuple[type, Callable[[Any], bool], str]] = {
-    "mode": _choice("srresnet", "srgan"),
-    "scale": (int, lambda v: v in (2, 4, 8), "2, 4 or 8"),
-    "n_blocks": _whole(1, 256),
-    "channels": _whole(1, 1024),
-    "crop": (int, lambda v: v >= 8, "a whole number >= 8 (HR pixels, a multiple of the scale)"),
-    "batch_size": _whole(1),
-    "steps": _whole(1),
-    "lr": _real(positive=True),
-    "schedule": _choice("constant", "step_half", "cosine"),
-    "warmup_steps": _whole(0),
-    "min_lr": _real(positive=False),
-    "content": _choice("mse", "vgg22", "vgg54"),
-    "adversarial_weight": _real(positive=False),
-    "vgg_weights": _choice("imagenet", "random"),
-    "allow_random_vgg": _FLAG,
-    "init_generator": (object, lambda v: v is None or (isinstance(v, (str, os.PathLike)) and str(v) != ""),
-                       "none or a weights file / bundled name"),
-    "seed": _whole(0, 2**32 - 1),
-    "num_workers": _whole(0),
-    "log_every": _whole(1),
-    "val_every": _whole(1),
-    "ckpt_every": _whole(1),
-    "keep_every": _whole(0),
-    "amp": _FLAG,
-    "cpu_bf16": _FLAG,
-    "channels_last": _FLAG,
-    "compile": _FLAG,
-    "collapse_window": _whole(0),
-    "freeze_bn": _FLAG,
-    "ema_decay": (float, lambda v: math.isfinite(v) and 0 <= v < 1, "0 (off) or a decay in [0, 1), such as 0.999"),
-    "d_head_start": _whole(0),
-    "d_shift": _whole(0, 16),
-    "freeze_upsampling": _FLAG,
-    "lr_d": (object, lambda v: v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)
-                                             and math.isfinite(v) and v > 0),
-             "none (the generator's learning rate) or a finite number > 0"),
-    "vgg_rescale": (object, lambda v: _rescale_ok(v), '"paper" (1/12.75), "auto" (measured) or a finite number > 0'),
-}
+def warn_cold_start(config: Any, step: int) -> None:
+    """Warn when a run starts from trained weights with a fresh Adam and no warm-up."""
+    if config.init_generator and not config.warmup_steps and step == 0:  # a resumed Adam is not fresh
+        warnings.warn(
+            f"starting from trained weights ({config.init_generator}) with a fresh Adam and no warm-up: "
+            "Adam's first steps move every weight by about the full learning rate (at 1e-4 that cost the "
+            "shipped SRResNet 0.8 dB on Set5 in 10 steps); warmup_steps=100 avoids it, as the SRGAN "
+            "cpu/colab presets do",
+            stacklevel=3,
+        )
+
+
+def check_extractor(extractor: Any, config: Any) -> None:
+    """A VGG19 given to a run must have the weights its config names."""
+    if extractor is not None and extractor.weights != config.vgg_weights:
+        raise ValueError(f"vgg_extractor has weights={extractor.weights!r}, the config says "
+                         f"vgg_weights={config.vgg_weights!r}")
+
+
+# -- a run's checkpoint, identity and exports ------------------------------------------------------------------------
+def run_provenance(trainer: Any) -> dict[str, Any]:
+    """Where ``trainer``'s generator comes from (:mod:`~srgan_lib.plumbing.provenance`): content loss, VGG19 identity
+    and factor, data, init weights, steps, preset, precision, device, library version. Plain types only."""
+    c, init = trainer.config, trainer.config.init_generator
+    facts = {"content": c.content, "vgg_rescale_setting": str(c.vgg_rescale),
+             "vgg_rescale": trainer.vgg_rescale if trainer.vgg_rescale is not None else "none (pixel MSE)",
+             "init_generator": "none (random weights)" if not init else Path(init).name,
+             "step": trainer.step, "precision": trainer.engine.precision,
+             "device": runtime.describe_device(trainer.device), **provenance.version_facts(), **trainer.facts}
+    return {k: (v if isinstance(v, (str, int, float, bool)) else str(v)) for k, v in facts.items()}
+
+
+def export_meta(trainer: Any, card: dict[str, Any]) -> dict[str, Any]:
+    """The metadata of an exported generator: its config, :func:`run_provenance`, ``ema_decay`` when it is G's
+    moving average, and ``card``'s facts."""
+    meta = {"model": "SRResNet", **trainer.generator.config(), "step": trainer.step, **run_provenance(trainer), **card}
+    if trainer.ema is not None:
+        meta["ema_decay"] = trainer.config.ema_decay
+    return meta
+
+
+def run_state(trainer: Any) -> dict[str, Any]:
+    """``trainer``'s checkpoint: config, step, networks, optimisers, schedules, history, G's moving average, the VGG
+    factor in use, the provenance (plain types: loads with ``weights_only=True``) and the engine's scalers, RNGs and
+    unlogged sums."""
+    t = trainer
+    state = {"config": dataclasses.asdict(t.config), "step": t.step, "generator": t.generator.state_dict(),
+             "opt_g": t.opt_g.state_dict(), "sched_g": t.sched_g.state_dict(), "history": t.history}
+    if t.discriminator is not None:
+        state.update(discriminator=t.discriminator.state_dict(), opt_d=t.opt_d.state_dict(),
+                     sched_d=t.sched_d.state_dict())
+    if t.vgg_rescale is not None:
+        state["vgg_rescale"] = t.vgg_rescale  # a measured ("auto") factor: a resume uses the same one
+    if t.ema is not None:
+        state["generator_ema"] = t.ema.state_dict()
+    state["provenance"] = run_provenance(t)
+    return {**state, **t.engine.state_dict()}
+
+
+def resume(trainer: Any, path: str | Path) -> None:
+    """Load what :func:`run_state` wrote to ``path`` into ``trainer``, after :func:`check_identity`; sets
+    ``trainer.resumed_config`` (the options the run was started with)."""
+    t = trainer
+    state = load_checkpoint(path, map_location=t.device)
+    saved = t.resumed_config = type(t.config).from_dict(state["config"])
+    for key in ("mode", "scale", "n_blocks", "channels"):
+        if getattr(saved, key) != getattr(t.config, key):
+            raise RunMismatch(f"{path}: checkpoint has {key}={getattr(saved, key)!r}, "
+                              f"this run has {getattr(t.config, key)!r}")
+    check_identity(t, state, path)
+    t.generator.load_state_dict(state["generator"])
+    t.opt_g.load_state_dict(state["opt_g"])
+    t.sched_g.load_state_dict(state["sched_g"])
+    if t.discriminator is not None:
+        t.discriminator.load_state_dict(state["discriminator"])
+        t.opt_d.load_state_dict(state["opt_d"])
+        t.sched_d.load_state_dict(state["sched_d"])
+    if "vgg_rescale" in state and str(t.config.vgg_rescale).strip().lower() == "auto":
+        t.vgg_rescale = float(state["vgg_rescale"])
+    if t.ema is not None and "generator_ema" in state:
+        t.ema.load_state_dict(state["generator_ema"])
+    elif t.ema is not None:  # the run was started without an average: begin one from the resumed weights
+        warnings.warn(f"{path}: the checkpoint holds no moving average of G (it was saved with ema_decay=0); "
+                      "the average starts from the resumed generator", stacklevel=4)
+    t.step, t.history = int(state["step"]), list(state["history"])
+    t.engine.load_state_dict(state)  # last: it restores the RNG states
+
+
+def check_identity(trainer: Any, state: dict[str, Any], path: str | Path) -> None:
+    """Refuse (:class:`RunMismatch`) to resume checkpoint ``state`` (read from ``path``) when it was started with
+    another content loss, VGG19 (weights or their hash), VGG factor setting, training data or preset: the run would
+    mix two experiments. Fields an older checkpoint lacks are not compared."""
+    saved_config = state["config"]
+    saved = {"content": saved_config.get("content", "mse"), "vgg_rescale_setting": str(
+        saved_config.get("vgg_rescale", "paper")), **state.get("provenance", {})}
+    if saved["content"] != "mse":  # the VGG19 matters only to a VGG content loss
+        saved.setdefault("vgg_weights", saved_config.get("vgg_weights", "imagenet"))
+    else:
+        saved["vgg_rescale_setting"] = provenance.UNKNOWN  # unused by pixel MSE
+    now = run_provenance(trainer)
+    if trainer.config.content == "mse":
+        now["vgg_rescale_setting"] = provenance.UNKNOWN
+    diff = provenance.mismatches(saved, now)
+    if diff:
+        raise RunMismatch(f"{path}: this checkpoint belongs to another run ({'; '.join(diff)}); resuming would mix "
+                          "the two. Start a fresh run (another folder, or remove this last.pt), or use the "
+                          "settings it was started with")
+
+
+def export_last_good(trainer: Any, err: TrainingDiverged, name: str = "generator.safetensors") -> TrainingDiverged:
+    """After a health-check stop: export the last good generator (``trainer``'s validated one when its weights are
+    finite, else the one in ``last.pt``) to ``out_dir/name``, so that the run keeps what it trained; the returned
+    error says where."""
+    t = trainer
+    if t.engine.rank != 0:
+        return err
+    g = t.eval_generator
+    finite = all(bool(torch.isfinite(v).all()) for v in g.state_dict().values() if v.is_floating_point())
+    last = t.out_dir / "last.pt"
+    if not finite and last.is_file():
+        tensors, step = checkpoint_generator_state(last)
+        g = SRResNet(t.config.scale, t.config.n_blocks, t.config.channels)
+        g.load_state_dict(tensors)
+    elif not finite:
+        return TrainingDiverged(f"{err}; no generator was exported (no finite weights and no checkpoint)")
+    else:
+        step = t.step
+    meta = {"model": "SRResNet", **g.config(), **run_provenance(t), "step": step,
+            "stopped": f"health check at step {t.step}"}
+    path = save_weights(g, t.out_dir / name, meta)
+    return TrainingDiverged(f"{err}; the last good generator (step {step}) was exported to {path}")
