@@ -246,9 +246,7 @@ def copied_functions(cells: list[tuple[int, str]],
 # -- the tests -----------------------------------------------------------------------------------------------------
 #: Known breaches, each to be fixed in its notebook (strict: a fixed notebook fails here until its entry goes).
 PENDING_IMPORTS: dict[str, str] = {}
-PENDING_PRIVATE = {
-    "05_srgan_training_and_results.ipynb": "section 1 checks its SRGAN step against Trainer._srgan_step",
-}
+PENDING_PRIVATE: dict[str, str] = {}
 
 
 def _notebooks(pending: dict[str, str]) -> list:
