@@ -56,7 +56,7 @@ from srgan_lib.plumbing.checkpoint import load_checkpoint
 from srgan_lib.data import EvalSet, PatchDataset, load_eval_set
 from srgan_lib.plumbing.evaluate import bicubic_upscaler, evaluate, model_upscaler
 from srgan_lib.plumbing.files import atomic_write, find_images, read_rgb
-from srgan_lib.metrics import high_frequency_ratio
+from srgan_lib.plumbing.diagnostics import high_frequency_ratio
 from srgan_lib.plumbing.provenance import digest_file_list
 from srgan_lib.resize import matlab_lr, modcrop
 from srgan_lib.plumbing.samples import HELD_OUT_SAMPLES, load_sample

@@ -43,7 +43,7 @@ _export("vgg", "VGGFeatures content_vgg measure_vgg_rescale to_imagenet vgg_laye
 _export("losses", "pixel_mse ContentLoss PerceptualLoss discriminator_loss generator_adversarial_loss "
                   "discriminator_accuracy gradient_shares VGG_RESCALE ADVERSARIAL_WEIGHT")
 _export("data", "PatchDataset EvalSet load_eval_set to_val_pairs")
-_export("metrics", "psnr ssim grid_artifact high_frequency_ratio")
+_export("metrics", "psnr ssim")
 _export("presets", "PRESETS")
 _export("train", "TrainConfig preset Trainer ADAM_BETAS")
 
@@ -68,6 +68,7 @@ _export("plumbing.samples", "load_sample TRAINING_SAMPLES")
 _export("plumbing.exercises", "run_solution")
 _export("plumbing.weights", "load_generator available_weights weight_card read_generator_metadata")
 _export("plumbing.upscale", "upscale_array")
+_export("plumbing.diagnostics", "grid_artifact high_frequency_ratio niqe")
 _export("plumbing.evaluate", "evaluate bicubic_upscaler nearest_upscaler model_upscaler table2 format_table "
                              "format_table2 paper_value originals_niqe BASELINES PAPER_TABLE1 PAPER_TABLE2")
 _export("plumbing.download", "is_online DatasetNotFound DownloadError")
