@@ -39,7 +39,7 @@ _export("layers", "pixel_shuffle pixel_unshuffle SubPixelUpsample icnr_")
 _export("models", "SRResNet Discriminator count_parameters")
 _export("images", "unit_to_model model_to_unit uint8_to_tensor tensor_to_uint8")
 _export("resize", "matlab_lr modcrop downscale_torch upscale_bicubic_torch")
-_export("vgg", "VGGFeatures content_vgg measure_vgg_rescale to_imagenet vgg_layer_table")
+_export("vgg", "VGGFeatures measure_vgg_rescale to_imagenet vgg_layer_table")
 _export("losses", "pixel_mse ContentLoss PerceptualLoss discriminator_loss generator_adversarial_loss "
                   "discriminator_accuracy gradient_shares VGG_RESCALE ADVERSARIAL_WEIGHT")
 _export("data", "PatchDataset EvalSet load_eval_set to_val_pairs")
@@ -76,6 +76,7 @@ _export("plumbing.train_data", "training_images require_training_images")
 _export("plumbing.provenance", "data_facts")
 _export("plumbing.runs", "start_run")
 _export("plumbing.engine", "TrainingDiverged")
+_export("plumbing.vgg_choice", "content_vgg")
 _export("plumbing.vgg_weights", "PRETRAINED_VGG_LABEL RANDOM_VGG_LABEL RandomVGGWarning VGGWeightsUnavailable")
 
 #: Names exported under another name than the one their module gives them.
