@@ -34,7 +34,7 @@ from ..images import tensor_to_uint8, uint8_to_tensor
 from ..metrics import FLAVOURS, evaluate_pair
 from .diagnostics import grid_artifact, niqe
 from .niqe import PATCH
-from ..resize import downscale_aliased_torch, downscale_torch, imresize_matlab, matlab_lr, upscale_bicubic_torch
+from ..resize import downscale_torch, imresize_matlab, matlab_lr, upscale_bicubic_torch
 from .upscale import upscale_array
 
 Upscaler = Callable[[np.ndarray], np.ndarray]
@@ -218,7 +218,7 @@ def baseline_images(hr: np.ndarray, scale: int = 4) -> dict[str, np.ndarray]:
 
     lr = matlab_lr(hr, scale)  # (h/s, w/s, 3): SelfExSR's LR, bit for bit at x4 (refuses sizes not a multiple)
     lr_torch = tensor_to_uint8(downscale_torch(uint8_to_tensor(hr), scale))  # (h/s, w/s, 3)
-    lr_aliased = tensor_to_uint8(downscale_aliased_torch(uint8_to_tensor(hr), scale))  # (h/s, w/s, 3)
+    lr_aliased = tensor_to_uint8(downscale_torch(uint8_to_tensor(hr), scale, antialias=False))  # (h/s, w/s, 3)
     return {
         "bicubic": imresize_matlab(lr, float(scale)),  # (H, W, 3)
         "nearest": nearest_upscaler(scale)(lr),
