@@ -476,31 +476,6 @@ def check_lr_tensor(lr: torch.Tensor) -> None:
     check_unit_range(lr, "lr")
 
 
-def upscale_tensor(model: nn.Module, lr: torch.Tensor, tile: int | str | None = "auto",
-                   overlap: int | None = None, chunk: int | None = None, budget: int | None = None) -> torch.Tensor:
-    """Upscale ``lr`` ``(N, 3, h, w)`` in [0, 1] -> ``(N, 3, s*h, s*w)`` in [0, 1] (clamped).
-
-    Arguments as :func:`upscale_pieces`. With the default overlap the result equals one untiled forward
-    pass up to float rounding (convolution algorithms differ with the input size).
-
-    Raises:
-        ValueError: ``lr`` is not a float ``(N, 3, h, w)`` tensor, holds NaN/inf, or is outside [0, 1]
-            (:func:`check_lr_tensor`; uint8, 0-255 and [-1, 1] inputs are named as such); a bad ``tile``,
-            ``overlap`` or ``chunk``; or the generator's output is not finite (broken weights).
-    """
-    scale = scale_of(model)
-    out, covered = None, 0
-    for top, left, piece in upscale_pieces(model, lr, tile, overlap, chunk, budget):
-        if out is None:
-            n, _, h, w = lr.shape
-            out = torch.empty(n, 3, h * scale, w * scale, device=piece.device)  # (N, 3, s*h, s*w)
-        out[:, :, top : top + piece.shape[2], left : left + piece.shape[3]] = piece
-        covered += piece.shape[2] * piece.shape[3]
-    if covered != out.shape[2] * out.shape[3]:  # never leave uninitialised memory in the result
-        raise RuntimeError(f"tiling covered {covered} of {out.shape[2] * out.shape[3]} output pixels")
-    return out
-
-
 def upscale_array(model: nn.Module, lr: np.ndarray, tile: int | str | None = "auto",
                   overlap: int | None = None, chunk: int | None = None, budget: int | None = None,
                   progress: Callable[[int, int], None] | None = None) -> np.ndarray:
