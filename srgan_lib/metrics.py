@@ -15,7 +15,7 @@ Super-resolution papers disagree by up to a dB on the *same* images because they
 ``flavour="paper"``  (what the SRGAN paper's Table 2 used: the daala tools at commit 8d03668)
     Crop, then daala's ``png2y4m`` BT.709 luma (4:2:0 chroma, KISS99 dither), ``dump_psnr -y`` and
     ``dump_ssim -y -r``: reproduces all twelve bicubic / nearest-neighbour x4 numbers of the paper's
-    Table 2 (``benchmarks/table2.py``). The port lives in :mod:`srgan_lib.plumbing.daala` (plumbing; credits there).
+    Table 2 (tested). The port lives in :mod:`srgan_lib.plumbing.daala` (plumbing; credits there).
 
 The paper's SSIM runs about 0.01 to 0.05 higher than the standard flavour on the same images (larger,
 image-size dependent window; chroma-aware luma): never compare numbers across flavours.

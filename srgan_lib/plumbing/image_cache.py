@@ -51,7 +51,7 @@ class LazyImages(Sequence):
     memory grows with the worker count. Random crops from many images mostly miss the cache, so each
     patch then costs a full image decode: for 2K images about 16 pairs per CPU-second against about
     12,000 from memory or from a prepared memory-mapped file (:func:`prepare_images`, the default for
-    large sets; ``benchmarks/data_speed.txt``). Only the headers are read up front, so a file with
+    large sets). Only the headers are read up front, so a file with
     truncated pixel data fails when it is first decoded (with a ``ValueError`` naming it), not when the
     dataset is built.
     """
@@ -230,7 +230,7 @@ def prepare_images(
 
     Memory: images are decoded and written one at a time, so the process holds one decoded image
     (about 8 MB for 2K) whatever the number of files. Disk: the decoded size (800 images of 2040 x 1356:
-    6.2 GiB; see ``benchmarks/data_speed.txt``).
+    6.2 GiB).
 
     Atomic: the data file is written under a temporary name and renamed, then the index is written the
     same way (:func:`srgan_lib.plumbing.files.atomic_write`); an index is only trusted when its key matches
