@@ -350,7 +350,7 @@ def folder_benchmark(folder: Path, args: argparse.Namespace) -> None:
     ]
     rows = []  # (label, pairs/s per core or nan, pairs/s wall)
     for label, ds in datasets:
-        slow = ds.lazy
+        slow = ds.store.lazy
         secs, warm = (max(args.seconds, 8.0), 2 * w) if slow else (args.seconds, 4 * w + 2)
         per_core, _ = measure(lambda k: ds.batch(range(k * b, (k + 1) * b)), b, secs, args.repeats)
         rows.append((f"{label}: batch() in this process", per_core, float("nan")))

@@ -1,7 +1,7 @@
 """What does issue 15's detail goal cost when the detail is not a GAN's? (issue 15, item 5)
 
 Issue 15 asks for SRGAN-MSE weights with Set5 >= bicubic + 1.0 dB (paper flavour), a Set14
-high-frequency ratio (:func:`srgan_lib.metrics.high_frequency_ratio`, the mean squared Laplacian of
+high-frequency ratio (:func:`srgan_lib.plumbing.diagnostics.high_frequency_ratio`, the mean squared Laplacian of
 luma, SR over HR) of at least twice SRResNet's, and a grid score at SRResNet's level. Three CPU recipes
 have traded about 0.05-0.07 of that ratio per dB of Set5 given up, where the goals need about 0.12.
 
@@ -38,7 +38,7 @@ from scipy.ndimage import gaussian_filter
 
 from srgan_lib.data import load_eval_set
 from srgan_lib.plumbing.evaluate import Upscaler, bicubic_upscaler, evaluate, model_upscaler
-from srgan_lib.metrics import high_frequency_ratio
+from srgan_lib.plumbing.diagnostics import high_frequency_ratio
 from srgan_lib.plumbing.weights import load_generator
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"

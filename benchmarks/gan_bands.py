@@ -11,7 +11,7 @@ LR's Nyquist frequency):
 - **LB** (low band held harder): ``10 x MSE(blur(sr), blur(hr))`` joins the content loss.
 
 A third, for the hypothesis those runs left (that a frozen upsampler keeps G's detail coarse): G's upsampling
-trained, with and without **tile**, a penalty on the error's mean 4 x 4 tile (what metrics.grid_artifact scores)
+trained, with and without **tile**, a penalty on the error's mean 4 x 4 tile (what diagnostics.grid_artifact scores)
 that keeps the 16 pixel-shuffle phases together.
 
 All are written here as a Trainer whose ``train_step`` hook calls the public ``srgan_step`` with D seen through a
@@ -87,7 +87,7 @@ class BandTrainer(Trainer):
 
     high_pass = False
     low_weight = 0.0
-    tile_weight = 0.0  # x the mean square of the error's average 4 x 4 tile minus its mean (metrics.grid_artifact)
+    tile_weight = 0.0  # x the mean square of the error's average 4 x 4 tile minus its mean (diagnostics.grid_artifact)
 
     def train_step(self, lr: torch.Tensor, hr: torch.Tensor) -> dict[str, torch.Tensor]:
         e = self.engine
@@ -99,7 +99,7 @@ class BandTrainer(Trainer):
 
 def tile_energy(err: torch.Tensor, period: int = 4) -> torch.Tensor:
     """Mean square of the error's average ``period x period`` tile minus its mean, per image and channel: the
-    periodic part of the error that metrics.grid_artifact scores (its square, in model units)."""
+    periodic part of the error that diagnostics.grid_artifact scores (its square, in model units)."""
     n, c, h, w = err.shape
     tiles = err.reshape(n, c, h // period, period, w // period, period).mean(dim=(2, 4))  # (N, C, p, p)
     return (tiles - tiles.mean(dim=(2, 3), keepdim=True)).pow(2).mean()

@@ -2,8 +2,8 @@
 
 Every variant starts G from the shipped SRResNet (section 3.2), trains through the engine (one D pass over
 real + fakes, benchmarks/d_passes.txt) on Kodak24 for the same steps and batches, and is measured every
-``--every`` steps on Set5 ("paper" PSNR, the grid score of metrics.grid_artifact and the high-frequency
-ratio of metrics.high_frequency_ratio). Variants change one thing at a time against the cpu preset:
+``--every`` steps on Set5 ("paper" PSNR, the grid score of diagnostics.grid_artifact and the high-frequency
+ratio of diagnostics.high_frequency_ratio). Variants change one thing at a time against the cpu preset:
 
 - ``preset``: ``srgan/cpu`` as shipped (lr 1e-4, step_half, warm-up 100, G's BN in training mode);
 - ``freeze_bn``: G's batch norm keeps the SRResNet's statistics (trained on 96 x 96 crops; these are 64 x 64);
@@ -31,7 +31,7 @@ import torch
 
 from srgan_lib.data import PatchDataset, load_eval_set
 from srgan_lib.plumbing.evaluate import bicubic_upscaler, evaluate, model_upscaler
-from srgan_lib.metrics import high_frequency_ratio
+from srgan_lib.plumbing.diagnostics import high_frequency_ratio
 from srgan_lib.train import Trainer, preset
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"

@@ -1,4 +1,4 @@
-"""How long NIQE (``srgan_lib.metrics.niqe``, issue 27) takes: Set14's baboon, and every HR image of Set14 and BSD100.
+"""How long NIQE (``srgan_lib.plumbing.diagnostics.niqe``, issue 27) takes: Set14's baboon, and every HR image of Set14 and BSD100.
 
 Plain numpy (vectorised over patches; the MSCN filter as 49 shifted sums); the median of ``--repeat`` runs for
 baboon, one pass for the sets. Needs Set14 and BSD100 in a data root (``srgan download Set14 BSD100``, or ``../shared/datasets``).
@@ -16,7 +16,7 @@ import numpy as np
 
 from srgan_lib.plumbing.download import find_dataset
 from srgan_lib.plumbing.files import find_images, read_rgb
-from srgan_lib.metrics import niqe
+from srgan_lib.plumbing.diagnostics import niqe
 
 
 def main() -> None:

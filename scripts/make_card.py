@@ -25,7 +25,7 @@ import numpy as np
 
 from srgan_lib.data import load_eval_set
 from srgan_lib.plumbing.evaluate import PAPER_TABLE1, PAPER_TABLE2, bicubic_upscaler, evaluate, model_upscaler
-from srgan_lib.metrics import high_frequency_ratio
+from srgan_lib.plumbing.diagnostics import high_frequency_ratio
 from srgan_lib.plumbing.weights import WEIGHTS_DIR, load_generator
 
 SETS = ("Set5", "Set14", "BSD100")
@@ -273,9 +273,9 @@ Each choice is a stated deviation from section 3.2 for a short CPU run, with its
 
 Change against the SRResNet it started from ("paper" flavour): Set5 {drop['Set5']:+.2f} dB, Set14 {drop['Set14']:+.2f} dB,
 BSD100 {drop['BSD100']:+.2f} dB (the paper, after 10⁵ + 10⁵ GPU steps: Set5 {paper_drop['Set5']:+.2f} dB, Set14 {paper_drop['Set14']:+.2f} dB).
-Grid score (`metrics.grid_artifact`, grey levels; Set5 | Set14 | BSD100): {grid_cells}; SRResNet
+Grid score (`diagnostics.grid_artifact`, grey levels; Set5 | Set14 | BSD100): {grid_cells}; SRResNet
 {' | '.join(f"{m[f'SRResNet|{d}|paper']['grid']:.2f}" for d in SETS)}; bicubic {' | '.join(f"{m[f'bicubic|{d}|paper']['grid']:.2f}" for d in SETS)}.
-Fine-detail energy relative to the original (`metrics.high_frequency_ratio`, mean over Set14; 1 = as much as the
+Fine-detail energy relative to the original (`diagnostics.high_frequency_ratio`, mean over Set14; 1 = as much as the
 original; a secondary diagnostic): bicubic {hf['bicubic']:.3f}, SRResNet {hf['SRResNet']:.3f}, SRGAN-MSE {hf['SRGAN-MSE']:.3f}.{niqe}
 ## Issue 27's goals
 | goal | measured | |

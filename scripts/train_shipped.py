@@ -54,9 +54,10 @@ import torch
 
 from srgan_lib.plumbing.checkpoint import load_checkpoint
 from srgan_lib.data import EvalSet, PatchDataset, load_eval_set
+from srgan_lib.plumbing.image_cache import image_store
 from srgan_lib.plumbing.evaluate import bicubic_upscaler, evaluate, model_upscaler
 from srgan_lib.plumbing.files import atomic_write, find_images, read_rgb
-from srgan_lib.metrics import high_frequency_ratio
+from srgan_lib.plumbing.diagnostics import high_frequency_ratio
 from srgan_lib.plumbing.provenance import digest_file_list
 from srgan_lib.resize import matlab_lr, modcrop
 from srgan_lib.plumbing.samples import HELD_OUT_SAMPLES, load_sample
@@ -192,7 +193,8 @@ def main() -> None:
 
     overrides.update(_parse_overrides(args.set))
     config = preset(args.mode, "cpu", **overrides)
-    train_set = PatchDataset(images, crop=config.crop, scale=config.scale, seed=config.seed, skip_small=True)
+    train_set = PatchDataset(image_store(images, crop=config.crop, skip_small=True), crop=config.crop,
+                             scale=config.scale, seed=config.seed)
     held = held_out_set() if args.curve_root else EvalSet()
     callback = curve_recorder(args.curve_root, Path(args.out), held) if args.curve_root else None
 

@@ -32,12 +32,14 @@ from torch.utils.data import Dataset
 
 from .plumbing import download as dl
 from .plumbing.files import GRAY_MODES, find_images, read_with_mode
-from .plumbing.image_cache import LazyImages, MappedImages, image_store, load_images
+from .plumbing.image_cache import ImageStore, image_store, keep_large_enough, load_images
 from .images import uint8_to_tensor
 from .resize import downscale_patches, matlab_lr, modcrop
 
 HR_CROP = 96  # section 3.2: 96 x 96 HR sub-images
 SCALE = 4  # section 3.2: downsampling factor r = 4
+#: The keywords of :meth:`PatchDataset.from_files` that choose the image store (:func:`load_images`'s).
+STORE_OPTIONS = ("skip_small", "prepare", "cache_dir", "progress", "max_memory_bytes", "cache_images")
 
 # ------------------------------------------------------------------------------------------------
 # Training patches (section 3.2)
@@ -74,22 +76,22 @@ class PatchDataset(Dataset):
     once (:func:`~srgan_lib.resize.downscale_patches`); ``__getitem__`` is the same code with a batch of one, bit for bit.
 
     Args:
-        images: ``(H, W, 3)`` uint8 arrays (``(H, W)`` gray and ``(H, W, 4)`` are accepted; alpha is
-            dropped), or a store of :mod:`srgan_lib.plumbing.image_cache` (:meth:`from_files` picks one).
-        crop: HR patch side (96 in the paper), a multiple of ``scale``.
+        images: an :class:`~srgan_lib.plumbing.image_cache.ImageStore` (:meth:`from_files` makes one of image
+            files; :func:`~srgan_lib.plumbing.image_cache.image_store` of arrays, e.g. to skip small images), or
+            ``(H, W, 3)`` uint8 arrays (``(H, W)`` gray and ``(H, W, 4)`` are accepted; alpha is dropped).
+        crop: HR patch side (96 in the paper), a multiple of ``scale``; every image must be at least this big.
         scale: downscaling factor (4 in the paper).
         augment: random flips/rotations at all.
         seed: the dataset's random stream.
         length: nominal length reported to samplers.
-        names: one name per image for error messages (file names when made by :meth:`from_folder`).
+        names: one name per array for error messages (a store has its own).
         flips, rotations: which augmentations ``augment`` uses (the random draws are made either way,
             so switching one off leaves every crop position unchanged).
-        skip_small: skip images smaller than the crop with a warning, instead of raising ``ValueError``.
     """
 
     def __init__(
         self,
-        images: Sequence[np.ndarray] | LazyImages | MappedImages,
+        images: ImageStore | Sequence[np.ndarray],
         crop: int = HR_CROP,
         scale: int = SCALE,
         augment: bool = True,
@@ -99,54 +101,39 @@ class PatchDataset(Dataset):
         *,
         flips: bool = True,
         rotations: bool = True,
-        skip_small: bool = False,
     ) -> None:
         if crop % scale:
             raise ValueError(f"crop {crop} must be a multiple of the scale {scale}")
-        self.images, self.sizes, self.names = image_store(images, names, crop, skip_small)
+        if isinstance(images, ImageStore):
+            if names is not None:
+                raise ValueError("names belong to the store: give them to image_store(...)")
+            keep_large_enough(images.names, images.sizes, crop, skip_small=False)  # a store made for a smaller crop
+            self.store = images
+        else:
+            self.store = image_store(images, names, crop=crop)
+        self.images, self.sizes, self.names = self.store.images, self.store.sizes, self.store.names
         self.crop, self.scale, self.augment, self.seed, self.length = crop, scale, augment, seed, length
         self.flips, self.rotations = flips, rotations
         areas = np.array([h * w for h, w in self.sizes], dtype=np.float64)
         self.cum = np.cumsum(areas / areas.sum())
 
-    @property
-    def lazy(self) -> bool:
-        """True when images are decoded on demand (:class:`LazyImages`) rather than held in memory."""
-        return isinstance(self.images, LazyImages)
-
-    @property
-    def prepared(self) -> bool:
-        """True when crops come from a memory-mapped file (:func:`srgan_lib.plumbing.image_cache.prepare_images`)."""
-        return isinstance(self.images, MappedImages)
-
     @classmethod
-    def from_files(
-        cls,
-        files: Sequence[str | Path],
-        *,
-        prepare: bool | None = None,
-        cache_dir: str | Path | None = None,
-        progress: bool = True,
-        max_memory_bytes: int | None = None,
-        cache_images: int = 16,
-        skip_small: bool = False,
-        **kwargs,
-    ) -> "PatchDataset":
-        """A dataset of the image files ``files``, stored the fastest way that fits
-        (:func:`srgan_lib.plumbing.image_cache.load_images`: a memory-mapped file prepared once for large sets such
-        as DIV2K, else in memory, else decoded on demand; the keyword arguments before ``**kwargs`` are
-        its). The storage never changes the patches: item ``i`` is the same crop whichever is used
-        (tested). Other keyword arguments (``crop``, ``scale``, ``seed``, ...) go to :class:`PatchDataset`.
+    def from_files(cls, files: Sequence[str | Path], crop: int = HR_CROP, **kwargs) -> "PatchDataset":
+        """A dataset of the image files ``files``: ``PatchDataset(load_images(files, crop=crop, ...), crop, ...)``.
+
+        The keywords of :func:`~srgan_lib.plumbing.image_cache.load_images` (:data:`STORE_OPTIONS`: which
+        images are skipped, and how they are kept: a memory-mapped file prepared once for large sets such as
+        DIV2K, else in memory, else decoded on demand) go to it; the others (``scale``, ``seed``, ...) to
+        :class:`PatchDataset`. The storage never changes the patches: item ``i`` is the same crop whichever is
+        used (tested).
         """
-        images, names = load_images(files, crop=kwargs.get("crop", HR_CROP), skip_small=skip_small,
-                                    prepare=prepare, cache_dir=cache_dir, progress=progress,
-                                    max_memory_bytes=max_memory_bytes, cache_images=cache_images)
-        return cls(images, names=names, **kwargs)
+        store = load_images(files, crop=crop, **{k: kwargs.pop(k) for k in STORE_OPTIONS if k in kwargs})
+        return cls(store, crop, **kwargs)
 
     @classmethod
     def from_folder(cls, folder: str | Path, **kwargs) -> "PatchDataset":
-        """All images below ``folder`` (recursively, see :func:`srgan_lib.plumbing.files.find_images`), through :meth:`from_files`
-        (which takes the same keyword arguments)."""
+        """All images below ``folder`` (recursively, see :func:`srgan_lib.plumbing.files.find_images`), through
+        :meth:`from_files` (which takes the same keyword arguments)."""
         return cls.from_files(find_images(folder), **kwargs)
 
     def __len__(self) -> int:
@@ -276,12 +263,9 @@ def load_eval_set(
             ``B100`` works too), looked up in ``root``.
         scale: 2, 3, 4 or 8.
         root: folder holding the named datasets; default: the first complete copy in
-            :func:`srgan_lib.plumbing.download.data_roots` (``$SRGAN_DATA``, ``~/.cache/srgan``,
-            ``../shared/datasets`` beside a repository checkout); see :func:`srgan_lib.plumbing.download.find_dataset`.
-        download: fetch a named dataset that is missing (:func:`srgan_lib.plumbing.download.download`, into
-            ``root``, else ``$SRGAN_DATA``, else ``~/.cache/srgan``);
-            without it a missing dataset raises :class:`srgan_lib.plumbing.download.DatasetNotFound`, whose
-            message says what to download, from where, and where to put it.
+            :func:`srgan_lib.plumbing.download.data_roots` (:func:`~srgan_lib.plumbing.download.find_dataset`).
+        download: fetch a named dataset that is missing; without it a missing dataset raises
+            :class:`srgan_lib.plumbing.download.DatasetNotFound`, whose message says what to fetch and where.
         limit: only the first ``limit`` images (sorted by file name).
 
     Returns:

@@ -44,18 +44,9 @@ from .vgg import DEFAULT_PHI, VGGFeatures, parse_phi
 # Paper constants (Ledig et al. 2017), each in one place with its source.
 # ---------------------------------------------------------------------------------------------------
 ADVERSARIAL_WEIGHT = 1e-3  # weight of l_Gen in l_SR = l_X + 1e-3 l_Gen, section 2.2, equation (3)
-VGG_RESCALE = 1.0 / 12.75  # VGG feature maps are multiplied by this, section 3.2
+VGG_RESCALE = 1.0 / 12.75  # on the VGG feature maps, section 3.2: 1/12.75^2 = 0.00615 on the loss ("about 0.006")
 TV_WEIGHT = 2e-8  # total-variation regulariser of the VGG22 variants (SRResNet-VGG22, Table 1)
 ADVERSARIAL_KINDS = ("non_saturating", "saturating")  # the two forms of l_Gen, section 2.2.2
-
-# Why 1/12.75: section 3.2 rescales the VGG feature maps "by a factor of 1/12.75 to obtain VGG losses of
-# a scale that is comparable to the MSE loss", which it calls equivalent to multiplying the loss by about
-# 0.006. The loss is a squared distance, so scaling the features by 1/12.75 scales the loss by
-# 1/12.75^2 = 0.00615. Post-ReLU VGG activations are orders of magnitude larger than pixel differences
-# in [-1, 1], so without the factor the content term would swamp the 1e-3 adversarial term.
-# The constant was tuned for the authors' VGG19, the Caffe model, not for torchvision's: see
-# vgg.measure_vgg_rescale for why that matters and for the factor measured by the paper's own criterion.
-
 
 # ---------------------------------------------------------------------------------------------------
 # Content losses (section 2.2.1) and the TV regulariser
@@ -247,7 +238,6 @@ class PerceptualLoss(nn.Module):
         tv = tv_loss(sr) if self.tv_weight else zero
         total = content + self.adversarial_weight * adversarial + self.tv_weight * tv
         return LossParts(total=total, content=content, adversarial=adversarial, tv=tv, label=self.label)
-
 
 
 # ---------------------------------------------------------------------------------------------------

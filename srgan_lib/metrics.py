@@ -1,4 +1,4 @@
-"""PSNR and SSIM on the luma channel, in two named flavours (section 3.1, Table 2); and a grid-artifact score.
+"""PSNR and SSIM on the luma channel, in two named flavours (section 3.1, Table 2).
 
 Super-resolution papers disagree by up to a dB on the *same* images because they measure differently
 (RGB or Y, which Y, border crop, which SSIM). Every number here therefore names its protocol:
@@ -15,7 +15,7 @@ Super-resolution papers disagree by up to a dB on the *same* images because they
 ``flavour="paper"``  (what the SRGAN paper's Table 2 used: the daala tools at commit 8d03668)
     Crop, then daala's ``png2y4m`` BT.709 luma (4:2:0 chroma, KISS99 dither), ``dump_psnr -y`` and
     ``dump_ssim -y -r``: reproduces all twelve bicubic / nearest-neighbour x4 numbers of the paper's
-    Table 2 (``benchmarks/table2.py``). The port lives in :mod:`srgan_lib.plumbing.daala` (plumbing; credits there).
+    Table 2 (tested). The port lives in :mod:`srgan_lib.plumbing.daala` (plumbing; credits there).
 
 The paper's SSIM runs about 0.01 to 0.05 higher than the standard flavour on the same images (larger,
 image-size dependent window; chroma-aware luma): never compare numbers across flavours.
@@ -26,24 +26,19 @@ Float values are clamped to [0, 1] and quantised to 8 bits (round half up), as s
 PNG would: both protocols were defined on 8-bit image files. Batched input gives per-image values
 ``(N,)``; a single image gives a 0-d tensor.
 
-:func:`grid_artifact` (not in the paper) scores the periodic error at the pixel-shuffle period, a GAN
-artifact that PSNR and SSIM barely see; it is a plain RGB measure, the same in both flavours.
-:func:`high_frequency_ratio` (not in the paper either) is the fine-detail energy of SR relative to HR.
-:func:`niqe` is the no-reference NIQE (Mittal et al. 2013; :mod:`srgan_lib.plumbing.niqe`) on the "standard" flavour's Y.
+Measures the paper does not use (the grid-artifact score, the fine-detail ratio, NIQE) are in
+:mod:`srgan_lib.plumbing.diagnostics`.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from .plumbing.daala import paper_lumas, psnr_daala, ssim_daala
-from .plumbing.files import GRAY_MODES, read_with_mode
 from .images import check_unit_range
-from .plumbing.niqe import PATCH, niqe_luma
+from .plumbing.daala import paper_lumas, psnr_daala, ssim_daala
 
 #: The two measuring protocols (see the module docstring).
 FLAVOURS = ("standard", "paper")
@@ -62,8 +57,9 @@ _PEAK = 255.0
 # =====================================================================================================
 # Input handling
 # =====================================================================================================
-def _to_uint8_batch(x, name: str) -> tuple[torch.Tensor, bool]:
-    """Any accepted input -> ((N, C, H, W) uint8 tensor, was_single). Floats are quantised to 8 bits."""
+def to_uint8_batch(x, name: str) -> tuple[torch.Tensor, bool]:
+    """Any accepted input (module docstring) -> ``((N, C, H, W) uint8 tensor, was_single)``; floats are quantised
+    to 8 bits. ``name`` names the argument in errors."""
     if isinstance(x, np.ndarray):
         if x.ndim == 2:
             t = torch.from_numpy(np.array(x))[None, None]  # (1, 1, H, W)
@@ -91,14 +87,15 @@ def _to_uint8_batch(x, name: str) -> tuple[torch.Tensor, bool]:
     return q.to(torch.uint8), single
 
 
-def _prepare(sr, hr, crop_border: int, flavour: str) -> tuple[torch.Tensor, torch.Tensor, bool]:
-    """Validate, convert to (N, C, H, W) uint8 and remove the border strip from both images."""
+def prepare_pair(sr, hr, crop_border: int, flavour: str) -> tuple[torch.Tensor, torch.Tensor, bool]:
+    """Validate, convert to ``(N, C, H, W)`` uint8 and remove the border strip from both images:
+    ``(sr, hr, was_single)``."""
     if flavour not in FLAVOURS:
         raise ValueError(f"unknown flavour {flavour!r}; choose one of {FLAVOURS}")
     if not isinstance(crop_border, (int, np.integer)) or crop_border < 0:
         raise ValueError(f"crop_border must be a non-negative integer, got {crop_border!r}")
-    a, single_a = _to_uint8_batch(sr, "sr")
-    b, _ = _to_uint8_batch(hr, "hr")
+    a, single_a = to_uint8_batch(sr, "sr")
+    b, _ = to_uint8_batch(hr, "hr")
     if a.shape != b.shape:
         raise ValueError(f"sr and hr shapes differ: {tuple(a.shape)} vs {tuple(b.shape)} (as (N, C, H, W))")
     h, w = a.shape[-2:]
@@ -175,7 +172,7 @@ def _ssim_standard(ya: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
 # Public API
 # =====================================================================================================
 def _lumas(sr, hr, crop_border: int, flavour: str):
-    a, b, single = _prepare(sr, hr, crop_border, flavour)
+    a, b, single = prepare_pair(sr, hr, crop_border, flavour)
     if a.device.type == "mps":  # no float64 on Apple GPUs: measure on the CPU instead
         a, b = a.cpu(), b.cpu()
     if flavour == "standard":
@@ -246,143 +243,3 @@ def evaluate_pair(
         "psnr": _finish(_psnr_from(ya, yb, flavour, dev), single),
         "ssim": _finish(_ssim_from(ya, yb, flavour, dev), single),
     }
-
-
-def _read_image(path: Path) -> np.ndarray:
-    rgb, _, mode = read_with_mode(path)  # (H, W, 3) uint8; alpha dropped, as png2y4m strips it
-    return rgb[..., 0] if mode in GRAY_MODES else rgb  # a gray file stays (H, W)
-
-
-def psnr_ssim_files(
-    sr_path, hr_path, *, crop_border: int = CROP_BORDER, flavour: str = "standard"
-) -> dict[str, float]:
-    """PSNR and SSIM between two image files: ``{"psnr": float, "ssim": float}``.
-
-    8-bit gray and RGB files are read as they are (gray stays gray, which the "standard" flavour uses
-    as Y directly); if one file is gray and the other colour, the gray one is expanded to RGB.
-    Raises ``FileNotFoundError``/``ValueError`` naming the file when it is missing or unreadable, and
-    ``ValueError`` naming both when their sizes differ.
-    """
-    sr_path, hr_path = Path(sr_path), Path(hr_path)
-    a, b = _read_image(sr_path), _read_image(hr_path)
-    if a.shape[:2] != b.shape[:2]:
-        raise ValueError(
-            f"image sizes differ: {sr_path} is {a.shape[1]}x{a.shape[0]}, {hr_path} is {b.shape[1]}x{b.shape[0]}"
-        )
-    if a.ndim != b.ndim:
-        a, b = (np.repeat(x[:, :, None], 3, axis=2) if x.ndim == 2 else x for x in (a, b))
-    out = evaluate_pair(a, b, crop_border=crop_border, flavour=flavour)
-    return {k: float(v) for k, v in out.items()}
-
-
-# =====================================================================================================
-# Detail measures (issue 15, not in the paper): grid artifacts at the pixel-shuffle period, fine detail
-# =====================================================================================================
-def grid_artifact(sr, hr, *, period: int = 4, crop_border: int = CROP_BORDER) -> torch.Tensor:
-    """RMS amplitude, in 8-bit grey levels, of the part of the error ``SR - HR`` that repeats every
-    ``period`` pixels: the checkerboard/grid that sub-pixel convolution (section 2.1, two x2 pixel-shuffle
-    stages at x4) can print on an image. 0 means no such grid.
-
-    Each of the ``period x period`` output positions of an upsampling block comes from its own channels,
-    so a bias between them shows as a pattern of period 4 (at x4). In the 2D spectrum of the error that
-    pattern lives only at the frequencies ``(a H / period, b W / period)``, ``a, b = 0 .. period-1``. The
-    score is the energy at those ``period^2 - 1`` frequencies (not the mean, ``a = b = 0``), per pixel and
-    colour channel, square-rooted:
-
-        grid = sqrt( sum_{(a,b) != (0,0)} |FFT(SR - HR)[a H/p, b W/p]|^2 / (H W)^2 ),   mean over channels
-
-    By Parseval this equals the RMS of the ``period x period`` tile that the error repeats on average
-    (the mean of all ``p x p`` tiles, minus its own mean). Images are quantised to 8 bits as in
-    :func:`psnr`; ``crop_border`` pixels are removed from every side, then the bottom/right edge is
-    trimmed to a multiple of ``period``.
-
-    How to read it: a clean result scores near its noise floor, about ``rms(SR - HR) * sqrt((p^2 - 1) / (H W))``
-    (0.1 to 0.3 levels on a 256 x 256 crop for bicubic or SRResNet), because an error with no period
-    spreads its energy over all ``H W`` frequencies and only ``p^2 - 1`` of them count. A score several
-    times that floor is a grid: a checkerboard of 1 to 1.5 levels is plain to see, a stipple of 0.5 to 1 level
-    shows on flat areas when magnified. Patterns of another period (5, say) or plain noise of the same energy
-    hardly count. The HR image is used only through the error,
-    so a regular texture in the original (brick) does not count as long as SR reproduces it.
-
-    Args:
-        sr, hr: images as :func:`psnr` takes them (same shape), e.g. ``(H, W, 3)`` uint8 or
-            ``(N, 3, H, W)`` floats in [0, 1].
-        period: the upscaling factor of one pixel-shuffle stack (4 for the paper's x4 generator).
-        crop_border: border strip to ignore (4, as the paper's PSNR; a multiple of ``period`` keeps the phase).
-
-    Returns:
-        float64 tensor ``(N,)`` per image, or 0-d for a single image.
-    """
-    if not isinstance(period, (int, np.integer)) or period < 2:
-        raise ValueError(f"period must be an integer >= 2, got {period!r}")
-    a, b, single = _prepare(sr, hr, crop_border, "standard")  # (N, C, H', W') uint8; the flavour plays no role
-    h, w = (a.shape[-2] // period) * period, (a.shape[-1] // period) * period
-    if h == 0 or w == 0:
-        raise ValueError(f"image of {tuple(a.shape[-2:])} after crop_border={crop_border} is smaller than "
-                         f"one period ({period})")
-    err = a[..., :h, :w].double() - b[..., :h, :w].double()  # (N, C, h, w) in grey levels
-    spectrum = torch.fft.fft2(err)  # (N, C, h, w)
-    peaks = spectrum[..., :: h // period, :: w // period].abs() ** 2  # (N, C, p, p): the grid frequencies
-    peaks[..., 0, 0] = 0  # the mean error (a colour or brightness shift) is not a grid
-    energy = peaks.sum(dim=(-2, -1)) / float(h * w) ** 2  # (N, C): mean square of the periodic part
-    return _finish(energy.mean(dim=1).sqrt(), single)
-
-
-def high_frequency_ratio(sr: np.ndarray, hr: np.ndarray, crop_border: int = 4) -> float:
-    """Fine-detail energy of ``sr`` relative to ``hr``: mean squared Laplacian of luma, SR over HR.
-
-    A no-reference texture statistic (the reference is used only to normalise): 1.0 means as much
-    high-frequency energy as the original, below 1 a blurrier image (MSE-trained SRResNet, bicubic),
-    near or above 1 a sharper one (SRGAN; the detail may be invented, see :func:`srgan_lib.figures.viz.error_map_figure`).
-    It is *not* a perceptual-quality score such as MOS; it tracks the "sharpness" axis only. The Laplacian
-    scales each frequency's amplitude by its square, so fine noise raises it cheaply: white grain of 2.5 grey
-    levels on SRResNet's output more than doubles its Set14 ratio (benchmarks/detail_bound.txt). Read it
-    beside the images, never alone.
-    """
-    from scipy.ndimage import laplace
-
-    def energy(img: np.ndarray) -> float:
-        y = img[..., :3].astype(np.float64).mean(axis=2) / 255.0
-        if crop_border:
-            y = y[crop_border:-crop_border, crop_border:-crop_border]
-        return float(np.mean(laplace(y) ** 2))
-
-    if sr.shape != hr.shape:
-        raise ValueError(f"high_frequency_ratio: SR {sr.shape} and HR {hr.shape} differ in size")
-    return energy(sr) / max(energy(hr), 1e-12)
-
-
-def niqe(img, *, crop_border: int = 0) -> torch.Tensor:
-    """NIQE of one image or a batch (no reference; lower = more natural): :func:`srgan_lib.plumbing.niqe.niqe_luma` of its Y.
-
-    Y is the "standard" flavour's, MATLAB ``rgb2ycbcr`` on 8-bit RGB rounded to integers (:func:`rgb_to_y_bt601`;
-    a gray image is used as it is), which is what the MATLAB reference values and the PIRM 2018 challenge used.
-    ``crop_border`` pixels are removed from every side after the conversion: 0 (the default) scores the whole
-    image, as MATLAB's ``niqe``; PIRM 2018 removed 4 at x4 (the scale, as for PSNR), which :mod:`srgan_lib.plumbing.evaluate`
-    does too. Set14's ``baboon`` uncropped: 5.7296 (MATLAB: 5.7296; agreement to about 1e-3, see :mod:`srgan_lib.plumbing.niqe`).
-
-    Args:
-        img: as :func:`psnr` takes one image: ``(N, C, H, W)`` or ``(C, H, W)`` floats in [0, 1] or uint8, or a
-            numpy ``(H, W, 3)`` / ``(H, W)`` image.
-        crop_border: border strip to ignore.
-
-    Returns:
-        float64 tensor ``(N,)`` per image, or 0-d for a single image.
-
-    Raises:
-        ValueError: bad shapes, dtypes or values (as :func:`psnr`), or an image smaller than one 96 x 96 patch
-            after the crop.
-    """
-    if isinstance(img, (torch.Tensor, np.ndarray)):
-        check_unit_range(img, "img")
-    if not isinstance(crop_border, (int, np.integer)) or crop_border < 0:
-        raise ValueError(f"crop_border must be a non-negative integer, got {crop_border!r}")
-    q, single = _to_uint8_batch(img, "img")  # (N, C, H, W) uint8
-    h, w = q.shape[-2:]
-    if min(h, w) - 2 * crop_border < PATCH:
-        raise ValueError(f"NIQE needs at least one {PATCH}x{PATCH} patch: the image is {w}x{h} (width x height), "
-                         f"{w - 2 * crop_border}x{h - 2 * crop_border} after crop_border={crop_border}")
-    if crop_border:
-        q = q[..., crop_border:-crop_border, crop_border:-crop_border]  # (N, C, H-2c, W-2c)
-    y = rgb_to_y_bt601(q.cpu())  # (N, H', W') float64 integer levels
-    return _finish(torch.tensor([niqe_luma(p.numpy()) for p in y], dtype=torch.float64), single)

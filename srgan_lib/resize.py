@@ -26,19 +26,18 @@ Two implementations, one for each job:
     ``F.interpolate(mode="bicubic", antialias=True)``: the same a = -0.5 kernel stretched by the scale,
     on float tensors, batched, on any device, and far faster per patch than a numpy resize. The engine's
     ``downscale_patches`` is the same map for square patches, written as two small matrix products read off
-    ``F.interpolate`` (equal within ~3e-7, 2-4x faster on a CPU).
+    ``F.interpolate`` (equal to within float rounding).
     On float images it equals ``imresize_matlab`` exactly inside the image. At the border torch
     renormalises the truncated kernel instead of replicating the edge pixel, so the two differ in a
     **border ring of** :data:`BORDER_RING` ``= 2`` LR pixels at x4 (the kernel's half-width, 2 / s input
     pixels, times s). Against the uint8 MATLAB result the interior agrees within one level, except
     where MATLAB's first pass overshoots [0, 255] beside saturated pixels and is clipped before the
-    second pass (about 0.1 % of pixels on photographs, up to 3 levels). The effect on a bicubic
-    baseline's PSNR-Y with the usual 4-pixel crop is a few thousandths of a dB.
+    second pass (about 0.1 % of pixels on photographs, up to 3 levels).
 
 Deviation to know about: the paper's section 2 mentions a Gaussian filter before downsampling; its
 section 3.2 and the SelfExSR images it evaluated on use plain bicubic, which is what we do. An aliased
-downscale (``antialias=False``, or strided subsampling) is *not* what the paper did: it aliases, and the
-bicubic baseline on such LR images loses about a dB of PSNR (``tests/test_resize.py``).
+downscale (``downscale_torch(..., antialias=False)``, or strided subsampling) is *not* what the paper did: it
+aliases, and the bicubic baseline on such LR images loses about a dB of PSNR.
 """
 
 from __future__ import annotations
@@ -214,13 +213,15 @@ def _as_batch(x: torch.Tensor, name: str) -> tuple[torch.Tensor, bool]:
     return (x.unsqueeze(0), True) if x.ndim == 3 else (x, False)
 
 
-def downscale_torch(hr: torch.Tensor, scale: int) -> torch.Tensor:
+def downscale_torch(hr: torch.Tensor, scale: int, *, antialias: bool = True) -> torch.Tensor:
     """Fast training degradation: antialiased bicubic (a = -0.5) downscale by ``scale`` (section 3.2).
 
     Args:
         hr: ``(N, C, H, W)`` or ``(C, H, W)`` float tensor in [0, 1]; H and W should be multiples of
             ``scale`` (use :func:`modcrop`), otherwise the output is ``floor(H / scale)``.
         scale: integer downscaling factor (4 in the paper).
+        antialias: ``False`` gives the aliased downscale (a common mistake, not the paper's degradation),
+            for comparison only.
 
     Returns:
         ``(N, C, H // scale, W // scale)`` (or unbatched) float tensor, clamped to [0, 1]. Equal to
@@ -231,7 +232,7 @@ def downscale_torch(hr: torch.Tensor, scale: int) -> torch.Tensor:
         raise ValueError(f"scale must be >= 1, got {scale}")
     h, w = x.shape[-2:]
     size = (h // scale, w // scale)
-    lr = F.interpolate(x, size=size, mode="bicubic", antialias=True, align_corners=False)  # (N, C, h, w)
+    lr = F.interpolate(x, size=size, mode="bicubic", antialias=antialias, align_corners=False)  # (N, C, h, w)
     lr = lr.clamp_(0.0, 1.0)
     return lr.squeeze(0) if squeeze else lr  # (C, h, w) when unbatched
 
@@ -253,10 +254,9 @@ def _downscale_matrix(size: int, scale: int, dtype: torch.dtype = torch.float32)
 def downscale_patches(hr: torch.Tensor, scale: int) -> torch.Tensor:
     """Antialiased bicubic downscale of a batch of square patches, as two small matrix products.
 
-    Equal to :func:`downscale_torch` (``F.interpolate(..., antialias=True)``) to
-    within float rounding (about 3e-7), and 2 to 4 times faster on a CPU for 96 x 96 patches: the
-    resize is linear and separable, so for a fixed size it is ``M^T @ x @ M`` with ``M`` read off
-    torch (:func:`_downscale_matrix`). Each patch's result does not depend on the rest of the batch.
+    Equal to :func:`downscale_torch` (``F.interpolate(..., antialias=True)``) to within float rounding, and
+    faster on a CPU: the resize is linear and separable, so for a fixed size it is ``M^T @ x @ M`` with ``M``
+    read off torch (:func:`_downscale_matrix`). Each patch's result does not depend on the rest of the batch.
 
     Args:
         hr: ``(N, C, S, S)`` float tensor in [0, 1], ``S`` a multiple of ``scale``.
@@ -280,9 +280,9 @@ def downscale_patches(hr: torch.Tensor, scale: int) -> torch.Tensor:
 def upscale_bicubic_torch(lr: torch.Tensor, scale: int, *, antialias: bool = False) -> torch.Tensor:
     """torch's bicubic upscale by ``scale``, clamped to [0, 1]: the "torch bicubic" baseline.
 
-    With ``antialias=False`` (default) torch uses Keys a = -0.75, *not* MATLAB's -0.5: the resulting
-    baseline scores 0.03 to 0.19 dB higher than the paper's bicubic row. With ``antialias=True`` torch
-    uses a = -0.5 and matches :func:`imresize_matlab` away from the borders.
+    With ``antialias=False`` (default) torch uses Keys a = -0.75, *not* MATLAB's -0.5, so this baseline is not
+    the paper's bicubic row. With ``antialias=True`` torch uses a = -0.5 and matches :func:`imresize_matlab`
+    away from the borders.
     """
     x, squeeze = _as_batch(lr, "upscale_bicubic_torch")
     if scale < 1:
@@ -293,15 +293,3 @@ def upscale_bicubic_torch(lr: torch.Tensor, scale: int, *, antialias: bool = Fal
     )  # (N, C, H, W)
     sr = sr.clamp_(0.0, 1.0)
     return sr.squeeze(0) if squeeze else sr  # (C, H, W) when unbatched
-
-
-def downscale_aliased_torch(hr: torch.Tensor, scale: int) -> torch.Tensor:
-    """Bicubic downscale *without* antialiasing (a common mistake, not the paper's degradation).
-
-    Provided for comparison only: it aliases, and the bicubic baseline on its LR drops by about a dB.
-    """
-    x, squeeze = _as_batch(hr, "downscale_aliased_torch")
-    h, w = x.shape[-2:]
-    lr = F.interpolate(x, size=(h // scale, w // scale), mode="bicubic", antialias=False, align_corners=False)
-    lr = lr.clamp_(0.0, 1.0)  # (N, C, h, w)
-    return lr.squeeze(0) if squeeze else lr

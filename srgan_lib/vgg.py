@@ -4,12 +4,11 @@
   maxpooling layer within the VGG19 network": :func:`vgg_layer_table` lists torchvision's layers with
   the paper's names, :func:`parse_phi` reads names such as ``"VGG54"``, and :class:`VGGFeatures` is
   VGG19 truncated just after phi_{i,j}, frozen. SRGAN uses phi_{5,4} (:data:`DEFAULT_PHI`).
-- Its weights are torchvision's ImageNet VGG19 (``VGG19_Weights.IMAGENET1K_V1``), fetched and cached by
-  :mod:`srgan_lib.plumbing.vgg_weights` (plumbing), or random weights for quick runs, labelled as such.
-- The rescale (issue 15): section 3.2 multiplies the feature maps by 1/12.75 (``losses.VGG_RESCALE``)
-  so that the VGG loss is "comparable to the MSE loss"; that factor was tuned for the Caffe VGG19.
-  :func:`measure_vgg_rescale` / :func:`vgg_rescale_for` apply the paper's criterion to the VGG19
-  actually loaded; :data:`CAFFE_INPUT_SCALE` says why torchvision's needs another factor.
+- Its weights are torchvision's ImageNet VGG19 (``IMAGENET1K_V1``, fetched by :mod:`srgan_lib.plumbing.vgg_weights`),
+  or random weights for quick runs, labelled as such (:mod:`srgan_lib.plumbing.vgg_choice` picks for a run).
+- The rescale: section 3.2 multiplies the feature maps by 1/12.75 (``losses.VGG_RESCALE``), tuned for the Caffe
+  VGG19, so that the VGG loss is "comparable to the MSE loss". :func:`measure_vgg_rescale` / :func:`vgg_rescale_for`
+  apply that criterion to the VGG19 actually loaded (:data:`CAFFE_INPUT_SCALE`: why torchvision's differs).
 
 Value range: images enter in [-1, 1] (section 3.2); :class:`VGGFeatures` maps them to ImageNet
 normalisation itself (:func:`to_imagenet`), exactly once, so callers cannot forget it or do it twice.
@@ -32,16 +31,13 @@ from .plumbing.vgg_weights import (
     RANDOM_VGG_LABEL,
     VGG19_WEIGHTS,
     RandomVGGWarning,
-    VGGRequired,
-    VGGWeightsUnavailable,
     init_like_torchvision,
     load_imagenet_features,
 )
 
 DEFAULT_PHI = (5, 4)  # SRGAN uses phi_{5,4} ("VGG54"), section 2.2.1 and Table 1
-#: Caffe's VGG19 input divided by torchvision's, per channel (R, G, B): Caffe feeds ``255 x - mean_BGR``
-#: (x in [0, 1], mean in [0, 255]), torchvision ``(x - mean) / std``; the means agree to 0.5 of 255, so
-#: Caffe's input is torchvision's times ``255 * std`` = (58.4, 57.1, 57.4), about 57.6 on average.
+#: Caffe's VGG19 input over torchvision's, per channel (R, G, B): ``255 * std`` = (58.4, 57.1, 57.4), as Caffe feeds
+#: ``255 x - mean_BGR`` and torchvision ``(x - mean) / std`` (x in [0, 1]; the means agree to 0.5 of 255).
 CAFFE_INPUT_SCALE = tuple(255.0 * s for s in VGG19_WEIGHTS.transforms().std)
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)  # the mean the Caffe VGG19 release subtracts, in [0, 255]
 
@@ -67,11 +63,8 @@ class VGGLayer(NamedTuple):
 
 
 def vgg_layer_table() -> list[VGGLayer]:
-    """VGG19's feature layers as torchvision orders them, with the paper's phi_{i,j} names.
-
-    phi_{i,j} is "the feature map obtained by the j-th convolution (after activation) before the i-th
-    maxpooling layer" (section 2.2.1): the output of the ReLU after conv{i}_{j}.
-    """
+    """VGG19's feature layers as torchvision orders them, with the paper's phi_{i,j} names (section 2.2.1):
+    phi_{i,j} is the output of the ReLU after conv{i}_{j}."""
     return list(_layer_rows())
 
 
@@ -119,7 +112,6 @@ def phi_index(i: int, j: int) -> int:
     if (i, j) not in table:
         raise ValueError(f"VGG19 has no phi_({i},{j}); valid (i, j) names are: {_valid_names()}")
     return table[(i, j)]
-
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -226,59 +218,6 @@ class VGGFeatures(nn.Module):
         return self.features(x)  # (N, C, H / 2^(i-1), W / 2^(i-1))
 
 
-
-class ContentVGG(NamedTuple):
-    """What :func:`content_vgg` built: the extractor, which weights it has, and why when not the pretrained ones."""
-
-    vgg: VGGFeatures
-    weights: str  # "imagenet" (the paper's) or "random" (the labelled fallback)
-    reason: str | None  # one sentence: why the pretrained weights were not used; None when they were
-
-
-def content_vgg(content: str = "vgg54", *, layer: str = "VGG54", weights: str = "imagenet",
-                allow_random: bool = False, seed: int = 0, progress: bool = True) -> ContentVGG:
-    """The VGG19 feature network of a run's content loss (section 2.2.1): pretrained, else a labelled random one.
-
-    Tries the ImageNet VGG19 first (``weights="imagenet"``; :mod:`srgan_lib.plumbing.vgg_weights` fetches and caches it).
-    When it is unavailable (offline and not cached), it falls back to seeded random weights only where that is
-    honest: ``content="mse"`` (SRGAN-MSE trains on section 3.2's pixel loss, so nothing it measures depends on
-    the VGG19) or an explicit ``allow_random`` (a code check or a lesson that labels every number with
-    ``vgg.label``). A VGG content loss (``"vgg22"``, ``"vgg54"``) without ``allow_random`` raises
-    :class:`~srgan_lib.plumbing.vgg_weights.VGGRequired`, whose message says what to do. ``weights="random"`` builds the
-    random one at once. No :class:`~srgan_lib.plumbing.vgg_weights.RandomVGGWarning` is issued: the caller shows
-    ``reason`` and ``vgg.label`` instead.
-
-    Args:
-        content: the run's content loss: ``"mse"``, ``"vgg22"`` or ``"vgg54"`` (any name but ``"mse"`` is a VGG loss).
-        layer: the phi_{i,j} to build, e.g. ``"VGG54"`` or ``"VGG22"`` (built for ``"mse"`` too: one code path).
-        weights: ``"imagenet"`` (try the pretrained weights) or ``"random"``.
-        allow_random: accept random weights for a VGG content loss.
-        seed: seed of the random weights, so runs repeat.
-        progress: the download's progress bar.
-
-    Returns:
-        ``ContentVGG(vgg, weights, reason)``: ``weights`` is ``"imagenet"`` or ``"random"``; ``reason`` is the
-        first line of the download error when the fallback was taken, else ``None``.
-    """
-    reason = None
-    if weights == "imagenet":
-        try:
-            return ContentVGG(VGGFeatures(layer=layer, weights="imagenet", progress=progress), "imagenet", None)
-        except VGGWeightsUnavailable as err:
-            reason = str(err).splitlines()[0]
-            if content.lower() != "mse" and not allow_random:
-                raise VGGRequired(
-                    f"STOP: CONTENT={content!r} needs the ImageNet-pretrained VGG19, which is unavailable here "
-                    f"({reason.rstrip('.')}). On Colab it downloads by itself: check that the runtime is online "
-                    "and run again; or train CONTENT = 'mse' (SRGAN-MSE needs no VGG19). Random VGG weights "
-                    "(ALLOW_RANDOM_VGG, allow_random=True) are for code checks only.") from None
-    elif weights != "random":
-        raise ValueError(f'weights must be "imagenet" or "random", got {weights!r}')
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RandomVGGWarning)  # the caller shows reason and vgg.label instead
-        return ContentVGG(VGGFeatures(layer=layer, weights="random", seed=seed), "random", reason)
-
-
 # ---------------------------------------------------------------------------------------------------
 # The content-loss rescale by the paper's criterion (section 3.2), for the VGG19 actually loaded
 # ---------------------------------------------------------------------------------------------------
@@ -321,18 +260,14 @@ def measure_vgg_rescale(extractor: nn.Module, sr: torch.Tensor, hr: torch.Tensor
     i.e. ``ContentLoss(rescale=s)(sr, hr) == pixel_mse(sr, hr)``: ``s = sqrt(MSE_pixels / MSE_features)``
     (means over all elements of all images, computed in chunks of ``batch_size``).
 
-    Why measure instead of using 1/12.75 (a stated deviation where a preset uses it): the paper's VGG19
-    was the Caffe release, fed BGR in [0, 255] minus the mean pixel (:data:`CAFFE_MEAN_BGR`); torchvision's
-    VGG19 is fed ``(x - mean) / std`` with x in [0, 1]. The means agree to half a grey level, so Caffe's
-    input is torchvision's times ``255 * std`` (:data:`CAFFE_INPUT_SCALE`: 58.4, 57.1, 57.4 for R, G, B,
-    about 255 x 0.226 = 57.6 on average). VGG is close to homogeneous in its input (convolutions, ReLU and
-    max-pooling are; only the biases are not), so a network with the same weights would give features
-    about 58x smaller on torchvision's input, and a content loss about 58^2 = 3,300x smaller. The two
-    releases were trained separately, so their feature scales need not differ by exactly that; this
-    function measures instead of assuming. With 1/12.75 on top, torchvision's VGG54 loss is far below
-    the pixel MSE and the 1e-3 adversarial term drives the generator almost alone. The paper says
-    "comparable", not "equal": this function makes the two equal on the images given, which is our
-    reading; how close 1/12.75 came to equality for the Caffe VGG19 we cannot check (no Caffe weights here).
+    Why measure instead of using 1/12.75 (a stated deviation where a preset uses it): the paper's VGG19 was the
+    Caffe release, fed BGR in [0, 255] minus the mean pixel (:data:`CAFFE_MEAN_BGR`); torchvision's is fed
+    ``(x - mean) / std`` with x in [0, 1], so Caffe's input is torchvision's times about 58
+    (:data:`CAFFE_INPUT_SCALE`). VGG is close to homogeneous in its input (only the biases are not), so the same
+    weights would give a content loss about 58^2 = 3,300x smaller on torchvision's input; the two releases were
+    trained separately, so this function measures instead of assuming. With 1/12.75 on top, torchvision's VGG54
+    loss is far below the pixel MSE and the 1e-3 adversarial term drives the generator almost alone. We read
+    "comparable" as equal on the images given; how close 1/12.75 came for the Caffe VGG19 cannot be checked here.
 
     ``extractor`` is any module ``(N, 3, H, W) in [-1, 1] -> features`` (a :class:`VGGFeatures`; with
     random weights the number is about a random network and must carry its ``label``).

@@ -506,7 +506,7 @@ def test_evaluate_formats(capsys, tmp_path, weights, fmt):
     assert {r["method"] for r in rows} == {"bicubic", "tiny"}
     assert {r["dataset"] for r in rows} == {"MySet"} and {r["flavour"] for r in rows} == {"standard"}
     assert all(float(r["psnr"]) > 5 for r in rows)
-    assert all(float(r["grid"]) >= 0 for r in rows)  # metrics.grid_artifact, beside PSNR/SSIM
+    assert all(float(r["grid"]) >= 0 for r in rows)  # diagnostics.grid_artifact, beside PSNR/SSIM
 
 
 def test_evaluate_csv_and_json_carry_niqe(capsys, tmp_path, weights):

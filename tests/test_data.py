@@ -22,7 +22,7 @@ from srgan_lib import data
 from srgan_lib.plumbing import image_cache
 from srgan_lib.data import EvalSet, PatchDataset, load_eval_set, to_val_pairs
 from srgan_lib.plumbing.files import find_images, read_rgb
-from srgan_lib.plumbing.image_cache import LazyImages, MappedImages, prepare_images
+from srgan_lib.plumbing.image_cache import LazyImages, MappedImages, image_store, prepare_images
 from srgan_lib.plumbing.samples import TRAINING_SAMPLES, load_sample
 
 
@@ -119,13 +119,25 @@ def test_small_images_rejected_or_skipped() -> None:
     with pytest.raises(ValueError, match=r"tiny: 200x30 is smaller than the 48x48 crop"):
         PatchDataset(images, crop=48, names=["big", "tiny", "ok"])
     with pytest.warns(UserWarning, match="tiny"):
-        ds = PatchDataset(images, crop=48, names=["big", "tiny", "ok"], skip_small=True)
+        store = image_store(images, ["big", "tiny", "ok"], crop=48, skip_small=True)
+    ds = PatchDataset(store, crop=48)
     assert ds.names == ["big", "ok"] and len(ds.images) == 2
     with pytest.raises(ValueError, match="no training images"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        PatchDataset([_rgb(10, 10)], crop=48, skip_small=True)
+        image_store([_rgb(10, 10)], crop=48, skip_small=True)
     with pytest.raises(ValueError, match="multiple of the scale"):
         PatchDataset(images, crop=50, scale=4)
+
+
+def test_a_store_or_its_arrays_give_the_same_patches(same_patches) -> None:
+    """``PatchDataset(arrays, ...)`` is ``PatchDataset(image_store(arrays, ...), ...)``; a store carries its names,
+    and one made for a smaller crop is refused by name."""
+    images = [_rgb(40, 40), _rgb(60, 64, seed=1)]
+    same_patches(PatchDataset(images, crop=32, seed=3), PatchDataset(image_store(images, crop=32), crop=32, seed=3))
+    with pytest.raises(ValueError, match="image_store"):
+        PatchDataset(image_store(images, crop=32), crop=32, names=["a", "b"])
+    with pytest.raises(ValueError, match=r"image 0: 40x40 is smaller than the 48x48 crop"):
+        PatchDataset(image_store(images, crop=16), crop=48)
 
 
 def test_accepts_gray_and_rgba_arrays_rejects_others() -> None:
@@ -142,11 +154,11 @@ def test_accepts_gray_and_rgba_arrays_rejects_others() -> None:
 def test_from_folder_recursive_in_memory_and_lazy_agree(make_image_folder, tmp_path: Path) -> None:
     expected = make_image_folder(tmp_path)
     eager = PatchDataset.from_folder(tmp_path, crop=32, seed=2)
-    assert not eager.lazy and [Path(n).name for n in eager.names] == ["a.png", "b.png", "c.png"]
+    assert not eager.store.lazy and [Path(n).name for n in eager.names] == ["a.png", "b.png", "c.png"]
     for got, want in zip(eager.images, expected):
         assert np.array_equal(got, want)
     lazy = PatchDataset.from_folder(tmp_path, crop=32, seed=2, max_memory_bytes=1000, cache_images=1)
-    assert lazy.lazy and isinstance(lazy.images, LazyImages)
+    assert lazy.store.lazy and isinstance(lazy.images, LazyImages)
     for i in range(30):
         a, b = eager[i], lazy[i]
         assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
@@ -191,7 +203,7 @@ def test_prepared_images_give_the_same_patches_and_are_reused(same_patches, make
     decoded = PatchDataset.from_folder(tmp_path / "imgs", crop=32, seed=5, prepare=False)
     mapped = PatchDataset.from_folder(tmp_path / "imgs", crop=32, seed=5, prepare=True, cache_dir=cache,
                                       progress=False)
-    assert mapped.prepared and not decoded.prepared and isinstance(mapped.images, MappedImages)
+    assert mapped.store.prepared and not decoded.store.prepared and isinstance(mapped.images, MappedImages)
     assert mapped.names == decoded.names and mapped.sizes == decoded.sizes
     for got, want in zip(mapped.images, expected):
         assert np.array_equal(got, want)  # the file holds read_rgb's pixels (gray replicated, alpha dropped)
@@ -208,9 +220,9 @@ def test_prepared_images_give_the_same_patches_and_are_reused(same_patches, make
     same_patches(decoded, again, n=5)
     # prepare=None prepares only above PREPARE_ABOVE_BYTES (tiny images: decoded in memory)
     monkeypatch.undo()
-    assert not PatchDataset.from_folder(tmp_path / "imgs", crop=32, cache_dir=cache).prepared
+    assert not PatchDataset.from_folder(tmp_path / "imgs", crop=32, cache_dir=cache).store.prepared
     monkeypatch.setattr(image_cache, "PREPARE_ABOVE_BYTES", 100)
-    assert PatchDataset.from_folder(tmp_path / "imgs", crop=32, cache_dir=cache, progress=False).prepared
+    assert PatchDataset.from_folder(tmp_path / "imgs", crop=32, cache_dir=cache, progress=False).store.prepared
 
 
 def test_prepared_images_follow_changes_to_the_folder(same_patches, make_image_folder, tmp_path: Path) -> None:

@@ -319,7 +319,7 @@ def test_registry_and_offline_message(tmp_path: Path) -> None:
     assert dl.REGISTRY["DIV2K-valid"].files[0].urls[0] == "https://data.vision.ee.ethz.ch/cvl/DIV2K/DIV2K_valid_HR.zip"
     assert len(dl.REGISTRY["Kodak24"].files) == 24
     with pytest.raises(dl.DatasetNotFound) as info:
-        dl.ensure_dataset("Set14", tmp_path)
+        dl.find_dataset("Set14", tmp_path)
     msg = str(info.value)
     assert str(tmp_path / "Set14") in msg and "Set14_HR.tar.gz" in msg and "python -m srgan_lib.plumbing.download Set14" in msg
 
@@ -393,7 +393,6 @@ def test_find_dataset_searches_every_root_in_order(roots: dict[str, Path]) -> No
     assert dl.find_dataset("Set5") == roots["cache"] / "Set5"
     _fill(roots["env"] / "Set5", names=("a.png", "b.png"))  # incomplete: skipped
     assert dl.find_dataset("Set5") == roots["cache"] / "Set5"
-    assert dl.ensure_dataset("Set5") == roots["cache"] / "Set5"
     with pytest.raises(dl.DatasetNotFound, match="incomplete Set5"):
         dl.find_dataset("Set5", roots["env"])  # an explicit root is the only place looked
 

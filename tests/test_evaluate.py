@@ -34,7 +34,8 @@ from srgan_lib.plumbing.evaluate import (
     score_set,
     table2,
 )
-from srgan_lib.metrics import evaluate_pair, grid_artifact, niqe
+from srgan_lib.metrics import evaluate_pair
+from srgan_lib.plumbing.diagnostics import grid_artifact, niqe
 from srgan_lib.resize import imresize_matlab, modcrop
 from srgan_lib.plumbing.samples import load_sample
 
@@ -134,7 +135,7 @@ def test_evaluate_crops_and_measures_the_grid_at_its_scale() -> None:
 
 
 def test_evaluate_rows_carry_the_grid_artifact_score() -> None:
-    """``grid`` is the mean of metrics.grid_artifact over the set, the same in both flavours, and a column
+    """``grid`` is the mean of diagnostics.grid_artifact over the set, the same in both flavours, and a column
     of the text table; a period-4 grid stamped on bicubic's result shows in it."""
     pairs = [_pair("coffee"), _pair("astronaut")]
     pattern = 6.0 * (np.indices((96, 96)).sum(axis=0) % 4 == 0)[..., None]  # period 4, 6 levels at 1 px in 4
@@ -157,7 +158,7 @@ def test_evaluate_rows_carry_the_grid_artifact_score() -> None:
 
 
 def test_evaluate_rows_carry_niqe_measured_as_pirm_did() -> None:
-    """``niqe`` is the set mean of metrics.niqe of each result with the PSNR's border (the scale) removed, the
+    """``niqe`` is the set mean of diagnostics.niqe of each result with the PSNR's border (the scale) removed, the
     same in both flavours and a column of the text table; ``None`` (a blank cell) for a set with an image too
     small for one 96 x 96 NIQE patch."""
     pairs = [_pair("coffee", 136), _pair("astronaut", 120)]
@@ -176,7 +177,7 @@ def test_evaluate_rows_carry_niqe_measured_as_pirm_did() -> None:
 
 
 def test_originals_niqe_is_the_mean_niqe_of_the_hr_images_with_the_results_border() -> None:
-    """The reference the ``niqe`` column reads against: metrics.niqe of each HR image, ``scale`` pixels of border
+    """The reference the ``niqe`` column reads against: diagnostics.niqe of each HR image, ``scale`` pixels of border
     removed as for the results, averaged; ``None`` where the results' column is ``None`` too."""
     pairs = [_pair("coffee", 136), _pair("astronaut", 120)]
     want = np.mean([float(niqe(hr, crop_border=4)) for _, _, hr in pairs])

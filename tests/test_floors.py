@@ -99,6 +99,20 @@ def kinds() -> dict[str, str]:
     return found
 
 
+#: The longest a core module may be (README: a learner reads each in one sitting).
+CORE_MAX_LINES = 300
+
+
+def core_modules_over(limit: int = CORE_MAX_LINES) -> list[str]:
+    """``"srgan_lib/NAME.py: N lines"`` for each core module (``srgan_lib/*.py`` but __init__/__main__) over ``limit``."""
+    over = []
+    for path in sorted(PACKAGE.glob("*.py")):
+        n = len(path.read_text(encoding="utf-8").splitlines())
+        if path.stem not in {"__init__", "__main__"} and n > limit:
+            over.append(f"{PACKAGE.name}/{path.name}: {n} lines")
+    return over
+
+
 #: Modules that may import other srgan_lib modules inside functions, and why (everything else imports at the top).
 LAZY_ALLOWED = {
     "cli": "`srgan --help` must answer without importing torch (each subcommand imports what it runs)",
@@ -159,6 +173,22 @@ def test_plumbing_says_so_and_lessons_name_the_paper() -> None:
             assert not doc.startswith("Plumbing"), module
             assert re.search(r"\b(section|Section|Figure|equation|Table|notebook)s? ?\d", doc), \
                 f"{module}'s docstring names no section, figure, equation, table or notebook"
+
+
+def test_core_modules_are_short_enough_to_read_in_one_sitting() -> None:
+    over = core_modules_over()
+    assert not over, (f"core modules over {CORE_MAX_LINES} lines (move what a learner does not need to plumbing or "
+                      "figures): " + "; ".join(over))
+
+
+def test_the_size_check_names_a_long_module(tmp_path: Path, monkeypatch) -> None:
+    """Only top-level modules count, __init__ does not, and 300 lines pass."""
+    fake = tmp_path / "srgan_lib"
+    (fake / "plumbing").mkdir(parents=True)
+    for name, n in {"layers.py": 301, "models.py": 300, "__init__.py": 400, "plumbing/cli.py": 900}.items():
+        (fake / name).write_text("x = 1\n" * n, encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
+    assert core_modules_over() == ["srgan_lib/layers.py: 301 lines"]
 
 
 @pytest.mark.parametrize("case", ["upward", "private", "lazy"])

@@ -1,4 +1,4 @@
-"""srgan_lib.plumbing.niqe and metrics.niqe: NIQE (Mittal, Soundararajan, Bovik, IEEE SPL 2013).
+"""srgan_lib.plumbing.niqe and diagnostics.niqe: NIQE (Mittal, Soundararajan, Bovik, IEEE SPL 2013).
 
 Oracles: MATLAB's published value on Set14's baboon (5.7296, in ../shared); SciPy for each step on its own
 (``scipy.ndimage.correlate`` for the MSCN filter, ``scipy.stats.gennorm`` samples and fits for the GGD/AGGD
@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 from scipy import ndimage, special, stats
 
-from srgan_lib import metrics
+from srgan_lib.plumbing import diagnostics
 
 from srgan_lib.plumbing import niqe
 from srgan_lib.metrics import rgb_to_y_bt601
@@ -189,7 +189,7 @@ def test_baboon_matches_matlab(shared_datasets: Path) -> None:
         pytest.skip(f"{path} not found")
     with Image.open(path) as im:
         rgb = np.asarray(im.convert("RGB"))
-    got = float(metrics.niqe(rgb))
+    got = float(diagnostics.niqe(rgb))
     assert got == pytest.approx(MATLAB_BABOON, abs=1e-3)
     assert niqe.niqe_luma(_y(rgb)) == got
 
@@ -210,7 +210,7 @@ def test_blur_and_noise_score_worse_than_the_photograph(photo: np.ndarray) -> No
     smooth = np.stack([ndimage.gaussian_filter(photo[..., c].astype(float), 4) for c in range(3)], -1)
     noise = rng.integers(0, 256, photo.shape, dtype=np.uint8)
     grainy = np.clip(photo + rng.normal(0, 25, photo.shape), 0, 255)
-    scores = {name: float(metrics.niqe(np.round(img).astype(np.uint8))) for name, img in
+    scores = {name: float(diagnostics.niqe(np.round(img).astype(np.uint8))) for name, img in
               {"photo": photo, "smooth": smooth, "noise": noise, "grainy": grainy}.items()}
     assert scores["photo"] < 4 < 8 < scores["smooth"] and scores["photo"] < 4 < 8 < scores["grainy"]
     assert scores["noise"] > 20
@@ -218,29 +218,29 @@ def test_blur_and_noise_score_worse_than_the_photograph(photo: np.ndarray) -> No
 
 def test_metrics_niqe_inputs_batches_and_crop(photo: np.ndarray) -> None:
     img = photo[:200, :250]
-    single = float(metrics.niqe(img))
+    single = float(diagnostics.niqe(img))
     t = torch.from_numpy(img.copy()).permute(2, 0, 1).float() / 255  # (3, H, W) in [0, 1]
-    batch = metrics.niqe(torch.stack([t, t.flip(-1)]))  # (2, 3, H, W)
+    batch = diagnostics.niqe(torch.stack([t, t.flip(-1)]))  # (2, 3, H, W)
     assert batch.shape == (2,) and batch.dtype == torch.float64
-    assert float(batch[0]) == single == float(metrics.niqe(t)) == float(metrics.niqe(torch.from_numpy(img.copy())
+    assert float(batch[0]) == single == float(diagnostics.niqe(t)) == float(diagnostics.niqe(torch.from_numpy(img.copy())
                                                                                        .permute(2, 0, 1)))
-    assert float(metrics.niqe(img, crop_border=4)) == niqe.niqe_luma(_y(img)[4:-4, 4:-4])
+    assert float(diagnostics.niqe(img, crop_border=4)) == niqe.niqe_luma(_y(img)[4:-4, 4:-4])
     gray = _y(img).astype(np.uint8)
-    assert float(metrics.niqe(gray)) == niqe.niqe_luma(gray)  # a gray image is its own Y
+    assert float(diagnostics.niqe(gray)) == niqe.niqe_luma(gray)  # a gray image is its own Y
 
 
 def test_bad_input_is_refused_with_the_size(photo: np.ndarray) -> None:
     with pytest.raises(ValueError, match="95x300"):
-        metrics.niqe(photo[:300, :95])
+        diagnostics.niqe(photo[:300, :95])
     with pytest.raises(ValueError, match="120x100 .* 100x80 after crop_border=10"):
-        metrics.niqe(photo[:100, :120], crop_border=10)
+        diagnostics.niqe(photo[:100, :120], crop_border=10)
     with pytest.raises(ValueError, match="at least one 96x96 patch"):
         niqe.niqe_luma(np.zeros((96, 95)))
     with pytest.raises(ValueError, match="flat"):
-        metrics.niqe(np.full((96, 96, 3), 128, np.uint8))
+        diagnostics.niqe(np.full((96, 96, 3), 128, np.uint8))
     with pytest.raises(ValueError, match="NaN"):
-        metrics.niqe(np.full((96, 96, 3), np.nan))
+        diagnostics.niqe(np.full((96, 96, 3), np.nan))
     with pytest.raises(ValueError, match="crop_border"):
-        metrics.niqe(photo, crop_border=-1)
+        diagnostics.niqe(photo, crop_border=-1)
     with pytest.raises(ValueError, match="NaN or infinite"):
         niqe.niqe_luma(np.full((100, 100), np.inf))

@@ -50,7 +50,7 @@ def test_training_images_offline_falls_back_to_the_samples_with_a_warning(tmp_pa
     assert [p.stem for p in got.paths] == list(TRAINING_SAMPLES)
     assert "toy" in got.source and "chelsea" in got.source and got.summary == got.source
     ds = got.patch_dataset(crop=96)
-    assert not ds.prepared and [im.shape for im in ds.images] == [load_sample(n).shape for n in TRAINING_SAMPLES]
+    assert not ds.store.prepared and [im.shape for im in ds.images] == [load_sample(n).shape for n in TRAINING_SAMPLES]
 
 
 def test_training_images_finds_or_downloads_div2k(tmp_path: Path, monkeypatch) -> None:

@@ -14,6 +14,22 @@ from srgan_lib.plumbing import upscale as up
 from srgan_lib.models import SRResNet, scale_of
 
 
+def upscale_tensor(model: nn.Module, lr: torch.Tensor, tile="auto", **kwargs) -> torch.Tensor:
+    """The pieces of :func:`up.upscale_pieces` put together: ``(N, 3, h, w)`` -> ``(N, 3, s*h, s*w)``, every output
+    pixel written exactly once (the float result that :func:`up.upscale_array` rounds to uint8)."""
+    out = hits = None
+    for top, left, piece in up.upscale_pieces(model, lr, tile, **kwargs):
+        if out is None:
+            n, _, h, w = lr.shape
+            s = scale_of(model)
+            out = torch.full((n, 3, h * s, w * s), float("nan"))  # (N, 3, s*h, s*w)
+            hits = torch.zeros(h * s, w * s, dtype=torch.int64)
+        out[:, :, top:top + piece.shape[2], left:left + piece.shape[3]] = piece.cpu()
+        hits[top:top + piece.shape[2], left:left + piece.shape[3]] += 1
+    assert bool((hits == 1).all()), "tiles overlap or leave holes in the output"
+    return out
+
+
 pytestmark = pytest.mark.usefixtures("one_thread")  # fixture in conftest.py
 
 
@@ -58,9 +74,9 @@ def test_the_scale_is_read_from_the_model_never_assumed():
     """models.scale_of is the one place the factor is read: a model without one is refused, not taken for x4."""
     assert scale_of(tiny(2)) == 2 and scale_of(SRResNet()) == 4
     x = torch.rand(1, 3, 12, 12)
-    assert up.upscale_tensor(tiny(2), x, tile=None).shape == (1, 3, 24, 24)
+    assert upscale_tensor(tiny(2), x, tile=None).shape == (1, 3, 24, 24)
     plain = nn.Sequential(nn.Conv2d(3, 12, 3, padding=1), nn.PixelShuffle(2)).eval()
-    for call in (lambda: up.upscale_tensor(plain, x), lambda: up.plan_tiles(plain), lambda: scale_of(plain)):
+    for call in (lambda: upscale_tensor(plain, x), lambda: up.plan_tiles(plain), lambda: scale_of(plain)):
         with pytest.raises(ValueError, match="no upscaling factor"):
             call()
 
@@ -77,15 +93,15 @@ def test_tiled_equals_untiled_tiny_model(scale):
     model = tiny(scale)
     torch.manual_seed(2)
     x = torch.rand(1, 3, 37, 51)
-    whole = up.upscale_tensor(model, x, tile=None)
+    whole = upscale_tensor(model, x, tile=None)
     r = up.receptive_field_radius(model)
-    two_stage = up.upscale_tensor(model, x, tile=10, chunk=4)
-    one_stage = up.upscale_tensor(model, x, tile=10, overlap=r)
+    two_stage = upscale_tensor(model, x, tile=10, chunk=4)
+    one_stage = upscale_tensor(model, x, tile=10, overlap=r)
     assert whole.shape == (1, 3, 37 * scale, 51 * scale)
     torch.testing.assert_close(two_stage, whole, atol=1e-5, rtol=0)
     torch.testing.assert_close(one_stage, whole, atol=1e-5, rtol=0)
     # the test can fail: too little context changes the result
-    short = up.upscale_tensor(model, x, tile=10, overlap=r - 3)
+    short = upscale_tensor(model, x, tile=10, overlap=r - 3)
     assert (short - whole).abs().max() > 1e-4  # far above float noise (~1e-7)
 
 
@@ -93,8 +109,8 @@ def test_tiled_equals_untiled_paper_model():
     model = SRResNet().eval()
     torch.manual_seed(3)
     x = torch.rand(1, 3, 100, 92)
-    whole = up.upscale_tensor(model, x, tile=None)
-    tiled = up.upscale_tensor(model, x, tile=32, chunk=20)  # 4 x 3 trunk tiles, several chunks each
+    whole = upscale_tensor(model, x, tile=None)
+    tiled = upscale_tensor(model, x, tile=32, chunk=20)  # 4 x 3 trunk tiles, several chunks each
     torch.testing.assert_close(tiled, whole, atol=1e-4, rtol=0)
 
 
@@ -106,7 +122,7 @@ def test_upscale_array_matches_tensor_path_and_reports_progress():
     out = up.upscale_array(model, img, tile=12, chunk=5, progress=lambda d, t: calls.append((d, t)))
     from srgan_lib.images import tensor_to_uint8, uint8_to_tensor
 
-    ref = tensor_to_uint8(up.upscale_tensor(model, uint8_to_tensor(img)[None], tile=None)[0])
+    ref = tensor_to_uint8(upscale_tensor(model, uint8_to_tensor(img)[None], tile=None)[0])
     assert out.shape == (120, 164, 3) and out.dtype == np.uint8
     assert np.abs(out.astype(int) - ref.astype(int)).max() <= 1  # rounding of float-level differences
     assert calls[-1] == (120 * 164, 120 * 164) and len(calls) > 4
@@ -203,14 +219,14 @@ def test_upscale_file_refuses_before_working(tmp_path):
     (lambda x: x[0], "(N, 3, h, w)"),
     (lambda x: x.numpy(), "torch tensor"),
 ])
-def test_upscale_tensor_checks_its_input(bad, fragment):
+def test_upscale_pieces_checks_its_input(bad, fragment):
     """Case 10: uint8, 0-255 floats and [-1, 1] floats were accepted (100 % saturated output); one NaN LR
     pixel made the whole output NaN."""
     x = torch.rand(1, 3, 12, 12)
     with pytest.raises(ValueError, match="lr: ") as info:
-        up.upscale_tensor(tiny(), bad(x.clone()))
+        upscale_tensor(tiny(), bad(x.clone()))
     assert fragment in str(info.value)
-    up.upscale_tensor(tiny(), x)  # the same tensor, in range, is fine
+    upscale_tensor(tiny(), x)  # the same tensor, in range, is fine
 
 
 def test_negative_overlap_is_refused_and_tiles_always_cover():
@@ -218,9 +234,9 @@ def test_negative_overlap_is_refused_and_tiles_always_cover():
     model, x = tiny(), torch.rand(1, 3, 20, 20)
     for kwargs in (dict(overlap=-3), dict(tile=0), dict(tile=-5), dict(chunk=0), dict(tile="big"), dict(overlap=1.5)):
         with pytest.raises(ValueError):
-            up.upscale_tensor(model, x, **{"tile": 8, **kwargs})
+            upscale_tensor(model, x, **{"tile": 8, **kwargs})
     # overlap 0 is legal (and differs from the untiled result), every output pixel is written
-    tiled = up.upscale_tensor(model, x, tile=8, overlap=0)
+    tiled = upscale_tensor(model, x, tile=8, overlap=0)
     assert torch.isfinite(tiled).all() and tiled.shape == (1, 3, 80, 80)
 
 
@@ -230,7 +246,7 @@ def test_non_finite_output_is_refused():
     with torch.no_grad():
         model.tail.bias[0] = float("inf")
     with pytest.raises(ValueError, match="NaN or infinite"):
-        up.upscale_tensor(model, torch.rand(1, 3, 12, 12))
+        upscale_tensor(model, torch.rand(1, 3, 12, 12))
     with pytest.raises(ValueError, match="NaN or infinite"):
         up.upscale_array(model, np.zeros((12, 12, 3), np.uint8), tile=None)
 
@@ -379,14 +395,14 @@ def test_the_inference_copy_is_made_once_per_state_of_the_weights(monkeypatch):
     real = up.inference_copy
     monkeypatch.setattr(up, "inference_copy", lambda m: made.append(1) or real(m))
     x = torch.rand(1, 3, 12, 10)
-    first = up.upscale_tensor(model, x, tile=None)
-    torch.testing.assert_close(up.upscale_tensor(model, x, tile=None), first, rtol=0, atol=0)
+    first = upscale_tensor(model, x, tile=None)
+    torch.testing.assert_close(upscale_tensor(model, x, tile=None), first, rtol=0, atol=0)
     assert len(made) == 1
     other = tiny(4, seed=5)
     model.load_state_dict(other.state_dict())  # in place: the same tensors, new values
     with torch.no_grad():
         want = other(x).clamp(-1, 1).add(1).div(2)  # torch's own forward of the new weights, mapped to [0, 1]
-    torch.testing.assert_close(up.upscale_tensor(model, x, tile=None), want, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(upscale_tensor(model, x, tile=None), want, rtol=1e-4, atol=1e-5)
     assert len(made) == 2
 
 
@@ -413,7 +429,7 @@ def test_an_output_saturated_everywhere_is_refused():
         assert bool(torch.isfinite(model(torch.rand(1, 3, 12, 12))).all())  # finite: not the NaN/inf check
     for tile in (None, "auto", 5):
         with pytest.raises(ValueError, match=r"saturated.*its weights are broken"):
-            up.upscale_tensor(model, torch.rand(1, 3, 12, 12), tile=tile)
+            upscale_tensor(model, torch.rand(1, 3, 12, 12), tile=tile)
     flat = tiny()  # a legitimate image that is white everywhere still upscales
     with torch.no_grad():
         flat.tail.bias.fill_(1.2)

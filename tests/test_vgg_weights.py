@@ -16,6 +16,7 @@ import torchvision
 
 from srgan_lib import losses as L
 from srgan_lib import vgg as V
+from srgan_lib.plumbing import vgg_choice as C
 from srgan_lib.plumbing import vgg_weights as W
 
 
@@ -148,8 +149,8 @@ def test_content_vgg_offline_falls_back_only_for_mse_or_when_allowed(empty_hub, 
     monkeypatch.setattr(download, "is_online", lambda *a, **k: False)
     with warnings.catch_warnings():
         warnings.simplefilter("error", W.RandomVGGWarning)  # the caller labels it; no warning on top
-        got = V.content_vgg("mse", seed=3, progress=False)  # SRGAN-MSE uses no VGG: the fallback is honest
-        allowed = V.content_vgg("vgg22", layer="VGG22", allow_random=True, seed=3, progress=False)
+        got = C.content_vgg("mse", seed=3, progress=False)  # SRGAN-MSE uses no VGG: the fallback is honest
+        allowed = C.content_vgg("vgg22", layer="VGG22", allow_random=True, seed=3, progress=False)
     assert got.weights == "random" and got.vgg.is_random and got.vgg.name == "VGG54"
     assert "RANDOM" in got.vgg.label and got.reason == str(_offline_error()).splitlines()[0]
     assert allowed.weights == "random" and allowed.vgg.name == "VGG22" and allowed.reason == got.reason
@@ -159,7 +160,7 @@ def test_content_vgg_offline_falls_back_only_for_mse_or_when_allowed(empty_hub, 
         assert torch.equal(allowed.vgg.features.state_dict()[key], value), key
     for content in ("vgg54", "VGG22"):
         with pytest.raises(W.VGGRequired, match=rf"^STOP: CONTENT={content!r} needs the ImageNet-pretrained") as err:
-            V.content_vgg(content, progress=False)
+            C.content_vgg(content, progress=False)
         assert isinstance(err.value, W.VGGWeightsUnavailable) and err.value.__cause__ is None
         message = str(err.value)
         assert "no connection to" in message and "CONTENT = 'mse'" in message and "Colab" in message
@@ -175,12 +176,12 @@ def _offline_error() -> W.VGGWeightsUnavailable:
 
 def test_content_vgg_random_on_request_and_pretrained_when_cached(empty_hub, no_download, monkeypatch):
     monkeypatch.setattr(W, "load_vgg19_state_dict", lambda **k: pytest.fail("weights='random' must not load"))
-    got = V.content_vgg("vgg54", weights="random", seed=0)  # asked for: no download, no reason
+    got = C.content_vgg("vgg54", weights="random", seed=0)  # asked for: no download, no reason
     assert (got.weights, got.reason, got.vgg.is_random) == ("random", None, True)
     state = torchvision.models.vgg19().state_dict()  # a stand-in for the ImageNet file, loaded from "the cache"
     monkeypatch.setattr(W, "load_vgg19_state_dict", lambda **k: state)
-    got = V.content_vgg("vgg54", progress=False)
+    got = C.content_vgg("vgg54", progress=False)
     assert (got.weights, got.reason, got.vgg.is_random) == ("imagenet", None, False)
     assert torch.equal(got.vgg.features[0].weight, state["features.0.weight"])
     with pytest.raises(ValueError, match="imagenet"):
-        V.content_vgg("mse", weights="pretrained")
+        C.content_vgg("mse", weights="pretrained")

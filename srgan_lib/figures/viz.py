@@ -27,7 +27,7 @@ WARNING_RED = "#b00020"  # titles and notes that say a figure is not the paper's
 
 def pick_boxes(hr: np.ndarray, n: int = 2, size: int = 48, flattest: bool = False) -> list[Box]:
     """``n`` non-overlapping ``size x size`` windows with the most fine texture: the largest mean squared
-    Laplacian of luma (the detail energy of :func:`srgan_lib.metrics.high_frequency_ratio`) over the window.
+    Laplacian of luma (the detail energy of :func:`srgan_lib.plumbing.diagnostics.high_frequency_ratio`) over the window.
     With ``flattest=True``, the windows with the least: where a generator's own pattern (a grid, a stipple)
     shows alone, with no texture of the image to hide in. Windows holding a clipped pixel (0 or 255 in a
     channel) are skipped there: a patch saturated to black or white is flat because the sensor clipped it,

@@ -367,12 +367,6 @@ def find_dataset(name: str, root: str | os.PathLike[str] | None = None, *, downl
     raise DatasetNotFound(head + "\n" + offline_instructions(canonical, root))
 
 
-def ensure_dataset(name: str, root: str | os.PathLike[str] | None = None, *, download: bool = False,
-                   progress: bool = True) -> Path:
-    """The folder of dataset ``name``: :func:`find_dataset` (the name existing callers use)."""
-    return find_dataset(name, root, download=download, progress=progress)
-
-
 def is_online(url: str = "https://data.vision.ee.ethz.ch/", timeout: float = 3.0) -> bool:
     """True when a TCP connection to ``url``'s host opens within ``timeout`` seconds.
 

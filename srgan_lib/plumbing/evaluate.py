@@ -9,13 +9,13 @@ are per-image means over a set, computed on the saved uint8 result as the paper 
 
 Never compare a number from one flavour with a number from the other.
 
-Beside PSNR/SSIM every row has ``grid``: :func:`srgan_lib.metrics.grid_artifact`, the RMS in grey levels
+Beside PSNR/SSIM every row has ``grid``: :func:`srgan_lib.plumbing.diagnostics.grid_artifact`, the RMS in grey levels
 of the error's part that repeats at the pixel-shuffle period (the checkerboard a sub-pixel generator can
 print; not in the paper, the same in both flavours). Read it against bicubic in the same table: near
 bicubic's (a few tenths of a level, the noise floor) means no grid; several times that is a grid that a
 viewer can see on flat regions (the shipped weights' scores are in their model cards).
 
-And ``niqe``: :func:`srgan_lib.metrics.niqe` of the result alone (no reference; lower = more natural), the
+And ``niqe``: :func:`srgan_lib.plumbing.diagnostics.niqe` of the result alone (no reference; lower = more natural), the
 no-reference measure the PIRM 2018 SR challenge scored perceptual quality with, a stand-in for the MOS of
 section 3.3 that needs no raters. Measured as PIRM did: the Y of MATLAB ``rgb2ycbcr`` and the same border as PSNR
 (``scale`` pixels, PIRM's 4 at x4); the same in both flavours. ``None`` for a set with an image smaller than one
@@ -30,9 +30,10 @@ import numpy as np
 from torch import nn
 
 from ..images import tensor_to_uint8, uint8_to_tensor
-from ..metrics import FLAVOURS, evaluate_pair, grid_artifact, niqe
+from ..metrics import FLAVOURS, evaluate_pair
+from .diagnostics import grid_artifact, niqe
 from .niqe import PATCH
-from ..resize import downscale_aliased_torch, downscale_torch, imresize_matlab, matlab_lr, upscale_bicubic_torch
+from ..resize import downscale_torch, imresize_matlab, matlab_lr, upscale_bicubic_torch
 from .upscale import upscale_array
 
 Upscaler = Callable[[np.ndarray], np.ndarray]
@@ -216,7 +217,7 @@ def baseline_images(hr: np.ndarray, scale: int = 4) -> dict[str, np.ndarray]:
 
     lr = matlab_lr(hr, scale)  # (h/s, w/s, 3): SelfExSR's LR, bit for bit at x4 (refuses sizes not a multiple)
     lr_torch = tensor_to_uint8(downscale_torch(uint8_to_tensor(hr), scale))  # (h/s, w/s, 3)
-    lr_aliased = tensor_to_uint8(downscale_aliased_torch(uint8_to_tensor(hr), scale))  # (h/s, w/s, 3)
+    lr_aliased = tensor_to_uint8(downscale_torch(uint8_to_tensor(hr), scale, antialias=False))  # (h/s, w/s, 3)
     return {
         "bicubic": imresize_matlab(lr, float(scale)),  # (H, W, 3)
         "nearest": nearest_upscaler(scale)(lr),

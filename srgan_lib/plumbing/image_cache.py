@@ -1,7 +1,8 @@
 """Plumbing, not part of the lesson: where training images are kept while patches are cut from them.
 
-:class:`srgan_lib.data.PatchDataset` crops its 96 x 96 patches from one of three stores (:func:`image_store`),
-chosen for image files by :func:`load_images` (through :meth:`~srgan_lib.data.PatchDataset.from_files`):
+:class:`srgan_lib.data.PatchDataset` crops its 96 x 96 patches from an :class:`ImageStore`, made of decoded arrays
+by :func:`image_store`, or of image files by :func:`load_images` (through
+:meth:`~srgan_lib.data.PatchDataset.from_files`), which keeps them the fastest way that fits:
 
 - a list of decoded uint8 arrays, in memory, when they fit in the memory limit;
 - :class:`MappedImages`: every file decoded once into one memory-mapped ``.npy`` (:func:`prepare_images`),
@@ -18,6 +19,7 @@ import json
 import os
 import warnings
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Sequence, Union
 
@@ -49,7 +51,7 @@ class LazyImages(Sequence):
     memory grows with the worker count. Random crops from many images mostly miss the cache, so each
     patch then costs a full image decode: for 2K images about 16 pairs per CPU-second against about
     12,000 from memory or from a prepared memory-mapped file (:func:`prepare_images`, the default for
-    large sets; ``benchmarks/data_speed.txt``). Only the headers are read up front, so a file with
+    large sets). Only the headers are read up front, so a file with
     truncated pixel data fails when it is first decoded (with a ``ValueError`` naming it), not when the
     dataset is built.
     """
@@ -228,7 +230,7 @@ def prepare_images(
 
     Memory: images are decoded and written one at a time, so the process holds one decoded image
     (about 8 MB for 2K) whatever the number of files. Disk: the decoded size (800 images of 2040 x 1356:
-    6.2 GiB; see ``benchmarks/data_speed.txt``).
+    6.2 GiB).
 
     Atomic: the data file is written under a temporary name and renamed, then the index is written the
     same way (:func:`srgan_lib.plumbing.files.atomic_write`); an index is only trusted when its key matches
@@ -303,15 +305,38 @@ def keep_large_enough(names: Sequence[str], sizes: Sequence[tuple[int, int]], cr
 Store = Union[List[np.ndarray], LazyImages, MappedImages]
 
 
-def image_store(images: "Sequence[np.ndarray] | LazyImages | MappedImages", names: Sequence[str] | None,
-                crop: int, skip_small: bool) -> tuple[Store, list[tuple[int, int]], list[str]]:
-    """``(store, sizes, names)`` of the images a :class:`~srgan_lib.data.PatchDataset` crops from.
+@dataclass(frozen=True)
+class ImageStore:
+    """The images a :class:`~srgan_lib.data.PatchDataset` crops from: ``images`` (``(H, W, 3)`` uint8 arrays in
+    memory, a :class:`LazyImages` or a :class:`MappedImages`), their ``sizes`` ``(H, W)`` and their ``names`` (for
+    error messages). Made by :func:`image_store` (arrays) or :func:`load_images` (files)."""
+
+    images: Store
+    sizes: list[tuple[int, int]]
+    names: list[str]
+
+    def __len__(self) -> int:
+        return len(self.sizes)
+
+    @property
+    def lazy(self) -> bool:
+        """True when images are decoded on demand (:class:`LazyImages`) rather than held in memory."""
+        return isinstance(self.images, LazyImages)
+
+    @property
+    def prepared(self) -> bool:
+        """True when crops come from a memory-mapped file (:func:`prepare_images`)."""
+        return isinstance(self.images, MappedImages)
+
+
+def image_store(images: "Sequence[np.ndarray] | LazyImages | MappedImages", names: Sequence[str] | None = None, *,
+                crop: int, skip_small: bool = False) -> ImageStore:
+    """The :class:`ImageStore` of images already decoded (or of a :class:`LazyImages` / :class:`MappedImages`).
 
     ``images``: ``(H, W, 3)`` uint8 arrays (``(H, W)`` gray and ``(H, W, 4)`` are accepted; alpha is
     dropped: :func:`srgan_lib.plumbing.files.as_rgb_uint8`), a :class:`LazyImages` or a :class:`MappedImages`.
     ``names`` (default: file names, or ``image k``) name the images in errors. Images smaller than
     ``crop`` raise ``ValueError``, or are left out with a warning when ``skip_small``; none left raises.
-    ``sizes`` are ``(H, W)``.
     """
     if isinstance(images, (LazyImages, MappedImages)):
         names = list(names) if names is not None else [str(p) for p in images.paths]
@@ -329,7 +354,7 @@ def image_store(images: "Sequence[np.ndarray] | LazyImages | MappedImages", name
         sizes = [arrays[k].shape[:2] for k in keep]
     if not keep:
         raise ValueError(f"no training images (none given, or none at least {crop}x{crop})")
-    return store, [tuple(int(v) for v in s) for s in sizes], [names[k] for k in keep]
+    return ImageStore(store, [(int(h), int(w)) for h, w in sizes], [names[k] for k in keep])
 
 
 def load_images(
@@ -342,15 +367,15 @@ def load_images(
     progress: bool = True,
     max_memory_bytes: int | None = None,
     cache_images: int = 16,
-) -> tuple[Store, list[str]]:
-    """The image files ``files`` at least ``crop x crop``, stored the fastest way that fits, and their names.
+) -> ImageStore:
+    """The image files ``files`` at least ``crop x crop``, stored the fastest way that fits.
 
     Sizes are read from the file headers first (a bad file fails here, by name; smaller images are
     handled as in :func:`image_store`). Then:
 
     - ``prepare=True``, or ``None`` (default) with more than :data:`PREPARE_ABOVE_BYTES` of decoded
       pixels: decoded once into a memory-mapped file in ``cache_dir`` (:func:`prepare_images`),
-      re-used by later runs while the files are unchanged;
+      re-used by later runs while the files are unchanged (``progress``: its progress bar);
     - otherwise, decoded now and kept in memory when they need at most ``max_memory_bytes``
       (default :func:`default_memory_limit`: half the physical memory), else decoded on demand
       through a :class:`LazyImages` cache of ``cache_images`` images per worker (slow for 2K images).
@@ -365,8 +390,9 @@ def load_images(
     files, names, sizes = [files[k] for k in keep], [names[k] for k in keep], [sizes[k] for k in keep]
     need = sum(h * w * 3 for h, w in sizes)
     if prepare or (prepare is None and need > PREPARE_ABOVE_BYTES):
-        return prepare_images(files, cache_dir, progress=progress), names
-    limit = default_memory_limit() if max_memory_bytes is None else int(max_memory_bytes)
-    if need <= limit:
-        return [read_rgb(f) for f in files], names
-    return LazyImages(files, sizes, cache_images), names
+        store: Store = prepare_images(files, cache_dir, progress=progress)
+    elif need <= (default_memory_limit() if max_memory_bytes is None else int(max_memory_bytes)):
+        store = [read_rgb(f) for f in files]
+    else:
+        store = LazyImages(files, sizes, cache_images)
+    return ImageStore(store, [(int(h), int(w)) for h, w in sizes], names)

@@ -35,7 +35,8 @@ documented behaviour, and agrees with the release to about 1e-3 (``tests/test_ni
 Closer agreement is not to be had by design: a fitted alpha moves by a whole grid step (0.001) when its moment
 ratio sits near the middle of two grid values, so round-off in the filter alone (the order of the sums) moves a
 score in its fourth decimal.
-:func:`srgan_lib.metrics.niqe` is the entry point for RGB images (the luma conversion, the border crop, batches).
+:func:`srgan_lib.plumbing.diagnostics.niqe` is the entry point for RGB images (the luma conversion, the border
+crop, batches).
 """
 
 from __future__ import annotations
@@ -217,8 +218,8 @@ def mvg_distance(features: np.ndarray, mu: np.ndarray, cov: np.ndarray) -> float
 def niqe_luma(y: np.ndarray) -> float:
     """NIQE of one luma image ``(H, W)`` in grey levels 0-255 (lower = more natural).
 
-    Give it integer levels, as the release's uint8 images have (:func:`srgan_lib.metrics.niqe` rounds the Y of
-    an RGB image as MATLAB's ``rgb2ycbcr`` does): the +1 in the MSCN denominator is not scale-free, so unrounded
+    Give it integer levels, as the release's uint8 images have (:func:`srgan_lib.plumbing.diagnostics.niqe` rounds the
+    Y of an RGB image as MATLAB's ``rgb2ycbcr`` does): the +1 in the MSCN denominator is not scale-free, so unrounded
     levels give another score. Any border crop is the caller's.
     """
     mu, cov, _ = pristine_model()

@@ -40,7 +40,7 @@ from ..models import scale_of
 #: Float32 bytes.
 _BYTES = 4
 #: Live feature maps (of ``channels`` floats per LR pixel) at the trunk's peak: block input, skip, the
-#: conv/BN/PReLU intermediates, and oneDNN's reordered copies. Measured with benchmarks/upscale_speed.py.
+#: conv/BN/PReLU intermediates, and oneDNN's reordered copies.
 TRUNK_MAPS = 6
 #: Live floats per LR pixel at the upsampling stage's peak, in units of ``channels * scale**2`` (the
 #: last sub-pixel conv's output, its shuffled copy and the PReLU output; 2.25 counted, rounded up).
@@ -49,9 +49,7 @@ UPSAMPLE_MAPS = 3
 DEFAULT_CPU_BUDGET = 1536 * 2**20
 #: Largest upsampling chunk on the CPU (LR pixels a side), whatever the budget allows: at 80 the biggest map
 #: (256 channels at 2x, 26 MB in float32) is reused from the allocator's heap instead of fresh pages every call,
-#: and stays nearer the caches. x4 of 256 x 256 on this 2-core CPU: 1.03 -> 0.97 s in float32, 0.27 -> 0.18 s in
-#: bf16; of 512 x 512: 4.84 -> 4.34 s and 1.75 -> 1.33 s (benchmarks/speed_vs_plain.txt). The 3-pixel overlap
-#: the chunks recompute costs 16 % of the upsampling stage at 80.
+#: and stays nearer the caches.
 CPU_CHUNK_MAX = 80
 #: Smallest input side accepted by :func:`check_input_size`: below the 9 x 9 head kernel every output
 #: pixel is mostly made from zero padding.
@@ -68,7 +66,7 @@ class SpaceToDepthConv(nn.Module):
     """A stride-1 convolution at full output resolution, computed on the space-to-depth image instead.
 
     SRResNet's last layer (Figure 4: k9 n3 s1 at HR) has 3 output channels, a shape CPU convolution libraries run
-    at a fraction of their speed (benchmarks/speed_vs_plain.txt: ~70 GFLOP/s against ~325 for the trunk). The same
+    at a fraction of their speed. The same
     linear map, written on ``pixel_unshuffle(x, s)`` (``C * s * s`` channels at ``1/s`` resolution), is a conv with
     ``3 * s * s`` outputs and a ``(2b+1) x (2b+1)`` kernel of blocks (``b = ceil(radius / s)``), followed by
     ``pixel_shuffle(s)``: more multiply-adds (the rearranged kernel holds zeros) but a shape that runs near peak.
@@ -114,7 +112,7 @@ class SubPixelTail(nn.Module):
     run before the shuffle; and the shuffled map is exactly what :class:`SpaceToDepthConv` would unshuffle again.
     So the output conv runs, as that class's rearranged conv (``3 r^2`` outputs, a ``(2b+1)^2`` kernel of blocks),
     directly on the block's pre-shuffle map, and only its 3-channel result is shuffled: the two full-resolution
-    rearrangements of the C-channel map (shuffle, then unshuffle) disappear (``benchmarks/speed_vs_plain.txt``).
+    rearrangements of the C-channel map (shuffle, then unshuffle) disappear.
     """
 
     def __init__(self, block: nn.Module, tail: nn.Conv2d) -> None:
@@ -154,10 +152,10 @@ def inference_copy(model: nn.Module) -> nn.Module:
     ``Conv2d`` directly followed by a ``BatchNorm2d`` inside an ``nn.Sequential`` (SRResNet's residual blocks
     and post-trunk conv) becomes one conv with folded weights and bias (``torch.nn.utils.fusion.fuse_conv_bn_eval``):
     33 fewer passes over the trunk's feature maps. The weights are stored channels_last, the layout oneDNN's CPU
-    convolutions and CUDA's tensor cores run fastest (``benchmarks/speed_vs_plain.txt``), SRResNet's last upsampling
+    convolutions and CUDA's tensor cores run fastest, SRResNet's last upsampling
     block and k9 n3 output conv run as one :class:`SubPixelTail`, and another small ``tail`` conv as a
     :class:`SpaceToDepthConv`; a PReLU with one slope (the paper's) becomes the same leaky ReLU, applied in place
-    (no new tensor per layer: 0.07 -> 0.015 s on a 256 x 512 x 512 map here). A model in training
+    (no new tensor per layer). A model in training
     mode is returned as it is (its batch norm uses batch statistics, which cannot be folded). A bf16 or fp16
     model (``srgan upscale --precision``, :func:`srgan_lib.plumbing.runtime.inference_dtype`) is folded in float32 and its
     copy cast back, so the folding adds no rounding of its own.
@@ -474,31 +472,6 @@ def check_lr_tensor(lr: torch.Tensor) -> None:
     if lr.ndim != 4 or lr.shape[1] != 3 or lr.shape[0] < 1 or min(lr.shape[2:]) < 1:
         raise ValueError(f"lr: expected an (N, 3, h, w) tensor, got shape {tuple(lr.shape)}")
     check_unit_range(lr, "lr")
-
-
-def upscale_tensor(model: nn.Module, lr: torch.Tensor, tile: int | str | None = "auto",
-                   overlap: int | None = None, chunk: int | None = None, budget: int | None = None) -> torch.Tensor:
-    """Upscale ``lr`` ``(N, 3, h, w)`` in [0, 1] -> ``(N, 3, s*h, s*w)`` in [0, 1] (clamped).
-
-    Arguments as :func:`upscale_pieces`. With the default overlap the result equals one untiled forward
-    pass up to float rounding (convolution algorithms differ with the input size).
-
-    Raises:
-        ValueError: ``lr`` is not a float ``(N, 3, h, w)`` tensor, holds NaN/inf, or is outside [0, 1]
-            (:func:`check_lr_tensor`; uint8, 0-255 and [-1, 1] inputs are named as such); a bad ``tile``,
-            ``overlap`` or ``chunk``; or the generator's output is not finite (broken weights).
-    """
-    scale = scale_of(model)
-    out, covered = None, 0
-    for top, left, piece in upscale_pieces(model, lr, tile, overlap, chunk, budget):
-        if out is None:
-            n, _, h, w = lr.shape
-            out = torch.empty(n, 3, h * scale, w * scale, device=piece.device)  # (N, 3, s*h, s*w)
-        out[:, :, top : top + piece.shape[2], left : left + piece.shape[3]] = piece
-        covered += piece.shape[2] * piece.shape[3]
-    if covered != out.shape[2] * out.shape[3]:  # never leave uninitialised memory in the result
-        raise RuntimeError(f"tiling covered {covered} of {out.shape[2] * out.shape[3]} output pixels")
-    return out
 
 
 def upscale_array(model: nn.Module, lr: np.ndarray, tile: int | str | None = "auto",

@@ -45,7 +45,8 @@ class VGGWeightsUnavailable(RuntimeError):
 class VGGRequired(VGGWeightsUnavailable):
     """A VGG content loss was asked for, the pretrained VGG19 is unavailable, and random weights were not allowed.
 
-    Raised by :func:`srgan_lib.vgg.content_vgg`; its message says what to do (first line complete on its own).
+    Raised by :func:`srgan_lib.plumbing.vgg_choice.content_vgg`; its message says what to do (first line complete on
+    its own).
     """
 
 
