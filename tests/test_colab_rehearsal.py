@@ -36,7 +36,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 NB02, NB05 = ROOT / "notebooks" / "02_srresnet_mse.ipynb", ROOT / "notebooks" / "05_srgan_training_and_results.ipynb"
-EXPORT_CELL = "EXPORTED = trainer.export()"
+EXPORT_CELL = "EXPORTED = "  # the cell that exports the run's generator (02: run(...), 05: trainer.export())
 OFFLINE = """\
 # injected by the rehearsal: no network, no maintainer datasets (Colab has neither of ours)
 import srgan_lib.plumbing.download as _download
