@@ -58,3 +58,24 @@ def same_patches() -> Callable[..., None]:
     """``same_patches(a, b, n=40)`` asserts that two :class:`~srgan_lib.data.PatchDataset` give identical pairs:
     items ``0 .. n-1`` one by one and a batch of items 100-115."""
     return _same_patches
+
+
+@pytest.fixture
+def refuse_writes_in(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
+    """``refuse_writes_in(folder)``: from now on the OS refuses new files in ``folder`` (PermissionError from
+    ``tempfile.mkstemp``, the call that creates an atomic write's temporary file), as it does for a read-only folder,
+    even to root on a root-squashed share. Unlike a ``chmod``, this holds when the tests run as root (CI)."""
+    import errno
+    import os
+    import tempfile
+
+    refused: list[Path] = []
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp(*args, dir=None, **kwargs):  # noqa: A002 - mkstemp's own keyword
+        if dir is not None and Path(dir) in refused:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(dir))
+        return real_mkstemp(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    return refused.append

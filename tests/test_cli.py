@@ -647,24 +647,14 @@ def test_upscale_read_only_output_is_checked_before_any_work(capsys, tmp_path, w
     assert ".tmp" not in err and files_below(out) == []
 
 
-def test_upscale_output_refused_at_write_time(capsys, tmp_path, weights, monkeypatch):
+def test_upscale_output_refused_at_write_time(capsys, tmp_path, weights, refuse_writes_in):
     """``os.access`` can say yes and the write still be refused (root on a root-squashed share, an ACL): the
     refusal, made here by ``tempfile.mkstemp`` (the call that creates the output's temporary file), is still one
     line naming the output folder, with no .tmp name and nothing left in the folder."""
-    import errno
-    import tempfile
-
     src = write_png(tmp_path / "a.png")
     out = tmp_path / "ro"
     out.mkdir()
-    real_mkstemp = tempfile.mkstemp
-
-    def refuse(*args, dir=None, **kwargs):  # noqa: A002 - mkstemp's own keyword
-        if dir is not None and Path(dir) == out:
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(out))
-        return real_mkstemp(*args, dir=dir, **kwargs)
-
-    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    refuse_writes_in(out)
     code, _, err = run_cli(capsys, "upscale", src, "-o", out, "--weights", weights)
     assert_one_line_error(code, err, f"the folder {out} is not writable")
     assert ".tmp" not in err and files_below(out) == []

@@ -6,10 +6,8 @@ orientation table written out in numpy.
 
 from __future__ import annotations
 
-import errno
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -74,20 +72,13 @@ def test_save_image_errors_name_the_path(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.png")) and not list(tmp_path.glob(".*"))
 
 
-def test_save_image_unwritable_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_save_image_unwritable_folder(tmp_path: Path, refuse_writes_in) -> None:
     """The OS refuses the temporary file in the folder (as it does for a read-only folder, even to root on a
     root-squashed share): ``PermissionError`` naming the file and its folder, "not writable", nothing left there.
     The refusal is made by ``tempfile.mkstemp``, the call that creates the file, so the test runs as root too."""
     folder = tmp_path / "ro"
     folder.mkdir()
-    real_mkstemp = tempfile.mkstemp
-
-    def refuse(*args, dir=None, **kwargs):  # noqa: A002 - mkstemp's own keyword
-        if dir is not None and Path(dir) == folder:
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
-        return real_mkstemp(*args, dir=dir, **kwargs)
-
-    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    refuse_writes_in(folder)
     with pytest.raises(PermissionError, match=rf"a\.png: the folder {re.escape(str(folder))} is not writable"):
         save_image(folder / "a.png", _rgb(4, 4))
     assert list(folder.iterdir()) == []
