@@ -1,14 +1,11 @@
 """The paper's training loop for SRResNet (pixel MSE) and SRGAN (perceptual loss), section 3.2.
 
-- :func:`srresnet_step`: Adam (beta1 = 0.9) on the pixel MSE between G(LR) and HR, both in [-1, 1]; with
-  ``content="vgg22"``/``"vgg54"`` on the VGG content loss alone (Table 1's SRResNet-VGG22 row; VGG54 likewise).
-- :func:`srgan_step`: one discriminator update, then one generator update (k = 1) with l_SR = content + 1e-3 *
-  adversarial; G starts from SRResNet weights, and the schedule is 1e-4, then 1e-5 for the second half.
-
-:meth:`Trainer.fit` is the loop, each part at a named point: step, schedules, G's moving average, log and health
-checks, validation, checkpoints. The recipe's extras (not in the paper) are methods a subclass may override. The
-settings are :class:`~srgan_lib.presets.TrainConfig`'s; device, DDP, mixed precision, SIGINT and exact resume are
-plain helpers in :mod:`srgan_lib.plumbing.engine`.
+:func:`srresnet_step` is one Adam step (beta1 = 0.9) on the pixel MSE between G(LR) and HR, both in [-1, 1], or on
+the VGG content loss alone (Table 1's SRResNet-VGG rows). :func:`srgan_step` is one D update, then one G update (k = 1)
+on l_SR = content + 1e-3 * adversarial. :meth:`Trainer.fit` is the loop, each part at a numbered point; the recipe's
+extras (not in the paper) are methods a subclass may override. The settings are
+:class:`~srgan_lib.presets.TrainConfig`'s; device, DDP, mixed precision, SIGINT and exact resume are plain helpers in
+:mod:`srgan_lib.plumbing.engine`.
 """
 
 from __future__ import annotations
@@ -28,7 +25,7 @@ from . import losses
 from .images import model_to_unit, unit_to_model
 from .metrics import psnr, ssim
 from .models import Discriminator, SRResNet
-from .plumbing import engine as plumbing, provenance
+from .plumbing import engine, provenance
 from .plumbing.checkpoint import save_checkpoint, save_weights
 from .plumbing.engine import Engine, RunMismatch, TrainingDiverged
 from .plumbing.runtime import seed_everything
@@ -92,7 +89,7 @@ def srgan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: 
     # step). D's weights are frozen for it: the gradient flows through D into G, none is computed for D's own
     # weights. Under DDP the bare D is called, whose forward arms no all-reduce for weights without gradients.
     d = D.module if isinstance(D, nn.parallel.DistributedDataParallel) else D
-    with autocast(), plumbing.frozen(d):
+    with autocast(), engine.frozen(d):
         gen_logits = d(torch.cat([hr, sr])[window])[n:]  # (N,): the same mixed batch, gradient into G
         parts = perceptual(sr, hr, gen_logits.float())
     g_loss = parts.total.float()
@@ -136,7 +133,7 @@ class Trainer:
             self.sched_d = torch.optim.lr_scheduler.LambdaLR(self.opt_d, lr_lambda(c))
         self.perceptual = None  # l_SR, equation (3); SRResNet-VGG: the content loss alone; None: pixel MSE
         if c.mode == "srgan" or c.content != "mse":
-            plumbing.check_extractor(vgg_extractor, c)  # its weights must be the config's
+            engine.check_extractor(vgg_extractor, c)  # its weights must be the config's
             self.perceptual = losses.PerceptualLoss(c.content, c.adversarial_weight if c.mode == "srgan" else 0.0,
                                                     extractor=vgg_extractor, vgg_weights=c.vgg_weights).to(self.device)
         content_loss = self.perceptual.content_loss if self.perceptual is not None else None
@@ -151,7 +148,7 @@ class Trainer:
                 self.vgg_rescale = losses.resolve_vgg_rescale(c.vgg_rescale) or self.engine.measure_vgg_rescale(
                     self.perceptual.content_loss.vgg, self.generator, self.batches)
             self.perceptual.content_loss.rescale = self.vgg_rescale
-        plumbing.warn_cold_start(c, self.step)
+        engine.warn_cold_start(c, self.step)
         self._g, self._d = self.engine.wrap(self.generator), self.engine.wrap(self.discriminator)
 
     @property
@@ -173,8 +170,13 @@ class Trainer:
         return [p for p in self.generator.parameters() if p.requires_grad]
 
     def d_window(self) -> tuple[slice, ...]:
-        """What D sees of the mixed batch at this step: all of it, or with ``d_shift`` one random window."""
-        return plumbing.d_window(self.config, self.step)
+        """What D sees of the mixed batch at this step: all of it, or with ``d_shift`` = s one (H - s) x (W - s) window
+        at an offset in 0..s, the same for real and generated crops, drawn from (seed, step) so a resume redraws it."""
+        s = self.config.d_shift
+        if not s:
+            return WHOLE
+        dy, dx = (int(v) for v in np.random.default_rng([self.config.seed, self.step]).integers(0, s + 1, 2))
+        return (slice(None), slice(None), slice(dy, dy - s or None), slice(dx, dx - s or None))  # (2N, 3, H-s, W-s)
 
     def g_trains(self) -> bool:
         """Whether G is updated at this step: not during ``d_head_start`` (D only; G's schedule waits)."""
@@ -182,7 +184,7 @@ class Trainer:
 
     def train_mode(self, model: nn.Module, mode: bool) -> None:
         """``model.train(mode)``, but with ``freeze_bn`` G's batch-norm layers stay in eval mode."""
-        plumbing.train_mode(model, mode, self.config.freeze_bn)
+        engine.train_mode(model, mode, self.config.freeze_bn)
 
     def update_average(self) -> None:
         """After a G step, with ``ema_decay``: ``avg = decay * avg + (1 - decay) * G`` (the first update copies G)."""
@@ -230,7 +232,7 @@ class Trainer:
                     try:
                         run.check(self.history, self.step)
                     except TrainingDiverged as err:  # keep what was trained: the last good generator is exported
-                        raise plumbing.export_last_good(self, err) from err
+                        raise engine.export_last_good(self, err) from err
                 # 3. validation (rank 0)
                 if (self.step % c.val_every == 0 or end) and self.engine.rank == 0 and self.val_pairs:
                     val = {**self.validate(), "step": self.step}
@@ -275,21 +277,19 @@ class Trainer:
     # -- checkpoints and export -----------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """The checkpoint: config, step, networks, optimisers, schedules, history, RNGs... (``engine.run_state``)."""
-        return plumbing.run_state(self)
+        return engine.run_state(self)
 
     def save(self, path: str | Path | None = None) -> Path | None:
         """Write a checkpoint atomically (rank 0 only); default ``out_dir/last.pt``."""
-        if self.engine.rank != 0:
-            return None
-        return save_checkpoint(self.state_dict(), path or self.out_dir / "last.pt")
+        return save_checkpoint(self.state_dict(), path or self.out_dir / "last.pt") if self.engine.rank == 0 else None
 
     def load(self, path: str | Path) -> None:
         """Resume exactly from a :meth:`save` checkpoint (``engine.resume``); :class:`RunMismatch`: another run's."""
-        plumbing.resume(self, path)
+        engine.resume(self, path)
 
     def export_generator(self, path: str | Path, **card: Any) -> Path:
         """Save :attr:`eval_generator` as safetensors, with its config, :meth:`provenance` and ``card`` facts."""
-        return save_weights(self.eval_generator, path, plumbing.export_meta(self, card))
+        return save_weights(self.eval_generator, path, engine.export_meta(self, card))
 
     def export(self, path: str | Path | None = None, **card: Any) -> Path | None:
         """Keep what was scored, rank 0 only: write ``last.pt`` (with the BN statistics the generator was validated

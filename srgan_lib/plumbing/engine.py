@@ -8,7 +8,7 @@ plain helpers the loop calls at named points:
 - mixed precision on CUDA (:meth:`Engine.autocast`): bf16 where the GPU has it natively (compute capability
   >= 8.0), otherwise fp16 with one GradScaler per network (``Engine.scalers``), the path a T4 needs (see
   :func:`~srgan_lib.plumbing.runtime.amp_dtype_for`);
-- the recipe's helpers: D's random window (:func:`d_window`), ``freeze_bn`` (:func:`train_mode`), the VGG factor
+- the recipe's helpers: ``freeze_bn`` (:func:`train_mode`), the VGG factor
   measured by the paper's criterion (:meth:`Engine.measure_vgg_rescale`), a cold start's warning;
 - exact resume: the checkpoint (:func:`run_state`, :func:`resume`) holds the scalers, G's average, every RNG state
   and the sums not yet logged, and data loading never draws from the global RNGs, so a resumed run's weights,
@@ -372,17 +372,6 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 # -- the recipe's helpers (not in the paper; TrainConfig says why) -------------------------------------------------
-def d_window(config: Any, step: int) -> tuple[slice, ...]:
-    """The index of what D sees of an (N, 3, H, W) batch at ``step``: all of it, or with ``d_shift`` = s one
-    (H - s) x (W - s) window at a random offset in 0..s, the same for real and generated crops. The offset is a
-    function of (seed, step), so a resumed run draws the same ones."""
-    s = config.d_shift
-    if not s:
-        return (slice(None),)
-    dy, dx = (int(v) for v in np.random.default_rng([config.seed, step]).integers(0, s + 1, 2))
-    return (slice(None), slice(None), slice(dy, dy - s or None), slice(dx, dx - s or None))
-
-
 def train_mode(model: nn.Module, mode: bool, freeze_bn: bool = False) -> None:
     """``model.train(mode)``, but with ``freeze_bn`` the batch-norm layers stay in eval mode."""
     model.train(mode)
