@@ -373,8 +373,8 @@ def perception_distortion_figure(points: Sequence[Mapping], perceptual_label: st
     methods at a few hundredths and the original at 1 are all readable. The labels are placed by
     :func:`place_labels` (no label on another, on a point or outside the axes; a thin leader line where a
     label had to move away from its point); a legend outside the axes names the joined groups only, since a
-    single point carries its own label. ``colours``: group (or
-    label) -> colour, for a method to keep one colour in every figure (:func:`result_figures.method_colours`).
+    single point carries its own label. ``colours``: group (or label) -> colour, for a method to keep one colour in
+    every figure (:func:`~srgan_lib.figures.result_figures.method_colours`).
     """
     import matplotlib.pyplot as plt
 

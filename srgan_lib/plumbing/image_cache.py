@@ -96,7 +96,7 @@ class LazyImages(Sequence):
 #: when the decoded images need more than this many bytes; smaller sets are decoded into memory.
 PREPARE_ABOVE_BYTES = 256 * 2**20
 _PREPARED_VERSION = 2  # bump when the file layout or the key changes: older files are then prepared again
-#: Bytes read from the start and from the end of each image file for :func:`prepared_key` (a PNG ends with the
+#: Bytes read from the start and from the end of each image file for :func:`_prepared_key` (a PNG ends with the
 #: checksum of all its pixels; a 2K DIV2K photograph is about 4 MB, so 800 of them cost 25 MB of reads).
 KEY_EDGE_BYTES = 16 * 2**10
 

@@ -3,7 +3,7 @@
 
 "Run all" after a disconnected Colab runtime must continue the run it was doing, not start it again. :func:`start_run`
 builds the :class:`~srgan_lib.train.Trainer` of a run folder: it resumes an unfinished run with the same identity
-(content loss, VGG19 and factor, data, preset: :meth:`~srgan_lib.train.Trainer.check_identity`), and starts fresh
+(content loss, VGG19 and factor, data, preset: :func:`~srgan_lib.plumbing.engine.check_identity`), and starts fresh
 only on request (``fresh=True``) or when the folder's run was another one, explaining why. One ``last.pt`` is kept:
 a fresh start replaces the old checkpoint rather than setting it aside, so a Drive folder does not fill up with
 300 MB copies.
