@@ -3,7 +3,7 @@
 The notebooks in ``notebooks/`` teach each idea; this package holds the one copy of the code they build, in three
 parts, one per reader:
 
-- the core, what a learner reads (each module about 300 lines or less, named after the paper's concepts):
+- the core, what a learner reads (each module 300 lines at most, a test checks it; named after the paper's concepts):
   :mod:`~srgan_lib.layers` (sub-pixel convolution, ICNR, residual block: Figure 4), :mod:`~srgan_lib.models`
   (SRResNet and the discriminator: Figure 4), :mod:`~srgan_lib.vgg` (phi_i,j: section 2.2.1),
   :mod:`~srgan_lib.losses` (equations 3-6: section 2.2), :mod:`~srgan_lib.images` and :mod:`~srgan_lib.resize`
@@ -44,8 +44,8 @@ _export("losses", "pixel_mse tv_loss ContentLoss PerceptualLoss discriminator_lo
                   "discriminator_accuracy gradient_shares VGG_RESCALE ADVERSARIAL_WEIGHT")
 _export("data", "PatchDataset EvalSet load_eval_set to_val_pairs")
 _export("metrics", "psnr ssim")
-_export("presets", "PRESETS")
-_export("train", "TrainConfig preset Trainer ADAM_BETAS srgan_step srresnet_step")
+_export("presets", "TrainConfig preset PRESETS")
+_export("train", "Trainer srgan_step srresnet_step ADAM_BETAS")
 
 # -- figures ------------------------------------------------------------------------------------------------------
 _export("figures.upsampling", "checkerboard_figure subkernel_interleave_figure upsampling_cost_figure "

@@ -64,16 +64,17 @@ class PatchDataset(Dataset):
     """Random ``crop x crop`` HR patches and their ``crop/scale`` LR (section 3.2).
 
     Item ``i`` returns ``(lr, hr)``: ``lr`` (3, crop/scale, crop/scale) and ``hr`` (3, crop, crop),
-    float32 in [0, 1] (the engine maps HR to [-1, 1]). Images are chosen with probability proportional
-    to their area, then a uniformly random crop position, then (``augment``) a random horizontal flip
-    and a rotation by a multiple of 90 degrees (the 8 symmetries of the square; ``flips`` and
+    float32 in [0, 1] (:meth:`~srgan_lib.train.Trainer.batches` maps HR to [-1, 1]). Images are chosen with
+    probability proportional to their area, then a uniformly random crop position, then (``augment``) a random
+    horizontal flip and a rotation by a multiple of 90 degrees (the 8 symmetries of the square; ``flips`` and
     ``rotations`` switch either part off). ``length`` is nominal: any non-negative index is valid.
 
     Determinism: every random number of item ``i`` comes from ``numpy.random.default_rng([seed, i])``,
     so item ``i`` is the same whatever the worker count, the batch it is in, or where a run resumed.
 
     Speed: a DataLoader fetches a batch through :meth:`__getitems__`, which degrades the whole batch at
-    once (:func:`~srgan_lib.resize.downscale_patches`); ``__getitem__`` is the same code with a batch of one, bit for bit.
+    once (:func:`~srgan_lib.resize.downscale_patches`); ``__getitem__`` is the same code with a batch of one, bit for
+    bit.
 
     Args:
         images: an :class:`~srgan_lib.plumbing.image_cache.ImageStore` (:meth:`from_files` makes one of image
@@ -194,7 +195,7 @@ class PatchDataset(Dataset):
     def __getitems__(self, indices: Sequence[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Items ``indices`` at once (:meth:`batch`), as the list of pairs a collate function expects.
 
-        ``torch.utils.data.DataLoader`` (the engine's, :class:`srgan_lib.train.Trainer`) calls this
+        ``torch.utils.data.DataLoader`` (:class:`srgan_lib.train.Trainer`'s) calls this
         (instead of ``__getitem__`` per item) when present; its default collation stacks the pairs again.
         """
         lr, hr = self.batch(indices)
@@ -229,7 +230,7 @@ class EvalSet(list):
         return [n for n, _, _ in self]
 
     def tensors(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """``(lr, hr)`` float tensors ``(3, h, w)``/``(3, H, W)`` in [0, 1]: the engine's ``val_pairs``."""
+        """``(lr, hr)`` float tensors ``(3, h, w)``/``(3, H, W)`` in [0, 1], as a Trainer's ``val_pairs``."""
         return to_val_pairs(self)
 
     def __repr__(self) -> str:
@@ -252,8 +253,8 @@ def load_eval_set(
 ) -> EvalSet:
     """HR/LR evaluation pairs, made the way the paper's test inputs were made (section 3.1).
 
-    Each HR image is read with :func:`srgan_lib.plumbing.files.read_rgb` (grayscale files such as Set14's ``bridge`` become
-    R = G = B), cropped top-left to a multiple of ``scale`` (``modcrop``), and its LR is the
+    Each HR image is read with :func:`srgan_lib.plumbing.files.read_rgb` (grayscale files such as Set14's ``bridge``
+    become R = G = B), cropped top-left to a multiple of ``scale`` (``modcrop``), and its LR is the
     MATLAB-era bicubic ``imresize(hr, 1/scale)`` (:func:`srgan_lib.resize.matlab_lr`); at x4 this reproduces the
     SelfExSR LR images the paper used bit for bit.
 

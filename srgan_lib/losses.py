@@ -119,7 +119,8 @@ class ContentLoss(nn.Module):
 # Adversarial losses (section 2.2.2), from logits
 # ---------------------------------------------------------------------------------------------------
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """The discriminator's binary cross-entropy: real -> 1, generated -> 0 (equation 2, maximised by D).
+    """The discriminator's binary cross-entropy: real -> 1, generated -> 0 (D's side of equation 2: D maximises
+    the objective, so it minimises this loss, its negative).
 
     ``-mean(log D(I_HR)) - mean(log(1 - D(G(I_LR))))`` with ``D = sigmoid(logit)``, computed by
     ``binary_cross_entropy_with_logits`` (stable for any logit). Call it with ``D(fake.detach())`` so the

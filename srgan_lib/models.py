@@ -31,7 +31,7 @@ from .layers import ResidualBlock, SubPixelUpsample
 
 LEAKY_SLOPE = 0.2  # LeakyReLU alpha, Figure 4
 #: The largest generators weight files may describe (and ``srgan train`` builds): a file claiming more is refused
-#: before anything is allocated (:func:`srgan_lib.plumbing.weights.generator_config`). The paper's: 16 blocks, 64 channels.
+#: before anything is allocated (:func:`~srgan_lib.plumbing.weights.generator_config`). The paper's: 16 and 64.
 MAX_BLOCKS, MAX_CHANNELS = 256, 1024
 
 

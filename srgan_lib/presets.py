@@ -2,7 +2,7 @@
 (``quick``, ``cpu``, ``colab``, ``paper``) that :func:`preset` turns into one, section 3.2.
 
 The settings come in three blocks: the paper's (section 3.2, Figure 4), the recipe's deviations from it (each says
-why), and the run's options (how and where it runs, not what is learned). ``paper`` is section 3.2 to the letter; the
+why), and the run's options (how and where it runs, not what is learned). ``paper`` is section 3.2's settings; the
 other presets shrink the run to what a CPU, a CI job or a Colab GPU can do, every departure stated next to it.
 """
 
@@ -209,7 +209,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                       warmup_steps=500, content="vgg54", vgg_rescale="auto", init_generator="srresnet_x4",
                       freeze_upsampling=True, d_shift=3, ema_decay=0.999, num_workers=2, log_every=100,
                       val_every=1000, ckpt_every=500),
-        # Section 3.2: 10^5 iterations at 1e-4, then 10^5 at 1e-5.
+        # Section 3.2: 10^5 iterations at 1e-4, then 10^5 at 1e-5, G started from a trained SRResNet (give one as
+        # init_generator; `srgan train` uses the bundled srresnet_x4 when none is given).
         "paper": dict(mode="srgan", steps=200_000, batch_size=16, crop=96, lr=1e-4, schedule="step_half",
                       content="vgg54", num_workers=4, log_every=500, val_every=10_000, ckpt_every=5000),
     },

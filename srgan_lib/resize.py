@@ -24,8 +24,8 @@ Two implementations, one for each job:
 
 ``downscale_torch`` and ``downscale_patches``  (training patches, section 3.2)
     ``F.interpolate(mode="bicubic", antialias=True)``: the same a = -0.5 kernel stretched by the scale,
-    on float tensors, batched, on any device, and far faster per patch than a numpy resize. The engine's
-    ``downscale_patches`` is the same map for square patches, written as two small matrix products read off
+    on float tensors, batched, on any device, and far faster per patch than a numpy resize. :func:`downscale_patches`
+    (training's LR patches) is the same map for square patches, written as two small matrix products read off
     ``F.interpolate`` (equal to within float rounding).
     On float images it equals ``imresize_matlab`` exactly inside the image. At the border torch
     renormalises the truncated kernel instead of replicating the edge pixel, so the two differ in a

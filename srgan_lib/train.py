@@ -288,7 +288,7 @@ class Trainer:
         engine.resume(self, path)
 
     def export_generator(self, path: str | Path, **card: Any) -> Path:
-        """Save :attr:`eval_generator` as safetensors, with its config, :meth:`provenance` and ``card`` facts."""
+        """Save :attr:`eval_generator` as safetensors, with its config, provenance and ``card`` facts."""
         return save_weights(self.eval_generator, path, engine.export_meta(self, card))
 
     def export(self, path: str | Path | None = None, **card: Any) -> Path | None:

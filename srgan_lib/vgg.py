@@ -280,7 +280,7 @@ def vgg_rescale_for(extractor: nn.Module, generator: nn.Module,
                     batches: Iterable[tuple[torch.Tensor, torch.Tensor]]) -> float:
     """:func:`measure_vgg_rescale` over ``(lr, hr)`` batches with the generator's own outputs.
 
-    ``lr`` in [0, 1] and ``hr`` in [-1, 1] (as the training engine feeds them), on the generator's
+    ``lr`` in [0, 1] and ``hr`` in [-1, 1] (as :meth:`~srgan_lib.train.Trainer.batches` gives them), on the generator's
     device. The generator runs in eval mode (BN running statistics, as at test time) without autocast;
     its mode is restored afterwards and nothing in it changes.
     """

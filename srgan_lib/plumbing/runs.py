@@ -1,5 +1,7 @@
 """Plumbing, not part of the lesson: a run folder, resumed after a restart or started fresh, and said which; and
-:func:`run`, the one way to start a run (lock, resume or fresh, fit, export, DDP teardown).
+:func:`run`, a run from start to end (lock, resume or fresh, fit, export, DDP teardown), the way the ``srgan``
+command, the scripts and notebook 02 start one. :func:`start_run` is its first half, for a caller that drives
+:meth:`~srgan_lib.train.Trainer.fit` itself (notebook 05 reads the history after a health-check stop).
 
 "Run all" after a disconnected Colab runtime must continue the run it was doing, not start it again. :func:`start_run`
 builds the :class:`~srgan_lib.train.Trainer` of a run folder: it resumes an unfinished run with the same identity
@@ -20,8 +22,10 @@ from typing import Any, Callable
 import torch.distributed as dist
 from torch.utils.data import Dataset
 
-from ..train import EXPORT_NAME, RunMismatch, TrainConfig, Trainer
+from ..presets import TrainConfig
+from ..train import EXPORT_NAME, Trainer
 from .checkpoint import run_lock
+from .engine import RunMismatch
 
 #: The settings that make a run's weights what they are, beside its identity (content loss, VGG19, data, preset):
 #: a checkpoint trained with other values is another run, even when the identity matches. ``steps`` is not one:
