@@ -91,8 +91,8 @@ class BandTrainer(Trainer):
 
     def train_step(self, lr: torch.Tensor, hr: torch.Tensor) -> dict[str, torch.Tensor]:
         e = self.engine
-        d = HighPass(self._d) if self.high_pass else self._d
-        return srgan_step(self._g, d, self.opt_g, self.opt_d, lr, hr,
+        d = HighPass(self.D) if self.high_pass else self.D
+        return srgan_step(self.G, d, self.opt_g, self.opt_d, lr, hr,
                           BandLoss(self.perceptual, self.low_weight, self.tile_weight), autocast=e.autocast,
                           scalers=(e.scalers["g"], e.scalers["d"]), window=self.d_window(), train_g=self.g_trains())
 

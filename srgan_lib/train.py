@@ -149,7 +149,7 @@ class Trainer:
                     self.perceptual.content_loss.vgg, self.generator, self.batches)
             self.perceptual.content_loss.rescale = self.vgg_rescale
         engine.warn_cold_start(c, self.step)
-        self._g, self._d = self.engine.wrap(self.generator), self.engine.wrap(self.discriminator)
+        self.G, self.D = self.engine.wrap(self.generator), self.engine.wrap(self.discriminator)  # as steps call them
 
     @property
     def loss_label(self) -> str:
@@ -195,9 +195,9 @@ class Trainer:
         """One iteration on a batch (``hr`` in [-1, 1]): :func:`srgan_step` or :func:`srresnet_step`."""
         e = self.engine
         if self.discriminator is None:
-            return srresnet_step(self._g, self.opt_g, lr, hr, self.perceptual, autocast=e.autocast,
+            return srresnet_step(self.G, self.opt_g, lr, hr, self.perceptual, autocast=e.autocast,
                                  scaler=e.scalers["g"])
-        return srgan_step(self._g, self._d, self.opt_g, self.opt_d, lr, hr, self.perceptual, autocast=e.autocast,
+        return srgan_step(self.G, self.D, self.opt_g, self.opt_d, lr, hr, self.perceptual, autocast=e.autocast,
                           scalers=(e.scalers["g"], e.scalers["d"]), window=self.d_window(), train_g=self.g_trains())
 
     def batches(self, first: int, last: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -211,9 +211,9 @@ class Trainer:
         ``callback(trainer, validation)`` runs after each validation."""
         c = self.config
         last = min(steps or c.steps, c.steps)
-        self.train_mode(self._g, True)
-        if self._d is not None:
-            self._d.train()
+        self.train_mode(self.G, True)
+        if self.D is not None:
+            self.D.train()
         with self.engine.session(self.step, last) as run:  # SIGINT flag, progress bar, running means of the logs
             for lr, hr in self.batches(self.step, last):
                 # 1. the step: D then G (SRGAN) or G alone (SRResNet); then the schedules and G's moving average
