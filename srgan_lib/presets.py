@@ -12,7 +12,7 @@ import dataclasses
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 from .losses import resolve_vgg_rescale
 
@@ -108,6 +108,14 @@ class TrainConfig:
     channels_last: bool = setting(True, flag)  # the memory format convolutions run fastest in on CUDA and x86
     compile: bool = setting(False, flag)  # torch.compile the networks
     collapse_window: int = setting(200, whole(0))  # SRGAN: steps over which D's accuracy is judged (0: off)
+
+    #: The settings that shape the networks: a checkpoint made with other values cannot be resumed.
+    ARCHITECTURE: ClassVar[tuple[str, ...]] = ("mode", "scale", "n_blocks", "channels")
+    #: The settings that make a run's weights what they are, beside its identity (content loss, VGG19, data, preset):
+    #: a checkpoint trained with other values is another run. ``steps`` is not one: a finished run may be extended.
+    RECIPE: ClassVar[tuple[str, ...]] = (*ARCHITECTURE, "crop", "batch_size", "lr", "lr_d", "schedule", "warmup_steps",
+                                         "min_lr", "adversarial_weight", "init_generator", "seed", "freeze_bn",
+                                         "ema_decay", "d_head_start", "d_shift", "freeze_upsampling")
 
     def __post_init__(self) -> None:
         self.validate()

@@ -576,9 +576,6 @@ def _add_train(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
-_NUMBER_OR_WORD = ("lr_d", "vgg_rescale")  # training options whose value is a number or a word
-
-
 def _parse_overrides(pairs) -> dict:
     import dataclasses
 
@@ -604,7 +601,7 @@ def _parse_overrides(pairs) -> dict:
                 out[key] = kind(value)
             elif value.lower() == "none":
                 out[key] = None
-            elif key in _NUMBER_OR_WORD:  # lr_d=1e-5, vgg_rescale=0.02 | auto | paper
+            elif "float" in str(fields[key].type):  # a number or a word: lr_d=1e-5, vgg_rescale=0.02 | auto
                 try:
                     out[key] = float(value)
                 except ValueError:
@@ -616,19 +613,17 @@ def _parse_overrides(pairs) -> dict:
     return out
 
 
-#: Options a resume may change without a warning (steps) or that the Trainer refuses to change.
-_CHECKED_ON_RESUME = ("steps", "mode", "scale", "n_blocks", "channels")
-
-
 def _warn_changed_options(last, saved_config, config) -> None:
     """A resumed run continues the saved one (``saved_config``, read by the Trainer from ``last``): warn
     when this command asks for other options (a new seed, for one, has no effect: the saved random state
-    is restored)."""
+    is restored). Not warned about: ``steps`` (a resume may extend a run) and the architecture, which the Trainer
+    refuses to change."""
     import dataclasses
 
     saved = dataclasses.asdict(saved_config)
+    unwarned = ("steps", *type(config).ARCHITECTURE)
     changed = [f"{k} {saved[k]!r} -> {v!r}" for k, v in dataclasses.asdict(config).items()
-               if k in saved and k not in _CHECKED_ON_RESUME and saved[k] != v]
+               if k in saved and k not in unwarned and saved[k] != v]
     if changed:
         new_seed = saved.get("seed", config.seed) != config.seed
         why = "; the new seed has no effect (the saved random state is restored)" if new_seed else ""

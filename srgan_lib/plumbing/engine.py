@@ -460,7 +460,7 @@ def resume(trainer: Any, path: str | Path) -> None:
     t = trainer
     state = load_checkpoint(path, map_location=t.device)
     saved = t.resumed_config = type(t.config).from_dict(state["config"])
-    for key in ("mode", "scale", "n_blocks", "channels"):
+    for key in type(t.config).ARCHITECTURE:
         if getattr(saved, key) != getattr(t.config, key):
             raise RunMismatch(f"{path}: checkpoint has {key}={getattr(saved, key)!r}, "
                               f"this run has {getattr(t.config, key)!r}")

@@ -27,17 +27,9 @@ from ..train import EXPORT_NAME, Trainer
 from .checkpoint import run_lock
 from .engine import RunMismatch
 
-#: The settings that make a run's weights what they are, beside its identity (content loss, VGG19, data, preset):
-#: a checkpoint trained with other values is another run, even when the identity matches. ``steps`` is not one:
-#: a finished run may be extended.
-RECIPE_FIELDS = ("mode", "scale", "n_blocks", "channels", "crop", "batch_size", "lr", "lr_d", "schedule",
-                 "warmup_steps", "min_lr", "adversarial_weight", "init_generator", "seed", "freeze_bn", "ema_decay",
-                 "d_head_start", "d_shift", "freeze_upsampling")
-
-
 def recipe_differences(saved: TrainConfig, now: TrainConfig) -> list[str]:
-    """``name old -> new`` for each :data:`RECIPE_FIELDS` setting on which two configs differ."""
-    return [f"{k} {getattr(saved, k)!r} -> {getattr(now, k)!r}" for k in RECIPE_FIELDS
+    """``name old -> new`` for each recipe setting (``TrainConfig.RECIPE``) on which two configs differ."""
+    return [f"{k} {getattr(saved, k)!r} -> {getattr(now, k)!r}" for k in TrainConfig.RECIPE
             if getattr(saved, k) != getattr(now, k)]
 
 
@@ -52,7 +44,7 @@ def _shown(run_dir: Path) -> str:
 def start_run(config: TrainConfig, train_set: Dataset, run_dir: str | Path, *, fresh: bool = False,
               replace: bool = True, **trainer_kwargs: Any) -> tuple[Trainer, str]:
     """``(trainer, note)``: the run in ``run_dir`` resumed from its ``last.pt`` when that is the same run, else a fresh
-    one (``fresh=True``, no checkpoint, or a checkpoint of another run or another recipe (:data:`RECIPE_FIELDS`),
+    one (``fresh=True``, no checkpoint, or a checkpoint of another run or another recipe (``TrainConfig.RECIPE``),
     which is then replaced). ``replace=False`` never replaces a checkpoint: another run's is refused
     (:class:`~srgan_lib.train.RunMismatch`) and one of another recipe is resumed with this config (the command line's
     way: it warns). ``note`` says which and why, in one line to print. Other keyword arguments go to
