@@ -27,13 +27,12 @@ from .metrics import psnr, ssim
 from .models import Discriminator, SRResNet
 from .plumbing import engine, provenance
 from .plumbing.checkpoint import save_checkpoint, save_weights
-from .plumbing.engine import Engine, RunMismatch, TrainingDiverged
+from .plumbing.engine import EXPORT_NAME, Engine, RunMismatch, TrainingDiverged
 from .plumbing.runtime import seed_everything
 from .plumbing.weights import load_generator_weights
 from .presets import PRESETS, TrainConfig, lr_lambda, preset
 
 ADAM_BETAS = (0.9, 0.999)  # section 3.2: Adam with beta1 = 0.9
-EXPORT_NAME = "generator.safetensors"  # the generator a run validated, exported beside its last.pt
 Autocast = Callable[[], AbstractContextManager]  # mixed precision: a context factory (default: none)
 WHOLE = (slice(None),)  # D's input window: the whole crop
 PLAIN = torch.amp.GradScaler("cuda", enabled=False)  # no loss scaling: backward and step as they are

@@ -47,6 +47,7 @@ from . import provenance, runtime
 from .checkpoint import load_checkpoint, save_weights
 from .weights import checkpoint_generator_state
 
+EXPORT_NAME = "generator.safetensors"  # the generator a run validated, exported beside its last.pt
 RESCALE_BATCHES = 4  # vgg_rescale="auto": measured on the first 4 training batches (64 patches at batch 16)
 
 
@@ -504,10 +505,10 @@ def check_identity(trainer: Any, state: dict[str, Any], path: str | Path) -> Non
                           "settings it was started with")
 
 
-def export_last_good(trainer: Any, err: TrainingDiverged, name: str = "generator.safetensors") -> TrainingDiverged:
+def export_last_good(trainer: Any, err: TrainingDiverged) -> TrainingDiverged:
     """After a health-check stop: export the last good generator (``trainer``'s validated one when its weights are
-    finite, else the one in ``last.pt``) to ``out_dir/name``, so that the run keeps what it trained; the returned
-    error says where."""
+    finite, else the one in ``last.pt``) to ``out_dir`` (:data:`EXPORT_NAME`), with :func:`export_meta`'s metadata,
+    so that the run keeps what it trained; the returned error says where."""
     t = trainer
     if t.engine.rank != 0:
         return err
@@ -522,7 +523,6 @@ def export_last_good(trainer: Any, err: TrainingDiverged, name: str = "generator
         return TrainingDiverged(f"{err}; no generator was exported (no finite weights and no checkpoint)")
     else:
         step = t.step
-    meta = {"model": "SRResNet", **g.config(), **run_provenance(t), "step": step,
-            "stopped": f"health check at step {t.step}"}
-    path = save_weights(g, t.out_dir / name, meta)
+    meta = {**export_meta(t, {"stopped": f"health check at step {t.step}"}), "step": step}  # both are G's validated
+    path = save_weights(g, t.out_dir / EXPORT_NAME, meta)
     return TrainingDiverged(f"{err}; the last good generator (step {step}) was exported to {path}")
